@@ -1,0 +1,42 @@
+# `make run` starts the station on the embedded defaults; `make test` runs the tests.
+# Both install what they need first: Debian packages (when missing) and a pinned venv.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test deps system bench model doctor clean
+
+run: deps
+	$(PY) -m radio serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+
+test: deps
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+doctor: deps
+	$(PY) -m radio doctor
+
+bench: deps
+	$(PY) bench/chain_cpu.py
+
+# Rebuilds the default model: corpus with mma, then training (resumes from data/train/default).
+model: deps
+	$(PY) -m radio build-corpus --out data/corpus --songs 120 --seed 7
+	$(PY) -m radio train --data data/corpus --work data/train/default --out radio/assets/model --steps $${STEPS:-1000}
+
+deps: system $(STAMP)
+
+system:
+	@bash deploy/system-packages.sh
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (TensorFlow 2.21 + magenta need Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps magenta==2.1.4
+	$(PY) -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

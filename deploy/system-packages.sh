@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the station needs, only when one is missing.
+# Uses sudo when not root; says what to run when neither works.
+set -euo pipefail
+PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg mma)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing system packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"
+elif command -v sudo >/dev/null && [ -t 0 ]; then SUDO="sudo"
+else
+  echo "error: need root to install ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+  echo "error: no apt-get here; install these by hand: ${missing[*]} (FluidSynth 2, a GM .sf2, ffmpeg, mma)" >&2
+  exit 1
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

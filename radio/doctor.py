@@ -1,0 +1,63 @@
+"""`radio doctor`: checks each part the station needs and prints the fix for what fails."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .config import Settings, find_soundfont
+
+
+def _check(name: str, fn) -> bool:
+    try:
+        detail = fn()
+        print(f"ok    {name}: {detail}")
+        return True
+    except Exception as e:  # every failure is reported, none stops the others
+        print(f"FAIL  {name}: {e}")
+        return False
+
+
+def run_checks(settings: Settings) -> int:
+    def fluidsynth_lib():
+        try:
+            import fluidsynth  # noqa: F401
+        except (ImportError, OSError) as e:
+            raise RuntimeError(f"{e}; fix: sudo apt-get install libfluidsynth3") from None
+        return "libfluidsynth loads"
+
+    def soundfont():
+        path = find_soundfont(settings.soundfont)
+        return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
+
+    def encoder():
+        import numpy as np
+        from .encoder import Mp3Encoder
+        enc = Mp3Encoder(settings.bitrate)
+        frames = enc.encode(np.zeros((2, 44100), np.float32)) + enc.flush()
+        if not frames:
+            raise RuntimeError("LAME produced no frames; fix: pip install --force-reinstall lameenc")
+        return f"lameenc, {settings.bitrate} kbps CBR ({len(frames)} frames for 1 s)"
+
+    def model():
+        from .model import TrioModel
+        m = TrioModel(settings.model)
+        return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
+
+    def seeds():
+        files = sorted(Path(settings.seeds).rglob("*.mid"))
+        if not files:
+            raise RuntimeError(f"no .mid files under {settings.seeds}; fix: set RADIO_SEEDS or --seeds")
+        return f"{len(files)} MIDI files under {settings.seeds}"
+
+    def ffmpeg():
+        path = shutil.which("ffmpeg")
+        if not path:
+            raise RuntimeError("not found (only the tests need it); fix: sudo apt-get install ffmpeg")
+        return path
+
+    results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
+                                         ("encoder", encoder), ("seeds", seeds), ("model", model),
+                                         ("ffmpeg", ffmpeg)]]
+    print("all good" if all(results) else f"{results.count(False)} problem(s) above")
+    return 0 if all(results) else 1

@@ -1,0 +1,168 @@
+"""Model stage: a MusicVAE trio model behind four calls (encode, decode, sample, converter).
+
+The only module that imports TensorFlow (through magenta). A model folder holds a
+checkpoint in magenta's own variable layout and a card, `model.json`:
+
+    {"config": "hierdec-trio_16bar", "hparams": {"z_size": 128, ...}, "steps": 1200, ...}
+
+An official MusicVAE checkpoint (folder or tarball, no card) loads too: its config is
+taken from its file name, or given with `config=`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+from typing import Sequence
+
+# Must be set before TensorFlow is first imported: magenta needs Keras 2 behaviour.
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import warnings
+
+import numpy as np
+
+# magenta 2.1.4 calls Keras 2 APIs that now warn on every graph build; nothing to act on.
+warnings.filterwarnings("ignore", category=UserWarning, module=r"magenta\..*")
+
+CARD_NAME = "model.json"
+DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "model"
+TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")
+
+
+class ModelError(Exception):
+    """A model folder or checkpoint that cannot be used; the message names the fix."""
+
+
+@dataclasses.dataclass
+class ModelCard:
+    config: str
+    hparams: dict = dataclasses.field(default_factory=dict)
+    steps: int = 0
+    data: list = dataclasses.field(default_factory=list)
+    metrics: dict = dataclasses.field(default_factory=dict)
+    notes: str = ""
+
+    @classmethod
+    def read(cls, folder: Path) -> "ModelCard":
+        raw = json.loads((Path(folder) / CARD_NAME).read_text())
+        unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
+        if unknown or "config" not in raw:
+            raise ModelError(f"{folder}/{CARD_NAME}: bad keys {sorted(unknown)} "
+                             "(a card needs 'config' and may have 'hparams', 'steps', 'data')")
+        return cls(**raw)
+
+    def write(self, folder: Path) -> None:
+        tmp = Path(folder) / (CARD_NAME + ".tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+        tmp.replace(Path(folder) / CARD_NAME)
+
+
+def _tf():
+    from magenta.models.music_vae import configs  # noqa: F401  (imports TF once)
+    import tensorflow.compat.v1 as tf
+    tf.logging.set_verbosity(tf.logging.ERROR)
+    return tf
+
+
+def make_config(name: str, hparams: dict | None = None):
+    """A private copy of magenta's named config with hparam overrides applied."""
+    _tf()
+    from magenta.models.music_vae import configs
+    if name not in configs.CONFIG_MAP:
+        raise ModelError(f"unknown MusicVAE config {name!r}; trio configs: {', '.join(TRIO_CONFIGS)}")
+    config = copy.deepcopy(configs.CONFIG_MAP[name])
+    if hparams:
+        bad = set(hparams) - set(config.hparams.values())
+        if bad:
+            raise ModelError(f"hparams {sorted(bad)} do not exist in config {name!r}")
+        config.hparams.override_from_dict(hparams)
+    return config
+
+
+def _config_from_checkpoint_name(path: Path) -> str:
+    for name in sorted(TRIO_CONFIGS, key=len, reverse=True):
+        if name in path.name:
+            return name
+    raise ModelError(f"{path}: no {CARD_NAME} and the name does not say which config it is; "
+                     f"pass the config name (one of {', '.join(TRIO_CONFIGS)})")
+
+
+def resolve(path: Path | str | None, config: str | None = None) -> tuple[ModelCard, str]:
+    """Finds the card and the checkpoint path for a model folder, official folder or tarball."""
+    path = Path(path) if path else DEFAULT_MODEL_DIR
+    if not path.exists():
+        raise ModelError(f"model {path} does not exist; `radio doctor` shows the default model's place")
+    if path.is_dir() and (path / CARD_NAME).exists():
+        card = ModelCard.read(path)
+    else:
+        card = ModelCard(config=config or _config_from_checkpoint_name(path))
+    if path.is_file():
+        if not tarfile.is_tarfile(path):
+            raise ModelError(f"{path}: neither a model folder nor a checkpoint tarball")
+        return card, str(path)
+    _tf()
+    import tensorflow.compat.v1 as tf
+    ckpt = tf.train.latest_checkpoint(str(path))
+    if ckpt is None:
+        index = sorted(path.glob("*.index"))
+        if not index:
+            raise ModelError(f"{path}: no checkpoint (*.index) inside")
+        ckpt = str(index[-1])[: -len(".index")]
+    return card, ckpt
+
+
+class TrioModel:
+    """Encode trio tensors to z, decode z to trio NoteSequences, sample from the prior.
+
+    Calls are serialised by a lock: one TensorFlow session, used from worker threads.
+    Decoded sequences are timed at the converter's 120 qpm.
+    """
+
+    def __init__(self, path: Path | str | None = None, batch_size: int = 4,
+                 config: str | None = None, hparams: dict | None = None,
+                 checkpoint: str | None = None):
+        if checkpoint is None:
+            card, checkpoint = resolve(path, config)
+        else:
+            card = ModelCard(config=config or "hierdec-trio_16bar")
+        if hparams:
+            card.hparams = {**card.hparams, **hparams}
+        self.card = card
+        self.config = make_config(card.config, card.hparams)
+        self.batch_size = batch_size
+        from magenta.models.music_vae import TrainedModel
+        try:
+            self._model = TrainedModel(self.config, batch_size=batch_size,
+                                       checkpoint_dir_or_path=checkpoint)
+        except Exception as e:
+            raise ModelError(f"cannot load checkpoint {checkpoint} as {card.config} "
+                             f"with hparams {card.hparams}: {str(e).splitlines()[0][:300]}") from None
+        self._lock = threading.Lock()
+        self.converter = self._model._config.data_converter
+        self.z_size = self.config.hparams.z_size
+        self.steps = self.config.hparams.max_seq_len
+
+    def encode(self, tensors: Sequence[np.ndarray]) -> np.ndarray:
+        """Posterior means for converter tensors of shape (steps, depth); returns (n, z)."""
+        batch = [np.asarray(t, np.float32) for t in tensors]
+        with self._lock:
+            _, mu, _ = self._model.encode_tensors(batch, [len(t) for t in batch])
+        return mu.astype(np.float32)
+
+    def decode(self, z: np.ndarray, temperature: float = 0.5) -> list:
+        """Trio NoteSequences for each row of z (n, z_size)."""
+        z = np.asarray(z, np.float32)
+        with self._lock:
+            return self._model.decode(z, length=self.steps, temperature=temperature)
+
+    def sample(self, n: int, temperature: float = 0.5) -> list:
+        with self._lock:
+            return self._model.sample(n=n, length=self.steps, temperature=temperature)
