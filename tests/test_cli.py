@@ -1,0 +1,59 @@
+"""The `radio` command as a user runs it: files written, measured; bad arguments refused."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import note_seq
+
+from radio.audiostats import decode_with_ffmpeg, longest_silence
+
+
+def radio(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "radio", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_generate_wav_and_mid(tmp_path, artifacts):
+    """32 bars of audio with no silence over 2 s; the MIDI of the same bars holds all three parts."""
+    wav, mid = tmp_path / "x.wav", tmp_path / "x.mid"
+    r = radio("generate", "--bars", "32", "--out", str(wav))
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = radio("generate", "--bars", "32", "--out", str(mid))
+    assert r.returncode == 0, r.stderr[-2000:]
+    (artifacts / "generate-32.wav").write_bytes(wav.read_bytes())
+    ns = note_seq.midi_file_to_note_sequence(str(mid))
+    bar_seconds = [4 * 60 / t.qpm for t in ns.tempos]
+    assert 32 * min(bar_seconds) - 0.05 <= ns.total_time <= 32 * max(bar_seconds) + 0.05
+    drums = [n for n in ns.notes if n.is_drum]
+    bass = [n for n in ns.notes if not n.is_drum and 32 <= n.program <= 39]
+    lead = [n for n in ns.notes if not n.is_drum and not 32 <= n.program <= 39]
+    assert drums and bass and lead, (len(drums), len(bass), len(lead))
+    pcm = decode_with_ffmpeg(wav.read_bytes())
+    seconds = pcm.shape[1] / 44100
+    assert 32 * min(bar_seconds) - 0.1 <= seconds <= 32 * max(bar_seconds) + 0.1
+    assert longest_silence(pcm) < 2.0, longest_silence(pcm)
+
+
+def test_generate_mp3(tmp_path):
+    out = tmp_path / "x.mp3"
+    r = radio("generate", "--bars", "4", "--out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert decode_with_ffmpeg(out.read_bytes()).shape[1] / 44100 > 4.0
+
+
+def test_bad_arguments_are_refused_clearly(tmp_path):
+    r = radio("generate", "--bars", "4", "--out", str(tmp_path / "x.ogg"))
+    assert r.returncode == 2 and "must end in .mid, .wav or .mp3" in r.stderr
+    r = radio("generate", "--bars", "4", "--out", str(tmp_path / "x.wav"), "--model", str(tmp_path / "nope"))
+    assert r.returncode == 1 and "does not exist" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_doctor_checks_everything():
+    r = radio("doctor")
+    assert r.returncode == 0, r.stdout + r.stderr
+    for part in ("fluidsynth", "soundfont", "encoder", "seeds", "model", "ffmpeg"):
+        assert f"ok    {part}" in r.stdout
+    r = radio("doctor", "--soundfont", "/nonexistent.sf2")
+    assert r.returncode == 1 and "FAIL  soundfont" in r.stdout

@@ -1,0 +1,58 @@
+"""Renderer stage: real FluidSynth, real soundfont, PCM measured."""
+
+import note_seq
+import numpy as np
+import pytest
+
+from radio.audiostats import longest_silence, window_dbfs
+from radio.config import find_soundfont
+from radio.renderer import SAMPLE_RATE, Renderer
+from radio.segment import Segment
+
+
+@pytest.fixture()
+def renderer():
+    r = Renderer(find_soundfont())
+    yield r
+    r.close()
+
+
+def _seq(*notes):
+    ns = note_seq.NoteSequence()
+    for pitch, start, end, drum, instrument in notes:
+        ns.notes.add(pitch=pitch, start_time=start, end_time=end, velocity=100, is_drum=drum,
+                     instrument=instrument)
+    return ns
+
+
+def test_segment_length_and_level(renderer, seed_segments):
+    """44.1 kHz stereo, exactly the segment's duration, audible and not clipped."""
+    seg = Segment(id=0, sequence=seed_segments[0].sequence, qpm=120.0, bars=16)
+    pcm = renderer.render(seg)
+    assert pcm.shape == (2, round(32.0 * SAMPLE_RATE)) and pcm.dtype == np.float32
+    peak = np.abs(pcm).max()
+    assert 0.05 < peak < 0.999
+    assert longest_silence(pcm) < 2.0
+
+
+def test_drums_on_channel_10_sound_like_drums(renderer):
+    """A kick on the percussion channel is a short burst, not a sustained tone."""
+    seg = Segment(id=0, sequence=_seq((36, 0.0, 1.9, True, 9)), qpm=120.0, bars=1)
+    levels = window_dbfs(renderer.render(seg))
+    assert levels[:4].max() > -40 and levels[-4:].max() < levels[:4].max() - 20
+
+
+def test_note_over_the_seam_keeps_ringing(renderer):
+    """A bass note held past the segment's end is still sounding at the start of the next."""
+    held = Segment(id=0, sequence=_seq((45, 1.5, 3.0, False, 1)), qpm=120.0, bars=1)  # 2 s bar
+    empty = Segment(id=1, sequence=_seq(), qpm=120.0, bars=1)
+    renderer.render(held)
+    nxt = window_dbfs(renderer.render(empty))
+    assert nxt[:10].min() > -45          # first 0.5 s: the note rings on
+    assert nxt[-4:].max() < nxt[:4].min() - 15  # released at 1 s into the next segment
+
+
+def test_missing_soundfont_is_a_clear_error(tmp_path):
+    from radio.config import ConfigError
+    with pytest.raises(ConfigError, match="does not exist"):
+        find_soundfont(tmp_path / "none.sf2")
