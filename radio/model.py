@@ -119,6 +119,27 @@ def resolve(path: Path | str | None, config: str | None = None) -> tuple[ModelCa
     return card, ckpt
 
 
+def write_random_checkpoint(folder: Path, config_name: str = "hierdec-trio_16bar",
+                            hparams: dict | None = None) -> list[str]:
+    """Writes a randomly initialised checkpoint with magenta's own graph and Saver, so its
+    variable layout is exactly an official checkpoint's. For tests and timing; returns the
+    variable names."""
+    tf = _tf()
+    config = make_config(config_name, hparams)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tf.Graph().as_default():
+        config.model.build(config.hparams, config.data_converter.output_depth, is_training=False)
+        batch = config.hparams.batch_size
+        x = tf.placeholder(tf.float32, [batch, config.hparams.max_seq_len, config.data_converter.input_depth])
+        mu = config.model.encode(x, tf.fill([batch], config.hparams.max_seq_len)).loc
+        config.model.sample(batch, max_length=config.hparams.max_seq_len, z=mu)  # decoder variables
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.train.Saver().save(sess, str(folder / "model.ckpt"))
+            return sorted(v.op.name for v in tf.global_variables())
+
+
 class TrioModel:
     """Encode trio tensors to z, decode z to trio NoteSequences, sample from the prior.
 

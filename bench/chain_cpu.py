@@ -1,0 +1,86 @@
+#!/usr/bin/env python
+"""CPU seconds per second of audio, per stage and for the whole chain.
+
+Runs the real chain (walk → decode → humanize → FluidSynth → LAME) on the default model
+and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
+temporary folder). Prints medians over batches of walk steps; goal for the full-size
+whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
+
+    .venv/bin/python bench/chain_cpu.py [--segments 8] [--skip-full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from radio.composer import LatentWalk
+from radio.config import Settings, find_soundfont
+from radio.encoder import Mp3Encoder
+from radio.model import TrioModel, write_random_checkpoint
+from radio.performer import humanize
+from radio.renderer import Renderer
+from radio.station import load_anchors
+
+
+def measure(model: TrioModel, settings: Settings, segments: int) -> dict[str, float]:
+    anchors = load_anchors(model, Path(settings.seeds))
+    walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
+    renderer = Renderer(find_soundfont(settings.soundfont))
+    encoder = Mp3Encoder(settings.bitrate)
+    ratios: dict[str, list[float]] = {k: [] for k in ("model+composer", "performer", "renderer",
+                                                      "encoder", "whole chain")}
+    for _ in range(max(1, segments // model.batch_size)):
+        c0 = time.process_time()
+        batch = walk.next_batch()
+        c1 = time.process_time()
+        played = [humanize(s) for s in batch]
+        c2 = time.process_time()
+        pcm = [renderer.render(s) for s in played]
+        c3 = time.process_time()
+        for p in pcm:
+            encoder.encode(p)
+        c4 = time.process_time()
+        audio = sum(s.duration for s in batch)
+        for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
+                         ("encoder", c4 - c3), ("whole chain", c4 - c0)):
+            ratios[key].append(cpu / audio)
+    renderer.close()
+    return {k: statistics.median(v) for k, v in ratios.items()}
+
+
+def report(name: str, load_s: float, figures: dict[str, float]) -> None:
+    print(f"\n{name}  (load {load_s:.1f} s)")
+    for key, value in figures.items():
+        print(f"  {key:<15} {value:.4f} CPU s per audio s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--segments", type=int, default=8, help="walk steps per model (batches of 4)")
+    parser.add_argument("--skip-full", action="store_true", help="only the default model")
+    args = parser.parse_args()
+    settings = Settings.from_env()
+    import os
+    print(f"machine: {os.cpu_count()} cores; medians over batches of 4 walk steps (16 bars each)")
+
+    t = time.monotonic()
+    default = TrioModel(settings.model, batch_size=4)
+    report(f"default model ({default.card.hparams})", time.monotonic() - t,
+           measure(default, settings, args.segments))
+
+    if not args.skip_full:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
+            write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": 4})
+            t = time.monotonic()
+            full = TrioModel(tmp, batch_size=4, config="hierdec-trio_16bar")
+            report("full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2)",
+                   time.monotonic() - t, measure(full, settings, args.segments))
+
+
+if __name__ == "__main__":
+    main()
