@@ -2,7 +2,7 @@
 # Installs the Debian packages the station needs, only when one is missing.
 # Uses sudo when not root; says what to run when neither works.
 set -euo pipefail
-PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg mma)
+PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg mma chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
