@@ -11,6 +11,7 @@ run: deps
 	$(PY) -m radio serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 test: deps
+	@bash deploy/system-packages.sh --test
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 doctor: deps

@@ -77,7 +77,8 @@ def cmd_train(args) -> int:
         return 1
     train_set, held_out = train.split_by_file(segments, 0.1)
     work = Path(args.work)
-    free = shutil.disk_usage(work.parent if not work.exists() else work).free
+    existing = next(p for p in [work, *work.parents] if p.exists())
+    free = shutil.disk_usage(existing).free
     if free < 2 * 1024**3:
         print(f"error: only {free / 1024**3:.1f} GB free under {work}; training needs 2 GB", file=sys.stderr)
         return 1
