@@ -9,6 +9,7 @@ server never waits on TensorFlow.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import queue
 import threading
@@ -119,7 +120,7 @@ class Station:
     async def run(self) -> None:
         """Paces frames into the broadcaster until cancelled."""
         self._thread.start()
-        pending: list[Frame] = []
+        pending: collections.deque[Frame] = collections.deque()
         clock: float | None = None     # loop time at which stream time 0 plays
         sent = 0.0                     # stream seconds published
         loop = asyncio.get_running_loop()
@@ -127,8 +128,8 @@ class Station:
             while True:
                 if not pending:
                     try:
-                        meta, pending = self._queue.get_nowait()
-                        pending = list(pending)
+                        meta, frames = self._queue.get_nowait()
+                        pending = collections.deque(frames)
                         self.now_playing = meta
                         if self.first_audio_at is None:
                             self.first_audio_at = time.monotonic()
@@ -145,7 +146,7 @@ class Station:
                 if pending:
                     chunk, seconds = [], 0.0
                     while pending and seconds < self.CHUNK_SECONDS:
-                        frame = pending.pop(0)
+                        frame = pending.popleft()
                         chunk.append(frame.data)
                         seconds += frame.seconds
                 else:  # generator late: keep the byte clock going with silence

@@ -46,11 +46,18 @@ def _arrays(segments: list[SeedSegment]):
 
 def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierdec-trio_16bar",
           hparams: dict | None = None, steps: int = 1000, keep: int = 2,
-          threads: int = 0, progress: bool = True) -> Path:
-    """Trains (or resumes) in work_dir until `steps`; returns the newest checkpoint path."""
+          threads: int = 0, progress: bool = True, fast: bool = True) -> Path:
+    """Trains (or resumes) in work_dir until `steps`; returns the newest checkpoint path.
+
+    `fast` swaps in the batched-bars training graph (radio/fastvae.py) for
+    hierdec-trio_16bar: same variables and loss, fewer ops.
+    """
     tf = model_lib._tf()
     from tqdm import tqdm
     config = model_lib.make_config(config_name, hparams or {})
+    if fast and config_name == "hierdec-trio_16bar":
+        from .fastvae import fast_hierdec_trio_model
+        config = config._replace(model=fast_hierdec_trio_model())
     hp = config.hparams
     x, lengths = _arrays(segments)
     if len(x) < hp.batch_size:
