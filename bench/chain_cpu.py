@@ -6,7 +6,7 @@ and on a full-size hierdec-trio_16bar with random weights (written in magenta's 
 temporary folder). Prints medians over batches of walk steps; goal for the full-size
 whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
 
-    .venv/bin/python bench/chain_cpu.py [--segments 8] [--skip-full]
+    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full]
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from radio.renderer import Renderer
 from radio.station import load_anchors
 
 
-def measure(model: TrioModel, settings: Settings, segments: int) -> dict[str, float]:
+def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
     anchors = load_anchors(model, Path(settings.seeds))
     walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
     renderer = Renderer(find_soundfont(settings.soundfont))
     encoder = Mp3Encoder(settings.bitrate)
     ratios: dict[str, list[float]] = {k: [] for k in ("model+composer", "performer", "renderer",
                                                       "encoder", "whole chain")}
+    notes = []
     for _ in range(max(1, segments // model.batch_size)):
         c0 = time.process_time()
         batch = walk.next_batch()
@@ -45,15 +46,17 @@ def measure(model: TrioModel, settings: Settings, segments: int) -> dict[str, fl
             encoder.encode(p)
         c4 = time.process_time()
         audio = sum(s.duration for s in batch)
+        notes += [len(s.sequence.notes) for s in batch]
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
                          ("encoder", c4 - c3), ("whole chain", c4 - c0)):
             ratios[key].append(cpu / audio)
     renderer.close()
-    return {k: statistics.median(v) for k, v in ratios.items()}
+    return {k: statistics.median(v) for k, v in ratios.items()}, statistics.median(notes)
 
 
-def report(name: str, load_s: float, figures: dict[str, float]) -> None:
-    print(f"\n{name}  (load {load_s:.1f} s)")
+def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -> None:
+    figures, notes = measured
+    print(f"\n{name}  (load {load_s:.1f} s; {notes:.0f} notes per 16-bar segment, median)")
     for key, value in figures.items():
         print(f"  {key:<15} {value:.4f} CPU s per audio s")
 
@@ -62,22 +65,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=8, help="walk steps per model (batches of 4)")
     parser.add_argument("--skip-full", action="store_true", help="only the default model")
+    parser.add_argument("--batch", type=int, default=4, help="walk steps decoded per model call")
     args = parser.parse_args()
     settings = Settings.from_env()
     import os
-    print(f"machine: {os.cpu_count()} cores; medians over batches of 4 walk steps (16 bars each)")
+    print(f"machine: {os.cpu_count()} cores; medians over batches of {args.batch} walk steps (16 bars each)")
 
     t = time.monotonic()
-    default = TrioModel(settings.model, batch_size=4)
+    default = TrioModel(settings.model, batch_size=args.batch)
     report(f"default model ({default.card.hparams})", time.monotonic() - t,
            measure(default, settings, args.segments))
 
     if not args.skip_full:
         with tempfile.TemporaryDirectory() as tmp:
             print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
-            write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": 4})
+            write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
             t = time.monotonic()
-            full = TrioModel(tmp, batch_size=4, config="hierdec-trio_16bar")
+            full = TrioModel(tmp, batch_size=args.batch, config="hierdec-trio_16bar")
             report("full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2)",
                    time.monotonic() - t, measure(full, settings, args.segments))
 
