@@ -109,16 +109,22 @@ def to_trio(ns: note_seq.NoteSequence, roles: Roles) -> note_seq.NoteSequence:
     out.CopyFrom(ns)
     del out.notes[:]
     drum_ids = {(p.instrument, p.program) for p in roles.drums}
+    pitched = {}  # (instrument, program) → what the converter should see
+    if roles.bass:
+        pitched[(roles.bass.instrument, roles.bass.program)] = (1, BASS_PROGRAM_FOR_CONVERTER)
+    if roles.lead:
+        pitched[(roles.lead.instrument, roles.lead.program)] = (0, LEAD_PROGRAM_FOR_CONVERTER)
     for n in ns.notes:
         key = (n.instrument, n.program)
         if n.is_drum and key in drum_ids:
-            m = out.notes.add(); m.CopyFrom(n); m.instrument = 9
-        elif not n.is_drum and roles.bass and key == (roles.bass.instrument, roles.bass.program):
-            m = out.notes.add(); m.CopyFrom(n)
-            m.instrument, m.program = 1, BASS_PROGRAM_FOR_CONVERTER
-        elif not n.is_drum and roles.lead and key == (roles.lead.instrument, roles.lead.program):
-            m = out.notes.add(); m.CopyFrom(n)
-            m.instrument, m.program = 0, LEAD_PROGRAM_FOR_CONVERTER
+            target = (9, n.program)
+        elif not n.is_drum and key in pitched:
+            target = pitched[key]
+        else:
+            continue
+        m = out.notes.add()
+        m.CopyFrom(n)
+        m.instrument, m.program = target
     return out
 
 
