@@ -23,8 +23,8 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int) -> tuple[float, floa
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
     if fast:
-        from radio.fastvae import fast_hierdec_trio_model
-        config = config._replace(model=fast_hierdec_trio_model())
+        from radio.fastvae import with_batched_training
+        config = with_batched_training("hierdec-trio_16bar", config)
     batch, depth = hparams["batch_size"], config.data_converter.output_depth
     rng = np.random.default_rng(0)
     x = np.zeros((batch, 256, depth), np.float32)

@@ -44,7 +44,7 @@ class BatchedBarsDecoder(lstm_models.HierarchicalLstmDecoder):
                 or 0 not in self._disable_autoregression:
             return super().reconstruction_loss(x_input, x_target, x_length, z, c_input)
         batch_size = int(x_input.shape[0])
-        bars, steps = self._level_lengths
+        bars = self._level_lengths[0]
         x_length = lstm_utils.maybe_split_sequence_lengths(x_length, bars, self._total_length)
         embeddings = []
 
@@ -74,3 +74,11 @@ def fast_hierdec_trio_model() -> MusicVAE:
                 output_depths=[90, 90, 512]),  # melody, bass, drums, as in magenta's config
             level_lengths=[16, 16],
             disable_autoregression=True))
+
+
+def with_batched_training(config_name: str, config):
+    """`config` with the batched training graph if it is hierdec-trio_16bar's; any other
+    config is returned as it is."""
+    if config_name == "hierdec-trio_16bar":
+        return config._replace(model=fast_hierdec_trio_model())
+    return config

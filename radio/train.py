@@ -55,9 +55,9 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     tf = model_lib._tf()
     from tqdm import tqdm
     config = model_lib.make_config(config_name, hparams or {})
-    if fast and config_name == "hierdec-trio_16bar":
-        from .fastvae import fast_hierdec_trio_model
-        config = config._replace(model=fast_hierdec_trio_model())
+    if fast:
+        from .fastvae import with_batched_training
+        config = with_batched_training(config_name, config)
     hp = config.hparams
     x, lengths = _arrays(segments)
     if len(x) < hp.batch_size:
