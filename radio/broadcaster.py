@@ -1,8 +1,12 @@
 """Broadcaster stage: one stream of encoded chunks fanned out to every listener.
 
-`publish` never waits for a listener: each listener has its own queue, written to in
-whole chunks; one that falls more than `max_lag_seconds` behind is dropped. A new listener
-first gets the last `burst_seconds` at once, so its player starts without waiting.
+Fan-out is the cost that grows with listeners, so `publish` does the least per listener it
+can: the chunk is framed for HTTP once and the same bytes object goes to every socket with
+one `transport.write`; no per-listener task wakes up. A listener whose socket buffer holds
+more than `max_lag_seconds` of audio is dropped, so a slow one never holds anyone back.
+A new listener gets the stream's header (Ogg) and the last `burst_seconds` at once, so its
+player starts without waiting. Listeners who ask for ICY metadata get the title inserted
+every `ICY_METAINT` bytes, the framing Shoutcast/Icecast players expect.
 """
 
 from __future__ import annotations
@@ -10,69 +14,117 @@ from __future__ import annotations
 import asyncio
 import collections
 
+ICY_METAINT = 16000
+
+
+def chunk_frame(data: bytes) -> bytes:
+    """HTTP/1.1 chunked transfer framing of one chunk."""
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def icy_block(title: str) -> bytes:
+    """A metadata block: length byte (in 16s) + `StreamTitle='…';` padded with NULs."""
+    text = ("StreamTitle='%s';" % title.replace("'", "\u2019")).encode()[: 255 * 16]
+    blocks = -(-len(text) // 16)
+    return bytes([blocks]) + text.ljust(blocks * 16, b"\0")
+
 
 class Listener:
-    def __init__(self, burst: bytes, burst_seconds: float):
-        self._chunks: collections.deque[bytes] = collections.deque([burst] if burst else [])
-        self.queued_seconds = burst_seconds
-        self._event = asyncio.Event()
-        if burst:
-            self._event.set()
-        self.closed = False
+    def __init__(self, transport: asyncio.Transport, chunked: bool, icy: bool):
+        self.transport = transport
+        self.chunked = chunked
+        self.icy = icy
+        self._until_meta = ICY_METAINT
+        self.done: asyncio.Future = asyncio.get_running_loop().create_future()
 
-    def push(self, data: bytes, seconds: float) -> None:
-        self._chunks.append(data)
-        self.queued_seconds += seconds
-        self._event.set()
+    def with_metadata(self, data: bytes, block: bytes) -> bytes:
+        """`data` with the metadata block inserted wherever this listener's count says."""
+        out = []
+        while len(data) >= self._until_meta:
+            out += [data[: self._until_meta], block]
+            data = data[self._until_meta:]
+            self._until_meta = ICY_METAINT
+        self._until_meta -= len(data)
+        out.append(data)
+        return b"".join(out)
 
-    def close(self) -> None:
-        self.closed = True
-        self._event.set()
-
-    async def get(self) -> bytes:
-        """Everything queued so far, as one write; b'' once closed."""
-        await self._event.wait()
-        self._event.clear()
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        self.queued_seconds = 0.0
-        return b"" if self.closed else data
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
 
 
 class Broadcaster:
-    def __init__(self, burst_seconds: float = 2.0, max_lag_seconds: float = 10.0):
+    """One per stream format; `header` is what every listener needs before any chunk."""
+
+    def __init__(self, name: str = "mp3", burst_seconds: float = 2.0,
+                 max_lag_seconds: float = 10.0, header: bytes = b""):
+        self.name = name
+        self.header = header
         self.burst_seconds = burst_seconds
         self.max_lag_seconds = max_lag_seconds
+        self.title = "latent radio"
         self.listeners: set[Listener] = set()
         self._history: collections.deque[tuple[bytes, float]] = collections.deque()
         self._history_seconds = 0.0
+        self._bytes_per_second = 16000.0   # refined from what is published
+        self.published_bytes = 0
+        self.published_seconds = 0.0
         self.bytes_out = 0
         self.dropped = 0
+
+    @property
+    def max_lag_bytes(self) -> int:
+        return int(self.max_lag_seconds * self._bytes_per_second)
 
     def publish(self, data: bytes, seconds: float) -> None:
         self._history.append((data, seconds))
         self._history_seconds += seconds
         while self._history_seconds - self._history[0][1] >= self.burst_seconds:
             self._history_seconds -= self._history.popleft()[1]
+        self.published_bytes += len(data)
+        self.published_seconds += seconds
+        if self.published_seconds > 1.0:
+            self._bytes_per_second = self.published_bytes / self.published_seconds
+        framed = chunk_frame(data)
+        block = icy_block(self.title)
+        limit = self.max_lag_bytes
         for listener in list(self.listeners):
-            if listener.queued_seconds > self.max_lag_seconds:
-                self.dropped += 1
-                self.unsubscribe(listener)
+            transport = listener.transport
+            if transport.is_closing():          # the listener went away
+                self._remove(listener)
                 continue
-            listener.push(data, seconds)
-            self.bytes_out += len(data)
+            if transport.get_write_buffer_size() > limit:
+                self.dropped += 1
+                transport.abort()
+                self._remove(listener)
+                continue
+            out = listener.with_metadata(data, block) if listener.icy else data
+            out = chunk_frame(out) if listener.chunked and listener.icy else \
+                (framed if listener.chunked else out)
+            transport.write(out)
+            self.bytes_out += len(out)
 
-    def subscribe(self) -> Listener:
-        burst = b"".join(d for d, _ in self._history)
-        listener = Listener(burst, self._history_seconds)
-        self.bytes_out += len(burst)
+    def subscribe(self, transport: asyncio.Transport, chunked: bool = True,
+                  icy: bool = False) -> Listener:
+        """Registers a listener and writes its header and burst at once."""
+        listener = Listener(transport, chunked, icy)
+        first = self.header + b"".join(d for d, _ in self._history)
+        if icy:
+            first = listener.with_metadata(first, icy_block(self.title))
+        if first:
+            first = chunk_frame(first) if chunked else first
+            transport.write(first)
+            self.bytes_out += len(first)
         self.listeners.add(listener)
         return listener
 
-    def unsubscribe(self, listener: Listener) -> None:
+    def _remove(self, listener: Listener) -> None:
         self.listeners.discard(listener)
-        listener.close()
+        listener.finish()
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._remove(listener)
 
     def close(self) -> None:
         for listener in list(self.listeners):
-            self.unsubscribe(listener)
+            self._remove(listener)

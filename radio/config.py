@@ -40,7 +40,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str = str(ASSETS / "model")
-    seeds: str = str(ASSETS / "seeds")
+    data: str = "data"                  # the station's own files: seed sets, state
+    seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets
     soundfont: str = ""                 # empty: first of find_soundfont()'s places
     temperature: float = 0.5
     steps_per_leg: int = 8              # walk steps from one anchor to the next
@@ -49,7 +50,11 @@ class Settings:
     bass_program: int = 33              # GM 34, Electric Bass (finger)
     humanize: bool = True
     seed: int = 0
-    bitrate: int = 128
+    bitrate: int = 128                  # MP3 kbps, CBR
+    opus_bitrate: int = 96              # Ogg/Opus kbps
+    admin_token: str = ""               # empty: the admin API is off (read-only station)
+    history_segments: int = 32          # played segments kept for /api/history and MIDI
+    name: str = "latent radio"          # what players show (icy-name)
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once
 
@@ -70,6 +75,9 @@ class Settings:
         settings.check()
         return settings
 
+    def seed_folder(self) -> Path:
+        return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"
+
     def check(self) -> None:
         for name in ("lead_program", "bass_program"):
             if not 0 <= getattr(self, name) <= 127:
@@ -78,5 +86,11 @@ class Settings:
             raise ConfigError(f"temperature={self.temperature}: use a value in (0, 2]")
         if self.steps_per_leg < 1:
             raise ConfigError("steps_per_leg must be at least 1")
+        if self.bitrate not in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320):
+            raise ConfigError(f"bitrate={self.bitrate}: use an MPEG-1 Layer III rate such as 128")
+        if not 6 <= self.opus_bitrate <= 510:
+            raise ConfigError(f"opus_bitrate={self.opus_bitrate}: Opus takes 6–510 kbps")
+        if self.admin_token and len(self.admin_token) < 12:
+            raise ConfigError("admin_token: use at least 12 characters (or leave it empty to turn the admin API off)")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port}: use 1–65535")

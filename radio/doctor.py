@@ -45,10 +45,13 @@ def run_checks(settings: Settings) -> int:
         return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
 
     def seeds():
-        files = sorted(Path(settings.seeds).rglob("*.mid"))
+        folder = settings.seed_folder()
+        if not folder.exists():
+            return f"{folder} is made from the shipped seed sets on first start"
+        files = sorted(folder.rglob("*.mid"))
         if not files:
-            raise RuntimeError(f"no .mid files under {settings.seeds}; fix: set RADIO_SEEDS or --seeds")
-        return f"{len(files)} MIDI files under {settings.seeds}"
+            raise RuntimeError(f"no .mid files under {folder}; fix: set RADIO_SEEDS or --seeds")
+        return f"{len(files)} MIDI files under {folder}"
 
     def ffmpeg():
         path = shutil.which("ffmpeg")

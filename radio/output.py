@@ -50,6 +50,13 @@ def join(segments: list[Segment], lead_program: int, bass_program: int) -> note_
     return ns
 
 
+def midi_bytes(segments: list[Segment], lead_program: int = 81, bass_program: int = 33) -> bytes:
+    import io
+    buf = io.BytesIO()
+    note_seq.midi_io.note_sequence_to_pretty_midi(join(segments, lead_program, bass_program)).write(buf)
+    return buf.getvalue()
+
+
 def write_midi(segments: list[Segment], path: Path, lead_program: int = 81, bass_program: int = 33) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     note_seq.sequence_proto_to_midi_file(join(segments, lead_program, bass_program), str(path))

@@ -132,7 +132,10 @@ def read_midi(path: Path) -> note_seq.NoteSequence:
     """Parses one file; every way it can fail becomes a SeedImportError."""
     if path.suffix.lower() not in MIDI_SUFFIXES:
         raise SeedImportError("not MIDI (file name does not end in .mid/.midi)")
-    data = path.read_bytes()
+    return parse_midi(path.read_bytes())
+
+
+def parse_midi(data: bytes) -> note_seq.NoteSequence:
     if not data:
         raise SeedImportError("empty file")
     if not data.startswith(b"MThd"):

@@ -16,14 +16,14 @@ MODEL_QPM = 120.0  # the converter times decoded sequences at this tempo
 class Segment:
     """Bars of trio music; note times in seconds from the segment's start, at `qpm`.
 
-    `anchors` and `t` say where in the latent walk it came from: the step between anchor
-    a and anchor b, at position t in (0, 1].
+    `anchors` and `t` say where in the latent walk it came from: the step between the
+    anchors labelled a and b, at position t in (0, 1].
     """
     id: int
     sequence: note_seq.NoteSequence
     qpm: float
     bars: int
-    anchors: tuple[int, int] = (0, 0)
+    anchors: tuple[str, str] = ("", "")
     t: float = 0.0
     humanized: bool = False
 

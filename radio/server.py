@@ -1,4 +1,5 @@
-"""Server stage: aiohttp app with the stream, a page with a player, and health."""
+"""Server stage: the aiohttp app. Streams (MP3, Ogg/Opus, with ICY metadata), playlists,
+the page, health and metrics here; the JSON API in api.py."""
 
 from __future__ import annotations
 
@@ -8,42 +9,60 @@ import time
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.http import HttpVersion11
 
-from .broadcaster import Broadcaster
+from . import api, metrics
+from .api import STATION
+from .broadcaster import ICY_METAINT
 from .config import Settings
 from .station import Pipeline, Station
 
-STATION = web.AppKey("station", Station)
-BROADCASTER = web.AppKey("broadcaster", Broadcaster)
-PAGE = (Path(__file__).parent / "web" / "index.html").read_text()
+WEB = Path(__file__).parent / "web"
+CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
+DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"
 
 
-async def index(request: web.Request) -> web.Response:
-    return web.Response(text=PAGE, content_type="text/html")
+async def page(request: web.Request) -> web.Response:
+    return web.FileResponse(WEB / "index.html")
 
 
-async def stream_mp3(request: web.Request) -> web.StreamResponse:
-    broadcaster = request.app[BROADCASTER]
-    settings = request.app[STATION].settings
-    response = web.StreamResponse(headers={
-        "Content-Type": "audio/mpeg",
-        "Cache-Control": "no-cache, no-store",
-        "icy-name": "latent radio",
-        "icy-br": str(settings.bitrate),
-    })
+async def stream(request: web.Request) -> web.StreamResponse:
+    station = request.app[STATION]
+    fmt = request.match_info["format"]
+    broadcaster = station.streams[fmt]
+    settings = station.settings
+    icy = request.headers.get("Icy-MetaData", "").strip() == "1"
+    headers = {"Content-Type": CONTENT_TYPES[fmt], "Cache-Control": "no-cache, no-store",
+               "icy-name": settings.name, "icy-description": DESCRIPTION, "icy-pub": "0",
+               "icy-br": str(settings.bitrate if fmt == "mp3" else settings.opus_bitrate)}
+    if icy:
+        headers["icy-metaint"] = str(ICY_METAINT)
+    response = web.StreamResponse(headers=headers)
+    if request.version >= HttpVersion11:
+        response.enable_chunked_encoding()
     await response.prepare(request)
-    listener = broadcaster.subscribe()
+    await response.write(b"")   # sends the headers now; aiohttp holds them for the body
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return response
+    # From here the broadcaster writes to the socket itself (see broadcaster.py).
+    listener = broadcaster.subscribe(transport, chunked=response.chunked, icy=icy)
     try:
-        while True:
-            data = await listener.get()
-            if not data:
-                break
-            await response.write(data)
-    except ConnectionResetError:
-        pass  # the listener went away: normal for a stream
+        await listener.done
     finally:
         broadcaster.unsubscribe(listener)
     return response
+
+
+async def playlist(request: web.Request) -> web.Response:
+    base = f"{request.scheme}://{request.host}"
+    name = request.app[STATION].settings.name
+    if request.match_info["kind"] == "m3u":
+        body = f"#EXTM3U\n#EXTINF:-1,{name}\n{base}/stream.mp3\n"
+        return web.Response(text=body, content_type="audio/x-mpegurl")
+    body = (f"[playlist]\nNumberOfEntries=2\nFile1={base}/stream.mp3\nTitle1={name} (MP3)\n"
+            f"Length1=-1\nFile2={base}/stream.ogg\nTitle2={name} (Opus)\nLength2=-1\nVersion=2\n")
+    return web.Response(text=body, content_type="audio/x-scpls")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -54,7 +73,7 @@ async def healthz(request: web.Request) -> web.Response:
                   ("error" if station.last_error else "starting"),
         "uptime_seconds": round(time.monotonic() - station.started_at, 3),
         "first_audio_after_seconds": round(station.first_audio_at - station.started_at, 3) if playing else None,
-        "listeners": len(request.app[BROADCASTER].listeners),
+        "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
         "segments_generated": station.segments_generated,
         "lead_seconds": round(station.lead_seconds, 3),
         "underrun_seconds": round(station.underrun_seconds, 3),
@@ -63,16 +82,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503 if station.last_error else 200)
 
 
-async def now(request: web.Request) -> web.Response:
-    return web.json_response({"now_playing": request.app[STATION].now_playing})
-
-
 def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application:
-    app = web.Application()
-    broadcaster = Broadcaster(burst_seconds=settings.burst_seconds)
-    station = Station(settings, broadcaster, pipeline_factory)
-    app[BROADCASTER] = broadcaster
+    app = web.Application(middlewares=[api.json_errors])
+    station = Station(settings, pipeline_factory)
     app[STATION] = station
+    registry = metrics.registry_for(station)
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(registry),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     async def run_station(app: web.Application):
         task = asyncio.create_task(station.run())
@@ -80,12 +98,19 @@ def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        broadcaster.close()
+        station.close()
         await asyncio.get_running_loop().run_in_executor(None, station.stop)
 
+    async def let_listeners_go(app: web.Application):
+        station.close()   # stream handlers return, so shutdown need not wait out its timeout
+
+    app.on_shutdown.append(let_listeners_go)
     app.cleanup_ctx.append(run_station)
-    app.router.add_get("/", index)
-    app.router.add_get("/stream.mp3", stream_mp3)
+    app.router.add_get("/", page)
+    app.router.add_static("/static", WEB)
+    app.router.add_get("/stream.{format:mp3|ogg}", stream)
+    app.router.add_get("/listen.{kind:m3u|pls}", playlist)
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/api/now", now)
+    app.router.add_get("/metrics", metrics_handler)
+    api.add_routes(app)
     return app

@@ -1,8 +1,11 @@
-"""The whole chain, assembled: seeds → model → composer → performer → renderer → encoder.
+"""The whole chain, assembled: seeds → model → composer → performer → renderer → encoders.
 
 `Pipeline` is the synchronous chain (used by `radio generate` and by the station's worker
-thread). `Station` runs a Pipeline in a thread, keeps a few segments ahead of playback,
-and paces encoded frames into the Broadcaster at real-time rate on the event loop, so the
+thread). `Station` runs a Pipeline in a thread, keeps a few rendered segments ahead of
+playback, and on the event loop cuts their PCM into 0.25 s chunks at real-time pace,
+encodes each chunk once per format (MP3, Ogg/Opus) and hands it to that format's
+Broadcaster. Encoding at the pacer keeps every format sample-continuous even when the
+generator is late (the gap is filled with silence through the same encoders), and the
 server never waits on TensorFlow.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 import queue
 import threading
@@ -20,26 +24,28 @@ import numpy as np
 
 from .broadcaster import Broadcaster
 from .composer import Anchor, LatentWalk
-from .config import Settings, find_soundfont
-from .encoder import Frame, Mp3Encoder
+from .config import ASSETS, Settings, find_soundfont
+from .encoder import Mp3Encoder
+from .mix import StyleMix
+from .opus import OggOpusEncoder
 from .performer import humanize
-from .renderer import Renderer
-from .segment import Segment
+from .renderer import SAMPLE_RATE, Renderer
+from .seedsets import SeedLibrary
+from .segment import Segment, part_of
 
 log = logging.getLogger("radio.station")
+PART_INDEX = {"drums": 0, "bass": 1, "lead": 2}
 
 
-def load_anchors(model, seeds_dir: Path) -> list[Anchor]:
-    """Encodes every trio segment of the seed folder; the walk's anchors."""
+def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
+    """The anchors of one seed file: each 16-bar trio segment, encoded."""
     from . import seeds
-    segments, reports = seeds.import_folder(seeds_dir, model.converter)
-    for report in reports:
-        log.info("seed %s", report.line())
+    segments, reports = seeds.import_files([path], model.converter)
+    log.info("seed %s/%s", set_name, reports[0].line())
     if not segments:
-        raise RuntimeError(f"no usable seed segments under {seeds_dir}: "
-                           + "; ".join(r.line() for r in reports[:5]))
+        return []
     z = model.encode([s.tensor for s in segments])
-    return [Anchor(z=zi, qpm=s.qpm, label=f"{Path(s.source).stem}@{s.start_bar}")
+    return [Anchor(z=zi, qpm=s.qpm, label=f"{set_name}/{path.stem}@{s.start_bar}", set=set_name)
             for zi, s in zip(z, segments)]
 
 
@@ -50,11 +56,49 @@ class Pipeline:
         from .model import TrioModel
         self.settings = settings
         self.model = model or TrioModel(settings.model)
-        self.anchors = load_anchors(self.model, Path(settings.seeds))
+        self.library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
+        self._anchors: dict[Path, list[Anchor]] = {}
+        self.sync_seeds()
+        if not self.anchors:
+            raise RuntimeError(f"no usable seed segments under {self.library.root}")
+        self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()},
+                            temperature=settings.temperature, qpm=settings.qpm,
+                            lead_program=settings.lead_program, bass_program=settings.bass_program)
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
-                               settings.temperature, settings.qpm, settings.seed)
+                               settings.temperature, settings.qpm, settings.seed, self.mix.sets)
         self.renderer = Renderer(find_soundfont(settings.soundfont), settings.lead_program,
                                  settings.bass_program)
+
+    @property
+    def anchors(self) -> list[Anchor]:
+        return [a for anchors in list(self._anchors.values()) for a in anchors]
+
+    def sets_with_anchors(self) -> list[str]:
+        return sorted({a.set for a in self.anchors})
+
+    def sync_seeds(self) -> bool:
+        """Encodes files new to the seed folder and forgets removed ones; True on change."""
+        files = dict((path, name) for name, path in self.library.files())
+        gone = [p for p in self._anchors if p not in files]
+        new = [p for p in files if p not in self._anchors]
+        for p in gone:
+            del self._anchors[p]
+        for p in new:
+            self._anchors[p] = encode_file(self.model, files[p], p)
+        changed = bool(gone or new)
+        if changed and hasattr(self, "walk"):
+            if self.anchors:
+                self.walk.retarget(anchors=self.anchors)
+            else:  # keep walking the old anchors rather than stop the music
+                log.error("seed folder has no usable segments left; keeping the previous anchors")
+        return changed
+
+    def set_mix(self, mix: StyleMix) -> None:
+        self.mix = mix
+        self.walk.temperature = mix.temperature
+        self.walk.qpm = mix.qpm
+        self.walk.retarget(weights=mix.sets)
+        self.renderer.set_programs(mix.lead_program, mix.bass_program)
 
     def next_segment(self) -> Segment:
         segment = next(self.walk)
@@ -64,47 +108,110 @@ class Pipeline:
         return self.renderer.render(segment)
 
 
-class Station:
-    """Generator thread + real-time pacer feeding a Broadcaster."""
+@dataclasses.dataclass
+class Played:
+    """A segment as the station plays it: its stream start time and what made it."""
+    segment: Segment
+    meta: dict
+    start: float = 0.0          # stream seconds at which its first sample is published
 
-    CHUNK_SECONDS = 0.25    # frames are published in groups of about this length
+    def to_json(self, notes: bool = False) -> dict:
+        out = {**self.meta, "start": round(self.start, 3)}
+        if notes:
+            out["notes"] = [[PART_INDEX[part_of(n)], n.pitch, round(n.start_time, 3),
+                             round(n.end_time, 3), n.velocity] for n in self.segment.sequence.notes]
+        return out
+
+
+class Station:
+    """Generator thread + real-time pacer feeding one Broadcaster per format."""
+
+    CHUNK_SECONDS = 0.25    # PCM is encoded and published in chunks of this length
     AHEAD_SECONDS = 1.0     # published this far ahead of the wall clock
 
-    def __init__(self, settings: Settings, broadcaster: Broadcaster, pipeline_factory=Pipeline):
+    def __init__(self, settings: Settings, pipeline_factory=Pipeline):
         self.settings = settings
-        self.broadcaster = broadcaster
         self._factory = pipeline_factory
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.lead_segments))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._generate, name="generator", daemon=True)
+        self._mp3 = Mp3Encoder(settings.bitrate)
+        self._ogg = OggOpusEncoder(settings.opus_bitrate)
+        self.streams = {
+            "mp3": Broadcaster("mp3", settings.burst_seconds),
+            "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._ogg.header),
+        }
         self.started_at = time.monotonic()
         self.first_audio_at: float | None = None
+        self.pipeline: Pipeline | None = None
+        self.mix: StyleMix | None = None
+        self._pending_mix: StyleMix | None = None
+        self._seeds_dirty = threading.Event()
         self.segments_generated = 0
+        # seconds spent per stage, as [segments, total]: walk + decode + humanize, render
+        self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}
         self.underrun_seconds = 0.0
-        self.now_playing: dict | None = None
+        self.position = 0.0                                   # stream seconds published
+        self.current: Played | None = None
+        self.history: collections.deque[Played] = collections.deque(maxlen=settings.history_segments)
         self.last_error: str | None = None
-        self._silence = self._silence_frames()
+        self._pcm: np.ndarray | None = None                   # rest of the current segment
 
-    def _silence_frames(self) -> list[Frame]:
-        enc = Mp3Encoder(self.settings.bitrate)
-        frames = enc.encode(np.zeros((2, 44100), np.float32))
-        return frames[4:4 + int(self.CHUNK_SECONDS / frames[0].seconds) + 1]
+    # -- requests from the server (event loop thread) -------------------------------
+    def set_mix(self, changes: dict) -> StyleMix:
+        """Validates and queues a mix change; heard from the next segment generated."""
+        if self.mix is None:
+            raise RuntimeError("the station is still starting")
+        mix = self.mix.updated(changes, self.pipeline.library.sets())
+        self.mix = self._pending_mix = mix
+        return mix
+
+    def seeds_changed(self, removed_set: str | None = None) -> None:
+        if removed_set and self.mix and removed_set in self.mix.sets:
+            sets = {k: v for k, v in self.mix.sets.items() if k != removed_set}
+            if not any(w > 0 for w in sets.values()):
+                sets = {k: 1.0 for k in self.pipeline.library.sets() if k != removed_set}
+            if sets:
+                self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
+        self._seeds_dirty.set()
+
+    def find(self, segment_id: int) -> Played | None:
+        return next((p for p in reversed(self.history) if p.segment.id == segment_id), None)
+
+    def upcoming(self) -> list[Played]:
+        """Rendered segments waiting to play, with their predicted start times."""
+        out, start = [], self.current.start + self.current.segment.duration if self.current else self.position
+        for segment, _, meta in list(self._queue.queue):
+            out.append(Played(segment, meta, start))
+            start += segment.duration
+        return out
 
     # -- worker thread -------------------------------------------------------------
     def _generate(self) -> None:
         try:
             pipeline = self._factory(self.settings)
-            encoder = Mp3Encoder(self.settings.bitrate)
+            self.pipeline, self.mix = pipeline, pipeline.mix
             while not self._stop.is_set():
-                t0 = time.process_time()
+                if self._seeds_dirty.is_set():
+                    self._seeds_dirty.clear()
+                    pipeline.sync_seeds()
+                mix, self._pending_mix = self._pending_mix, None
+                if mix is not None:
+                    pipeline.set_mix(mix)
+                t0 = time.perf_counter()
                 segment = pipeline.next_segment()
-                frames = encoder.encode(pipeline.render(segment))
-                meta = segment.meta()
-                meta["cpu_seconds"] = round(time.process_time() - t0, 3)
+                t1 = time.perf_counter()
+                pcm = pipeline.render(segment)
+                for stage, seconds in (("decode", t1 - t0), ("render", time.perf_counter() - t1)):
+                    self.timings[stage][0] += 1
+                    self.timings[stage][1] += seconds
+                meta = {**segment.meta(), "mix": pipeline.mix.label(),
+                        "temperature": pipeline.mix.temperature,
+                        "programs": {"lead": pipeline.mix.lead_program, "bass": pipeline.mix.bass_program}}
                 self.segments_generated += 1
                 while not self._stop.is_set():
                     try:
-                        self._queue.put((meta, frames), timeout=0.2)
+                        self._queue.put((segment, pcm, meta), timeout=0.2)
                         break
                     except queue.Full:
                         continue
@@ -114,49 +221,66 @@ class Station:
 
     @property
     def lead_seconds(self) -> float:
-        return sum(sum(f.seconds for f in frames) for _, frames in list(self._queue.queue))
+        """Audio ready beyond what is published: the generator's lead over playback."""
+        queued = sum(s.duration for s, _, _ in list(self._queue.queue))
+        return queued + (self._pcm.shape[1] / SAMPLE_RATE if self._pcm is not None else 0.0)
 
     # -- event loop ----------------------------------------------------------------
+    def _take(self, n: int) -> np.ndarray:
+        """The next n samples of the stream: current segment, then queued ones, else silence."""
+        parts, need = [], n
+        while need:
+            if self._pcm is None or not self._pcm.shape[1]:
+                try:
+                    segment, pcm, meta = self._queue.get_nowait()
+                except queue.Empty:
+                    parts.append(np.zeros((2, need), np.float32))
+                    self.underrun_seconds += need / SAMPLE_RATE
+                    break
+                self.current = Played(segment, meta, self.position + (n - need) / SAMPLE_RATE)
+                self.history.append(self.current)
+                self._pcm = pcm
+                title = f"{meta['mix']} · segment {segment.id} · {meta['qpm']:g} bpm"
+                for stream in self.streams.values():
+                    stream.title = title
+                if self.first_audio_at is None:
+                    self.first_audio_at = time.monotonic()
+            take = min(need, self._pcm.shape[1])
+            parts.append(self._pcm[:, :take])
+            self._pcm = self._pcm[:, take:]
+            need -= take
+        return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+    def _publish(self, pcm: np.ndarray) -> None:
+        for name, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):
+            frames = encoder.encode(pcm)
+            if frames:
+                self.streams[name].publish(b"".join(f.data for f in frames),
+                                           sum(f.seconds for f in frames))
+        self.position += pcm.shape[1] / SAMPLE_RATE
+
     async def run(self) -> None:
-        """Paces frames into the broadcaster until cancelled."""
+        """Paces chunks into the broadcasters until cancelled."""
         self._thread.start()
-        pending: collections.deque[Frame] = collections.deque()
-        clock: float | None = None     # loop time at which stream time 0 plays
-        sent = 0.0                     # stream seconds published
         loop = asyncio.get_running_loop()
+        chunk = int(self.CHUNK_SECONDS * SAMPLE_RATE)
         try:
+            while self._queue.empty() and self.last_error is None:
+                await asyncio.sleep(0.05)
+            clock = loop.time() - self.position  # loop time at which stream time 0 plays
             while True:
-                if not pending:
-                    try:
-                        meta, frames = self._queue.get_nowait()
-                        pending = collections.deque(frames)
-                        self.now_playing = meta
-                        if self.first_audio_at is None:
-                            self.first_audio_at = time.monotonic()
-                    except queue.Empty:
-                        pass
-                if clock is None:
-                    if not pending and self.last_error is None:
-                        await asyncio.sleep(0.05)
-                        continue
-                    clock = loop.time()
-                if sent > loop.time() - clock + self.AHEAD_SECONDS:
-                    await asyncio.sleep(min(self.CHUNK_SECONDS, sent - (loop.time() - clock) - self.AHEAD_SECONDS + 0.01))
+                ahead = self.position - (loop.time() - clock)
+                if ahead > self.AHEAD_SECONDS:
+                    await asyncio.sleep(ahead - self.AHEAD_SECONDS + 0.005)
                     continue
-                if pending:
-                    chunk, seconds = [], 0.0
-                    while pending and seconds < self.CHUNK_SECONDS:
-                        frame = pending.popleft()
-                        chunk.append(frame.data)
-                        seconds += frame.seconds
-                else:  # generator late: keep the byte clock going with silence
-                    chunk = [f.data for f in self._silence]
-                    seconds = sum(f.seconds for f in self._silence)
-                    self.underrun_seconds += seconds
-                self.broadcaster.publish(b"".join(chunk), seconds)
-                sent += seconds
+                self._publish(self._take(chunk))
+                await asyncio.sleep(0)  # catching up after a stall must not starve requests
         finally:
             self._stop.set()
+
+    def close(self) -> None:
+        for stream in self.streams.values():
+            stream.close()
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,32 +1,155 @@
-"""Broadcaster: fan-out, burst on connect, slow listeners dropped without slowing others."""
+"""Broadcaster behind the real stream handler on a loopback port: burst on connect, ICY
+framing parsed back, slow listeners dropped without slowing others, leavers let go.
+
+The station here is built but never started: the test publishes MP3 frames itself, so it
+controls exactly what each listener must receive.
+"""
 
 import asyncio
+import socket
 
-from radio.broadcaster import Broadcaster
+import aiohttp
+import numpy as np
+from aiohttp import web
+
+from radio.api import STATION
+from radio.broadcaster import ICY_METAINT
+from radio.config import Settings
+from radio.encoder import Mp3Encoder
+from radio.server import stream
+from radio.station import Station
 
 
-def test_fan_out_and_burst():
+def _frames(seconds: float):
+    t = np.arange(int(seconds * 44100)) / 44100
+    pcm = np.stack([0.3 * np.sin(2 * np.pi * 440 * t)] * 2).astype(np.float32)
+    return Mp3Encoder(128).encode(pcm)
+
+
+async def _serve(tmp_path, **settings):
+    station = Station(Settings(data=str(tmp_path), **settings))
+    app = web.Application()
+    app[STATION] = station
+    app.router.add_get("/stream.{format:mp3|ogg}", stream)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    return station, runner, f"http://127.0.0.1:{port}"
+
+
+def _publish(broadcaster, frames):
+    for f in frames:
+        broadcaster.publish(f.data, f.seconds)
+
+
+def test_burst_on_connect_then_live_chunks(tmp_path):
     async def main():
-        b = Broadcaster(burst_seconds=2.0)
-        early = b.subscribe()
-        for i in range(12):
-            b.publish(bytes([i]) * 10, 0.25)
-        assert await early.get() == b"".join(bytes([i]) * 10 for i in range(12))
-        late = b.subscribe()
-        burst = await late.get()
-        assert burst == b"".join(bytes([i]) * 10 for i in range(4, 12))  # the last 2 s
-        b.publish(b"x", 0.25)
-        assert await late.get() == b"x" and await early.get() == b"x"
+        station, runner, base = await _serve(tmp_path, burst_seconds=2.0)
+        mp3 = station.streams["mp3"]
+        frames = _frames(5.0)
+        _publish(mp3, frames[:130])                      # ≈ 3.4 s before anyone listens
+        kept = [f for f in frames[:130] if any(f.data is d for d, _ in mp3._history)]
+        burst = b"".join(f.data for f in kept)
+        async with aiohttp.ClientSession() as http, http.get(base + "/stream.mp3") as r:
+            assert r.headers["icy-br"] == "128" and "icy-metaint" not in r.headers
+            first = await asyncio.wait_for(r.content.readexactly(len(burst)), 1)
+            _publish(mp3, frames[130:])
+            live = b"".join(f.data for f in frames[130:])
+            rest = await asyncio.wait_for(r.content.readexactly(len(live)), 2)
+        assert first == burst and rest == live             # the newest audio, then live, in order
+        assert 2.0 <= sum(f.seconds for f in kept) < 2.1    # ≥ 2 s at once, not the whole history
+        station.close()
+        await runner.cleanup()
     asyncio.run(main())
 
 
-def test_slow_listener_dropped_others_unaffected():
+def test_icy_metadata_parses_back(tmp_path):
     async def main():
-        b = Broadcaster(burst_seconds=1.0, max_lag_seconds=3.0)
-        slow, fast = b.subscribe(), b.subscribe()
-        for i in range(20):
-            b.publish(b"a" * 100, 0.25)
-            assert await fast.get() == b"a" * 100
-        assert slow.closed and slow not in b.listeners and b.dropped == 1
-        assert fast in b.listeners and await slow.get() == b""
+        station, runner, base = await _serve(tmp_path)
+        mp3 = station.streams["mp3"]
+        frames = _frames(12.0)
+        mp3.title = "first title"
+        _publish(mp3, frames[:40])
+        sent = b"".join(f.data for f in frames[:40])
+        async with aiohttp.ClientSession() as http, \
+                http.get(base + "/stream.mp3", headers={"Icy-MetaData": "1"}) as r:
+            assert int(r.headers["icy-metaint"]) == ICY_METAINT
+            assert r.headers["icy-name"] == "latent radio"
+            mp3.title = "it's the second"
+            _publish(mp3, frames[40:])
+            sent += b"".join(f.data for f in frames[40:])
+            raw = await _read_for(r, 1.0)
+        audio, titles = bytearray(), []
+        pos = 0
+        while pos + ICY_METAINT < len(raw):
+            audio += raw[pos:pos + ICY_METAINT]
+            n = raw[pos + ICY_METAINT] * 16
+            titles.append(raw[pos + ICY_METAINT + 1: pos + ICY_METAINT + 1 + n].rstrip(b"\0").decode())
+            pos += ICY_METAINT + 1 + n
+        audio += raw[pos:]
+        assert bytes(audio) == sent                      # no byte of audio lost or added
+        assert len(titles) == len(sent) // ICY_METAINT and len(titles) >= 8
+        assert titles[0] == "StreamTitle='first title';"
+        assert titles[-1] == "StreamTitle='it\u2019s the second';"
+        station.close()
+        await runner.cleanup()
+    asyncio.run(main())
+
+
+async def _read_for(response, seconds: float) -> bytes:
+    data = bytearray()
+    while True:
+        try:
+            data += await asyncio.wait_for(response.content.readany(), seconds)
+        except asyncio.TimeoutError:
+            return bytes(data)
+
+
+def test_slow_listener_dropped_fast_one_served(tmp_path):
+    async def main():
+        station, runner, base = await _serve(tmp_path, burst_seconds=0.5)
+        mp3 = station.streams["mp3"]
+        mp3.max_lag_seconds = 1.0
+        port = int(base.rsplit(":", 1)[1])
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(b"GET /stream.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")   # and never reads
+        async with aiohttp.ClientSession() as http, http.get(base + "/stream.mp3") as r:
+            while len(mp3.listeners) < 2:
+                await asyncio.sleep(0.01)
+            chunk = bytes(range(256)) * 256                  # 64 KB, declared as 0.1 s
+            received = bytearray()
+
+            async def read():
+                while len(received) < 300 * len(chunk):
+                    received.extend(await r.content.readany())
+            reader = asyncio.create_task(read())
+            for _ in range(300):                             # 19 MB at ~640 KB per "second"
+                mp3.publish(chunk, 0.1)
+                await asyncio.sleep(0.004)
+            await asyncio.wait_for(reader, 20)
+        assert mp3.dropped == 1                              # the one that never read
+        assert received == chunk * 300                       # the reader got every byte
+        await asyncio.sleep(0.05)
+        mp3.publish(chunk, 0.1)                              # both gone now
+        assert not mp3.listeners
+        slow.close()
+        station.close()
+        await runner.cleanup()
+    asyncio.run(main())
+
+
+def test_ogg_listener_gets_headers_first(tmp_path):
+    async def main():
+        station, runner, base = await _serve(tmp_path)
+        ogg = station.streams["ogg"]
+        async with aiohttp.ClientSession() as http, http.get(base + "/stream.ogg") as r:
+            assert r.headers["Content-Type"] == "audio/ogg"
+            head = await asyncio.wait_for(r.content.readexactly(len(ogg.header)), 2)
+        assert head == ogg.header and b"OpusHead" in head and b"OpusTags" in head
+        station.close()
+        await runner.cleanup()
     asyncio.run(main())

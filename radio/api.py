@@ -1,0 +1,178 @@
+"""The JSON API: what is playing, what was played (as MIDI), the style mix, the seed sets.
+
+Reads are open to every listener; every change needs the admin token (`Authorization:
+Bearer …`, compared in constant time). Every refusal is a 4xx with a JSON `error` that
+says why, and nothing a request does can stop the music.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+
+from aiohttp import web
+
+from .mix import MixError
+from .output import midi_bytes
+from .seedsets import MAX_UPLOAD_BYTES, SeedSetError
+from .station import Station
+
+STATION = web.AppKey("station", Station)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler):
+    """API refusals and aiohttp's own (404, 405, 413 …) as JSON on /api/ paths."""
+    try:
+        return await handler(request)
+    except ApiError as e:
+        return web.json_response({"error": str(e)}, status=e.status,
+                                 headers={"WWW-Authenticate": "Bearer"} if e.status == 401 else None)
+    except web.HTTPException as e:
+        if request.path.startswith("/api/") and e.status >= 400:
+            return web.json_response({"error": e.reason}, status=e.status)
+        raise
+
+
+def station_of(request: web.Request):
+    return request.app[STATION]
+
+
+def ready_station(request: web.Request):
+    station = station_of(request)
+    if station.pipeline is None:
+        raise ApiError(503, "the station is still starting; try again in a few seconds")
+    return station
+
+
+def require_admin(request: web.Request) -> None:
+    token = station_of(request).settings.admin_token
+    if not token:
+        raise ApiError(403, "the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise ApiError(401, "this change needs the admin token: send `Authorization: Bearer <token>`")
+
+
+async def now(request: web.Request) -> web.Response:
+    station = station_of(request)
+    played = ([station.history[-2]] if len(station.history) > 1 else []) + \
+             ([station.current] if station.current else []) + station.upcoming()[:2]
+    return web.json_response({
+        "position": round(station.position, 3),
+        "mix": station.mix.to_dict() if station.mix else None,
+        "now_playing": station.current.to_json() if station.current else None,
+        "segments": [p.to_json(notes=True) for p in played],
+        "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
+    })
+
+
+async def history(request: web.Request) -> web.Response:
+    return web.json_response({"segments": [
+        {**p.to_json(), "midi": f"/api/segments/{p.segment.id}.mid"}
+        for p in reversed(station_of(request).history)]})
+
+
+async def segment_midi(request: web.Request) -> web.Response:
+    played = station_of(request).find(int(request.match_info["id"]))
+    if played is None:
+        raise ApiError(404, f"segment {request.match_info['id']} is not in the recent history "
+                            f"(see /api/history)")
+    programs = played.meta.get("programs", {})
+    data = midi_bytes([played.segment], programs.get("lead", 81), programs.get("bass", 33))
+    return web.Response(body=data, content_type="audio/midi", headers={
+        "Content-Disposition": f'attachment; filename="latent-radio-{played.segment.id}.mid"'})
+
+
+async def get_mix(request: web.Request) -> web.Response:
+    station = ready_station(request)
+    return web.json_response({**station.mix.to_dict(),
+                              "sets_available": sorted(station.pipeline.library.sets())})
+
+
+async def put_mix(request: web.Request) -> web.Response:
+    require_admin(request)
+    station = ready_station(request)
+    try:
+        changes = await request.json()
+    except ValueError:
+        raise ApiError(400, "the body must be JSON, e.g. {\"sets\": {\"rock\": 1}}") from None
+    try:
+        mix = station.set_mix(changes)
+    except MixError as e:
+        raise ApiError(400, str(e)) from None
+    return web.json_response(mix.to_dict())
+
+
+async def list_seeds(request: web.Request) -> web.Response:
+    station = ready_station(request)
+    counts = {}
+    for a in station.pipeline.anchors:
+        file = a.label.rsplit("@", 1)[0]
+        counts[file] = counts.get(file, 0) + 1
+    return web.json_response({"sets": {
+        name: [{"name": p.name, "bytes": p.stat().st_size,
+                "segments": counts.get(f"{name}/{p.stem}", 0)} for p in paths]
+        for name, paths in station.pipeline.library.sets().items()}})
+
+
+async def _read_upload(request: web.Request) -> tuple[str, bytes]:
+    """The first file of a multipart body, read with the size limit enforced as it streams."""
+    if not request.content_type.startswith("multipart/"):
+        raise ApiError(415, "upload a MIDI file as multipart/form-data (field `file`)")
+    reader = await request.multipart()
+    async for part in reader:
+        if not part.filename:
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk(65536):
+            data += chunk
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise ApiError(413, f"file is over the {MAX_UPLOAD_BYTES}-byte limit")
+        return part.filename, bytes(data)
+    raise ApiError(400, "no file in the upload (send it as the multipart field `file`)")
+
+
+async def upload_seed(request: web.Request) -> web.Response:
+    require_admin(request)
+    station = ready_station(request)
+    name, data = await _read_upload(request)
+    library, converter = station.pipeline.library, station.pipeline.model.converter
+    try:
+        path, report = await asyncio.get_running_loop().run_in_executor(
+            None, library.add, request.match_info["set"], name, data, converter)
+    except SeedSetError as e:
+        raise ApiError(e.status, str(e)) from None
+    station.seeds_changed()
+    return web.json_response({"set": path.parent.name, "file": path.name,
+                              "segments": report.segments, "roles": report.roles}, status=201)
+
+
+async def delete_seed(request: web.Request) -> web.Response:
+    require_admin(request)
+    station = ready_station(request)
+    set_name, file_name = request.match_info["set"], request.match_info.get("file")
+    try:
+        removed = station.pipeline.library.remove(set_name, file_name)
+    except SeedSetError as e:
+        raise ApiError(e.status, str(e)) from None
+    station.seeds_changed(removed_set=None if file_name else set_name)
+    return web.json_response({"removed": [f"{p.parent.name}/{p.name}" for p in removed]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/now", now)
+    app.router.add_get("/api/history", history)
+    app.router.add_get(r"/api/segments/{id:\d+}.mid", segment_midi)
+    app.router.add_get("/api/mix", get_mix)
+    app.router.add_put("/api/mix", put_mix)
+    app.router.add_get("/api/seeds", list_seeds)
+    app.router.add_post("/api/seeds/{set}", upload_seed)
+    app.router.add_delete("/api/seeds/{set}", delete_seed)
+    app.router.add_delete("/api/seeds/{set}/{file}", delete_seed)

@@ -1,0 +1,49 @@
+"""`GET /metrics`: the station's counters in Prometheus text format.
+
+Read from the station when scraped (a custom collector), so the hot paths (publish to
+thousands of sockets) only bump plain integers and never touch a metrics library.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, SummaryMetricFamily
+
+
+class StationCollector:
+    def __init__(self, station):
+        self.station = station
+
+    def collect(self):
+        st = self.station
+        listeners = GaugeMetricFamily("radio_listeners", "Listeners connected", labels=["format"])
+        sent = CounterMetricFamily("radio_bytes_out", "Bytes written to listeners", labels=["format"])
+        dropped = CounterMetricFamily("radio_listeners_dropped",
+                                      "Listeners dropped for lagging behind", labels=["format"])
+        for name, stream in st.streams.items():
+            listeners.add_metric([name], len(stream.listeners))
+            sent.add_metric([name], stream.bytes_out)
+            dropped.add_metric([name], stream.dropped)
+        yield from (listeners, sent, dropped)
+        yield GaugeMetricFamily("radio_generator_lead_seconds",
+                                "Rendered audio waiting beyond what is published", value=st.lead_seconds)
+        yield CounterMetricFamily("radio_segments_generated", "Segments generated",
+                                  value=st.segments_generated)
+        yield CounterMetricFamily("radio_underrun_seconds",
+                                  "Seconds of silence published because the generator was late",
+                                  value=st.underrun_seconds)
+        yield GaugeMetricFamily("radio_stream_position_seconds", "Stream seconds published",
+                                value=st.position)
+        for stage, (count, total) in st.timings.items():
+            yield SummaryMetricFamily(f"radio_{stage}_seconds", f"Wall seconds per segment in {stage}",
+                                      count_value=count, sum_value=total)
+
+
+def registry_for(station) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(StationCollector(station))
+    return registry
+
+
+def render(registry: CollectorRegistry) -> bytes:
+    return generate_latest(registry)

@@ -1,0 +1,126 @@
+// latent radio page: player, now playing, live piano roll, MIDI download, admin mix controls.
+'use strict';
+const $ = (s) => document.querySelector(s);
+const player = $('#player'), roll = $('#roll'), ctx = roll.getContext('2d');
+const COLORS = ['#e0a030', '#3fa7ff', '#ff5d8f'];   // drums, bass, lead (the API's part index)
+const BEFORE = 3, AFTER = 7;                        // seconds of the roll either side of now
+let state = null, fetchedAt = 0;
+window.radio = { drawn: 0 };                        // notes on the last frame (tests read it)
+
+// Stream seconds the server had published, advanced by the clock since the last /api/now.
+const published = () => state ? state.position + (performance.now() - fetchedAt) / 1000 : 0;
+
+// What this listener hears: the player's buffer ends at what was published, so the
+// distance from currentTime to that end is this listener's delay behind the server.
+function heard() {
+  const p = published();
+  if (!player.paused && player.buffered.length) {
+    return p - Math.max(0, player.buffered.end(player.buffered.length - 1) - player.currentTime);
+  }
+  return p - 3;   // not playing: about where a new listener starts (burst + lead)
+}
+
+function segmentAt(t) {
+  if (!state) return null;
+  return state.segments.filter((s) => s.start <= t).pop() || state.now_playing;
+}
+
+async function refresh() {
+  try {
+    const r = await fetch('/api/now');
+    state = await r.json();
+    fetchedAt = performance.now();
+    const s = segmentAt(heard());
+    if (s) {
+      $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · walk ` +
+        `${s.anchors.join(' → ')} at t=${s.t} · temperature ${s.temperature}`;
+      $('#midi').href = `/api/segments/${s.id}.mid`;
+    }
+  } catch (e) { /* the player keeps playing when the API is away */ }
+}
+
+function y(part, pitch, h) {
+  if (part === 0) return h - 4 - (Math.min(Math.max(pitch, 35), 81) - 35) / 46 * (h * 0.25);
+  return h * 0.72 - (Math.min(Math.max(pitch, 24), 96) - 24) / 72 * (h * 0.68);
+}
+
+function draw() {
+  requestAnimationFrame(draw);
+  const w = roll.width, h = roll.height;
+  ctx.clearRect(0, 0, w, h);
+  if (!state) return;
+  const now = heard(), px = w / (BEFORE + AFTER), x = (t) => (t - now + BEFORE) * px;
+  let drawn = 0;
+  for (const seg of state.segments) {
+    for (const [part, pitch, s, e, v] of seg.notes) {
+      const t0 = seg.start + s, t1 = seg.start + (part === 0 ? s + 0.08 : e);
+      if (t1 < now - BEFORE || t0 > now + AFTER) continue;
+      ctx.globalAlpha = 0.35 + 0.65 * v / 127 * (t0 <= now && now <= t1 ? 1 : 0.7);
+      ctx.fillStyle = COLORS[part];
+      ctx.fillRect(x(t0), y(part, pitch, h) - 2, Math.max(2, (t1 - t0) * px), 4);
+      drawn++;
+    }
+  }
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(x(now), 0, 1, h);
+  window.radio.drawn = drawn;
+}
+
+$('#format').addEventListener('change', (e) => {
+  const playing = !player.paused;
+  player.src = `/stream.${e.target.value}`;
+  if (playing) player.play();
+});
+
+// -- admin -------------------------------------------------------------------
+const adminStatus = (text) => { $('#admin-status').textContent = text; };
+const token = () => $('#token').value.trim();
+
+async function putMix(changes) {
+  const r = await fetch('/api/mix', {
+    method: 'PUT', body: JSON.stringify(changes),
+    headers: { 'Content-Type': 'application/json', 'Authorization': `Bearer ${token()}` } });
+  const body = await r.json();
+  adminStatus(r.ok ? `mix: ${body.label} (heard from the next segment)` : `refused: ${body.error}`);
+  return r.ok ? body : null;
+}
+
+function formMix() {
+  const sets = {};
+  for (const input of document.querySelectorAll('#sets input')) sets[input.name] = Number(input.value);
+  return { sets, temperature: Number($('#temperature').value), qpm: Number($('#qpm').value),
+           lead_program: Number($('#lead_program').value), bass_program: Number($('#bass_program').value) };
+}
+
+function showOutputs() {
+  for (const o of document.querySelectorAll('#mix-form output')) {
+    o.value = document.getElementById(o.htmlFor).value;
+  }
+}
+
+async function unlock() {
+  localStorage.setItem('radio-token', token());
+  if (!(await putMix({}))) return;          // an empty change checks the token
+  const mix = await (await fetch('/api/mix')).json();
+  const box = $('#sets');
+  box.querySelectorAll('label').forEach((l) => l.remove());
+  for (const name of mix.sets_available) {
+    const label = document.createElement('label');
+    label.innerHTML = `<span>${name}</span><input type="range" min="0" max="1" step="0.05" name="${name}">`;
+    label.querySelector('input').value = mix.sets[name] || 0;
+    box.appendChild(label);
+  }
+  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program']) $('#' + k).value = mix[k];
+  showOutputs();
+  $('#mix-form').hidden = false;
+}
+
+$('#unlock').addEventListener('click', unlock);
+$('#mix-form').addEventListener('input', showOutputs);
+$('#mix-form').addEventListener('change', () => putMix(formMix()));
+$('#token').value = localStorage.getItem('radio-token') || '';
+
+setInterval(refresh, 1000);
+refresh();
+requestAnimationFrame(draw);
