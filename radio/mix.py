@@ -25,8 +25,8 @@ class StyleMix:
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program")
 
     def label(self) -> str:
-        active = sorted(((w, s) for s, w in self.sets.items() if w > 0), reverse=True)
-        return " × ".join(f"{s} {w:g}" for w, s in active) or "silence"
+        active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
+        return " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
 
     def to_dict(self) -> dict:
         return {"sets": dict(self.sets), "temperature": self.temperature, "qpm": self.qpm,

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import urllib.parse
 from pathlib import Path
 
 from . import seeds
@@ -30,7 +31,8 @@ class SeedSetError(ValueError):
 
 def clean_file_name(name: str) -> str:
     """A safe file name from whatever a client sent: no folders, no odd characters, .mid."""
-    base = re.split(r"[\\/]", name or "")[-1]
+    # some clients percent-encode the multipart file name (aiohttp's does)
+    base = re.split(r"[\\/]", urllib.parse.unquote(name or ""))[-1]
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(base).stem).strip("._-")[:80]
     if not stem:
         raise SeedSetError(f"file name {name!r} has nothing usable in it")

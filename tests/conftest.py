@@ -44,3 +44,44 @@ def seed_segments(song_dir, converter):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+ADMIN_TOKEN = "test-admin-token-0123"
+
+
+@pytest.fixture(scope="session")
+def station(tmp_path_factory):
+    """The real station (default model, shipped seed sets copied to a fresh data folder)
+    serving from its own thread and event loop on a free loopback port; yields its URL."""
+    import asyncio
+    import socket
+    import threading
+
+    from aiohttp import web
+
+    from radio.config import Settings
+    from radio.server import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings.from_env(port=port, data=str(tmp_path_factory.mktemp("station-data")),
+                                 admin_token=ADMIN_TOKEN)
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(create_app(settings))
+    ready = threading.Event()
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(30)
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)

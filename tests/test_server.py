@@ -1,50 +1,16 @@
-"""Server: the real app on a loopback port, the real chain behind it, audio decoded by ffmpeg,
-the page played in real headless Chromium."""
+"""Server: the real app on a loopback port, the real chain behind it; both streams decoded
+by ffmpeg, ICY metadata from the live station, playlists, and the page in real Chromium."""
 
 import asyncio
 import shutil
-import socket
-import threading
 import time
 
 import aiohttp
 import pytest
-from aiohttp import web
 
+from conftest import ADMIN_TOKEN
 from radio.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
-from radio.config import Settings
-from radio.server import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def station():
-    """A station serving from its own thread and event loop; yields (base URL, first /healthz)."""
-    settings = Settings.from_env(port=_free_port())
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(settings))
-    ready = threading.Event()
-
-    def serve():
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", settings.port).start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(30)
-    base = f"http://127.0.0.1:{settings.port}"
-    yield base
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+from radio.broadcaster import ICY_METAINT
 
 
 async def _get_json(http, url):
@@ -63,67 +29,124 @@ async def _wait_until_playing(http, base, limit=240.0):
     return first, health
 
 
-async def _listen(base: str, seconds: float):
-    async with aiohttp.ClientSession() as http:
-        first, health = await _wait_until_playing(http, base)
-        async with http.get(base + "/") as r:
-            page = await r.text()
-        data = bytearray()
-        async with http.get(base + "/stream.mp3") as r:
-            headers = r.headers
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                try:
-                    data += await asyncio.wait_for(r.content.readany(), end - time.monotonic())
-                except asyncio.TimeoutError:
-                    break
-        _, now = await _get_json(http, base + "/api/now")
-        for _ in range(20):  # the server notices a gone listener at its next write (≤ 0.25 s)
-            _, after = await _get_json(http, base + "/healthz")
-            if after["listeners"] == 0:
+def wait_until_playing(base):
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            return await _wait_until_playing(http, base)
+    return asyncio.run(main())
+
+
+async def _read(http, url, seconds, headers=None):
+    data = bytearray()
+    async with http.get(url, headers=headers or {}) as r:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                data += await asyncio.wait_for(r.content.readany(), end - time.monotonic())
+            except asyncio.TimeoutError:
                 break
-            await asyncio.sleep(0.1)
-    return first, health, page, headers, bytes(data), now, after
+        return r.headers, bytes(data)
 
 
-def test_station_streams_music(station, artifacts):
-    """/healthz answers at once; once playing, an 8 s read of /stream.mp3 holds ≥ 6 s of music."""
-    first, health, page, headers, data, now, after = asyncio.run(_listen(station, 8.0))
-    assert health["status"] == "ok", health
-    assert '<audio' in page and 'src="/stream.mp3"' in page
-    assert headers["Content-Type"] == "audio/mpeg"
-    (artifacts / "stream-8s.mp3").write_bytes(data)
-    pcm = decode_with_ffmpeg(data)
-    seconds = pcm.shape[1] / 44100
-    print(f"\nfirst /healthz: {first['status']}; first audio after {health['first_audio_after_seconds']} s; "
-          f"read {seconds:.1f} s of audio, {sounding_seconds(pcm):.1f} s sounding, "
-          f"longest silence {longest_silence(pcm):.2f} s")
-    assert seconds >= 8.0
-    assert sounding_seconds(pcm) >= 6.0
-    assert now["now_playing"]["bars"] == 16 and now["now_playing"]["humanized"]
-    assert after["listeners"] == 0  # the listener who left was let go
+def test_both_streams_play_music(station, artifacts):
+    """Once playing, 8 s reads of /stream.mp3 and /stream.ogg each decode to ≥ 8 s of music."""
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            first, health = await _wait_until_playing(http, station)
+            mp3, ogg = await asyncio.gather(_read(http, station + "/stream.mp3", 8.0),
+                                            _read(http, station + "/stream.ogg", 8.0))
+            for _ in range(20):  # a gone listener is let go at the next chunk (≤ 0.25 s)
+                _, after = await _get_json(http, station + "/healthz")
+                if sum(after["listeners"].values()) == 0:
+                    break
+                await asyncio.sleep(0.1)
+            return first, health, mp3, ogg, after
+    first, health, (mp3_headers, mp3), (ogg_headers, ogg), after = asyncio.run(main())
+    assert first["status"] in ("starting", "ok") and health["status"] == "ok", health
+    assert mp3_headers["Content-Type"] == "audio/mpeg" and mp3_headers["icy-br"] == "128"
+    assert ogg_headers["Content-Type"] == "audio/ogg" and ogg.startswith(b"OggS")
+    for name, data in (("mp3", mp3), ("ogg", ogg)):
+        (artifacts / f"stream-8s.{name}").write_bytes(data)
+        pcm = decode_with_ffmpeg(data)
+        seconds = pcm.shape[1] / 44100
+        print(f"\n{name}: first audio after {health['first_audio_after_seconds']} s; read "
+              f"{seconds:.1f} s, {sounding_seconds(pcm):.1f} s sounding, longest silence "
+              f"{longest_silence(pcm):.2f} s")
+        assert seconds >= 8.0, name                     # 8 s live + the 2 s burst
+        assert sounding_seconds(pcm) >= 6.0, name
+    assert sum(after["listeners"].values()) == 0        # listeners who left were let go
+
+
+def test_icy_title_names_the_mix_and_segment(station):
+    wait_until_playing(station)
+
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            headers, raw = await _read(http, station + "/stream.mp3", 3.0, {"Icy-MetaData": "1"})
+            _, now = await _get_json(http, station + "/api/now")
+            return headers, raw, now
+    headers, raw, now = asyncio.run(main())
+    assert headers["icy-metaint"] == str(ICY_METAINT) and headers["icy-name"] == "latent radio"
+    n = raw[ICY_METAINT] * 16
+    title = raw[ICY_METAINT + 1: ICY_METAINT + 1 + n].rstrip(b"\0").decode()
+    assert title.startswith("StreamTitle='") and title.endswith("';")
+    assert "segment " in title and now["now_playing"]["mix"] in title
+
+
+def test_playlists_point_at_the_streams(station):
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            out = {}
+            for kind in ("m3u", "pls"):
+                async with http.get(station + f"/listen.{kind}") as r:
+                    out[kind] = (r.content_type, await r.text())
+            return out
+    out = asyncio.run(main())
+    assert out["m3u"][0] == "audio/x-mpegurl"
+    assert out["m3u"][1].splitlines()[0] == "#EXTM3U" and f"{station}/stream.mp3" in out["m3u"][1]
+    assert out["pls"][0] == "audio/x-scpls"
+    assert f"File1={station}/stream.mp3" in out["pls"][1] and f"File2={station}/stream.ogg" in out["pls"][1]
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
-def test_page_plays_in_chromium(station, artifacts):
-    """In real headless Chromium the page's audio element plays the stream: currentTime advances."""
+def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
+    """Real headless Chromium: the audio plays, the piano roll draws notes, and moving a
+    style slider as admin changes the mix that /api/now reports."""
     from playwright.sync_api import sync_playwright
-    asyncio.run(_wait_until_playing_only(station))
+    wait_until_playing(station)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
             "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1000, "height": 900})
         page.goto(station + "/")
         page.evaluate("document.getElementById('player').play()")
         page.wait_for_function("document.getElementById('player').currentTime > 3", timeout=60000)
-        page.wait_for_function("document.getElementById('now').textContent.startsWith('segment')",
+        page.wait_for_function("window.radio.drawn > 10", timeout=10000)
+        lit = page.evaluate("""() => {
+            const c = document.getElementById('roll'), d = c.getContext('2d')
+                .getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+        assert lit > 500                                   # notes really painted on the canvas
+        assert "segment" in page.text_content("#now")
+        assert page.get_attribute("#midi", "href").startswith("/api/segments/")
+
+        page.click("#admin summary")
+        page.fill("#token", ADMIN_TOKEN)
+        page.click("#unlock")
+        page.wait_for_selector("#sets input[name=rock]")
+        for name in page.eval_on_selector_all("#sets input", "els => els.map(e => e.name)"):
+            page.fill(f"#sets input[name={name}]", "0")     # range inputs take fill()
+        page.fill("#sets input[name=rock]", "1")
+        page.eval_on_selector("#mix-form", "f => f.dispatchEvent(new Event('change'))")
+        page.wait_for_function("document.getElementById('admin-status').textContent.startsWith('mix: rock 1')",
                                timeout=10000)
         page.screenshot(path=str(artifacts / "page.png"))
         assert page.evaluate("document.getElementById('player').error") is None
         browser.close()
 
-
-async def _wait_until_playing_only(base):
-    async with aiohttp.ClientSession() as http:
-        await _wait_until_playing(http, base)
+    async def mix_now():
+        async with aiohttp.ClientSession() as http:
+            return (await _get_json(http, station + "/api/now"))[1]["mix"]
+    mix = asyncio.run(mix_now())
+    assert mix["label"] == "rock 1" and mix["sets"]["rock"] == 1.0
