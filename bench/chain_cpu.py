@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """CPU seconds per second of audio, per stage and for the whole chain.
 
-Runs the real chain (walk → decode → humanize → FluidSynth → LAME) on the default model
+Runs the real chain (walk → decode → humanize → FluidSynth → LAME and libopus, as the
+station encodes both) on the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
 temporary folder). Prints medians over batches of walk steps; goal for the full-size
 whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
@@ -18,37 +19,40 @@ import time
 from pathlib import Path
 
 from radio.composer import LatentWalk
-from radio.config import Settings, find_soundfont
+from radio.config import ASSETS, Settings, find_soundfont
 from radio.encoder import Mp3Encoder
 from radio.model import TrioModel, write_random_checkpoint
 from radio.performer import humanize
 from radio.renderer import Renderer
+from radio.opus import OggOpusEncoder
 from radio.station import load_anchors
 
 
 def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
-    anchors = load_anchors(model, Path(settings.seeds))
+    anchors = load_anchors(model, ASSETS / "seeds")
     walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
     renderer = Renderer(find_soundfont(settings.soundfont))
-    encoder = Mp3Encoder(settings.bitrate)
+    encoders = [Mp3Encoder(settings.bitrate), OggOpusEncoder(settings.opus_bitrate)]
     ratios: dict[str, list[float]] = {k: [] for k in ("model+composer", "performer", "renderer",
-                                                      "encoder", "whole chain")}
+                                                      "encoders", "whole chain")}
     notes = []
     for _ in range(max(1, segments // model.batch_size)):
         c0 = time.process_time()
-        batch = walk.next_batch()
+        batch = [segment for segment, _ in walk.next_batch()]
         c1 = time.process_time()
         played = [humanize(s) for s in batch]
         c2 = time.process_time()
         pcm = [renderer.render(s) for s in played]
         c3 = time.process_time()
         for p in pcm:
-            encoder.encode(p)
+            for encoder in encoders:
+                for i in range(0, p.shape[1], 11025):   # 0.25 s chunks, as the station's pacer
+                    encoder.encode(p[:, i:i + 11025])
         c4 = time.process_time()
         audio = sum(s.duration for s in batch)
         notes += [len(s.sequence.notes) for s in batch]
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
-                         ("encoder", c4 - c3), ("whole chain", c4 - c0)):
+                         ("encoders", c4 - c3), ("whole chain", c4 - c0)):
             ratios[key].append(cpu / audio)
     renderer.close()
     return {k: statistics.median(v) for k, v in ratios.items()}, statistics.median(notes)

@@ -14,6 +14,7 @@ from pathlib import Path
 def _settings(args, **extra):
     from .config import Settings
     return Settings.from_env(model=getattr(args, "model", None), seeds=getattr(args, "seeds", None),
+                             data=getattr(args, "data", None),
                              soundfont=getattr(args, "soundfont", None), **extra)
 
 
@@ -22,7 +23,9 @@ def cmd_serve(args) -> int:
     from .server import create_app
     settings = _settings(args, host=args.host, port=args.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    print(f"latent radio on http://{settings.host}:{settings.port}/  (stream: /stream.mp3)", flush=True)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
+          f"admin API: {'on' if settings.admin_token else 'off (set RADIO_ADMIN_TOKEN)'}", flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
 
@@ -97,7 +100,8 @@ def main(argv=None) -> int:
 
     def common(p):
         p.add_argument("--model", help="model folder, official checkpoint folder or tarball")
-        p.add_argument("--seeds", help="folder of seed MIDI files the walk starts from")
+        p.add_argument("--data", help="the station's data folder (seed sets live in DATA/seeds)")
+        p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
         p.add_argument("--soundfont", help="a General MIDI .sf2 file")
 
     p = sub.add_parser("serve", help="run the station")

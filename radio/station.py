@@ -49,6 +49,11 @@ def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
             for zi, s in zip(z, segments)]
 
 
+def load_anchors(model, folder: Path) -> list[Anchor]:
+    """Every file of a seed folder (one subfolder a set), encoded."""
+    return [a for name, path in SeedLibrary(folder).files() for a in encode_file(model, name, path)]
+
+
 class Pipeline:
     """Model, walk, performer and renderer, driven one segment at a time."""
 

@@ -11,6 +11,13 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def data_folder(tmp_path_factory):
+    """Keeps every station and `radio` command of the tests out of the repo's data/ folder."""
+    os.environ["RADIO_DATA"] = str(tmp_path_factory.mktemp("radio-data"))
+    return Path(os.environ["RADIO_DATA"])
+
+
 @pytest.fixture(scope="session")
 def model():
     from radio.model import TrioModel
