@@ -27,7 +27,8 @@ def generate(tmp: Path) -> None:
     for suffix in (".wav", ".mid"):
         out = tmp / f"x{suffix}"
         t = time.monotonic()
-        subprocess.run([sys.executable, "-m", "radio", "generate", "--bars", "32", "--out", str(out)],
+        subprocess.run([sys.executable, "-m", "radio", "generate", "--bars", "32", "--out", str(out),
+                        "--data", str(tmp / "data")],
                        check=True, capture_output=True)
         took = time.monotonic() - t
         if suffix == ".wav":
@@ -42,13 +43,13 @@ def generate(tmp: Path) -> None:
             print(f"generate 32 bars → mid: {ns.total_time:.1f} s; notes: drums {drums}, bass {bass}, lead {lead}")
 
 
-def serve() -> None:
+def serve(data: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "radio", "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "radio", "serve", "--port", str(port),
+                             "--data", str(data)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
@@ -77,4 +78,4 @@ def serve() -> None:
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp))
-    serve()
+        serve(Path(tmp) / "data")

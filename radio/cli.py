@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import math
 import shutil
 import sys
@@ -14,15 +13,16 @@ from pathlib import Path
 def _settings(args, **extra):
     from .config import Settings
     return Settings.from_env(model=getattr(args, "model", None), seeds=getattr(args, "seeds", None),
-                             data=getattr(args, "data", None),
+                             data=getattr(args, "data", None), config=getattr(args, "config", None),
                              soundfont=getattr(args, "soundfont", None), **extra)
 
 
 def cmd_serve(args) -> int:
     from aiohttp import web
     from .server import create_app
+    from . import logs
     settings = _settings(args, host=args.host, port=args.port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.setup(settings.log_format)
     base = f"http://{settings.host}:{settings.port}"
     print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
           f"admin API: {'on' if settings.admin_token else 'off (set RADIO_ADMIN_TOKEN)'}", flush=True)
@@ -100,6 +100,7 @@ def main(argv=None) -> int:
 
     def common(p):
         p.add_argument("--model", help="model folder, official checkpoint folder or tarball")
+        p.add_argument("--config", help="TOML settings file (see deploy/radio.toml); RADIO_* and flags win")
         p.add_argument("--data", help="the station's data folder (seed sets live in DATA/seeds)")
         p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
         p.add_argument("--soundfont", help="a General MIDI .sf2 file")

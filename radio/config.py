@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 from pathlib import Path
 
@@ -55,12 +56,17 @@ class Settings:
     admin_token: str = ""               # empty: the admin API is off (read-only station)
     history_segments: int = 32          # played segments kept for /api/history and MIDI
     name: str = "latent radio"          # what players show (icy-name)
+    icecast: str = ""                   # icecast://source:PASSWORD@HOST:PORT/NAME: push there too
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once
+    log_format: str = "json"            # json: one object per line, for log collectors; or text
 
     @classmethod
-    def from_env(cls, env=os.environ, **overrides) -> "Settings":
-        values = {}
+    def from_env(cls, env=os.environ, config: str | Path | None = None, **overrides) -> "Settings":
+        """Defaults, then the TOML file (`config` or RADIO_CONFIG), then RADIO_* variables,
+        then `overrides` (command-line flags); checked as a whole."""
+        config = config or env.get("RADIO_CONFIG")
+        values = cls.read_toml(Path(config)) if config else {}
         for f in dataclasses.fields(cls):
             raw = env.get("RADIO_" + f.name.upper())
             if raw is None:
@@ -74,6 +80,29 @@ class Settings:
         settings = cls(**values)
         settings.check()
         return settings
+
+    @classmethod
+    def read_toml(cls, path: Path) -> dict:
+        """The settings of a TOML file (flat keys, as in deploy/radio.toml); every unknown
+        key or wrong type is an error naming the key and the fix."""
+        import tomllib
+        try:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {path} does not exist (RADIO_CONFIG / --config)") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML ({e})") from None
+        fields = {f.name: f.type for f in dataclasses.fields(cls)}
+        types = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+        for key, value in data.items():
+            if key not in fields:
+                close = difflib.get_close_matches(key, fields, n=1)
+                raise ConfigError(f"{path}: unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                  f"; known keys: {', '.join(fields)}"))
+            if isinstance(value, bool) and fields[key] != "bool" or not isinstance(value, types[fields[key]]):
+                raise ConfigError(f"{path}: {key} = {value!r} should be a {fields[key]}")
+        return {k: float(v) if fields[k] == "float" else v for k, v in data.items()}
 
     def seed_folder(self) -> Path:
         return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"
@@ -92,5 +121,13 @@ class Settings:
             raise ConfigError(f"opus_bitrate={self.opus_bitrate}: Opus takes 6–510 kbps")
         if self.admin_token and len(self.admin_token) < 12:
             raise ConfigError("admin_token: use at least 12 characters (or leave it empty to turn the admin API off)")
+        if self.log_format not in ("json", "text"):
+            raise ConfigError(f"log_format={self.log_format!r}: use \"json\" or \"text\"")
+        if self.icecast:
+            from .icecast import IcecastConfigError, Target
+            try:
+                Target.parse(self.icecast)
+            except IcecastConfigError as e:
+                raise ConfigError(str(e)) from None
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port}: use 1–65535")

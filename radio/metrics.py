@@ -30,8 +30,10 @@ class StationCollector:
         yield CounterMetricFamily("radio_segments_generated", "Segments generated",
                                   value=st.segments_generated)
         yield CounterMetricFamily("radio_underrun_seconds",
-                                  "Seconds of silence published because the generator was late",
+                                  "Seconds of looped fill published because the generator was late",
                                   value=st.underrun_seconds)
+        yield CounterMetricFamily("radio_generator_restarts", "Generator restarts after a failure",
+                                  value=st.restarts)
         yield GaugeMetricFamily("radio_stream_position_seconds", "Stream seconds published",
                                 value=st.position)
         for stage, (count, total) in st.timings.items():

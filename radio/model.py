@@ -16,7 +16,6 @@ import dataclasses
 import json
 import os
 import tarfile
-import tempfile
 import threading
 from pathlib import Path
 from typing import Sequence

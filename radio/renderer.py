@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .segment import BASS, Segment, part_of
+from .segment import Segment, part_of
 
 SAMPLE_RATE = 44100
 LEAD_CH, BASS_CH, DRUM_CH = 0, 1, 9   # channel 10 (index 9) is GM percussion

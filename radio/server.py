@@ -15,8 +15,10 @@ from . import api, metrics
 from .api import STATION
 from .broadcaster import ICY_METAINT
 from .config import Settings
+from .icecast import IcecastPush, Target
 from .station import Pipeline, Station
 
+ICECAST = web.AppKey("icecast", IcecastPush)
 WEB = Path(__file__).parent / "web"
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
 DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"
@@ -77,6 +79,10 @@ async def healthz(request: web.Request) -> web.Response:
         "segments_generated": station.segments_generated,
         "lead_seconds": round(station.lead_seconds, 3),
         "underrun_seconds": round(station.underrun_seconds, 3),
+        "generator_restarts": station.restarts,
+        "icecast": ({"connected": request.app[ICECAST].connected,
+                     "reconnects": request.app[ICECAST].reconnects}
+                    if ICECAST in request.app else None),
         "last_error": station.last_error,
     }
     return web.json_response(body, status=503 if station.last_error else 200)
@@ -87,17 +93,24 @@ def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application
     station = Station(settings, pipeline_factory)
     app[STATION] = station
     registry = metrics.registry_for(station)
+    if settings.icecast:
+        app[ICECAST] = IcecastPush(Target.parse(settings.icecast), station.streams, settings.name,
+                                   DESCRIPTION, {"mp3": settings.bitrate, "ogg": settings.opus_bitrate})
 
     async def metrics_handler(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(registry),
                             headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
     async def run_station(app: web.Application):
-        task = asyncio.create_task(station.run())
+        tasks = [asyncio.create_task(station.run())]
+        if ICECAST in app:
+            tasks.append(asyncio.create_task(app[ICECAST].run()))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         station.close()
         await asyncio.get_running_loop().run_in_executor(None, station.stop)
 

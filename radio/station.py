@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from . import state
 from .broadcaster import Broadcaster
 from .composer import Anchor, LatentWalk
 from .config import ASSETS, Settings, find_soundfont
 from .encoder import Mp3Encoder
-from .mix import StyleMix
+from .fallback import LoopFill
+from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
 from .performer import humanize
 from .renderer import SAMPLE_RATE, Renderer
@@ -161,6 +163,9 @@ class Station:
         self.history: collections.deque[Played] = collections.deque(maxlen=settings.history_segments)
         self.last_error: str | None = None
         self._pcm: np.ndarray | None = None                   # rest of the current segment
+        self._played_pcm: np.ndarray | None = None            # all of it (the fill loops its end)
+        self._fill: LoopFill | None = None
+        self.restarts = 0
 
     # -- requests from the server (event loop thread) -------------------------------
     def set_mix(self, changes: dict) -> StyleMix:
@@ -169,6 +174,7 @@ class Station:
             raise RuntimeError("the station is still starting")
         mix = self.mix.updated(changes, self.pipeline.library.sets())
         self.mix = self._pending_mix = mix
+        self._save_state()
         return mix
 
     def seeds_changed(self, removed_set: str | None = None) -> None:
@@ -193,36 +199,83 @@ class Station:
 
     # -- worker thread -------------------------------------------------------------
     def _generate(self) -> None:
+        """Builds the pipeline and generates until stopped; after a failure it logs, waits
+        (1 s, doubling to 60 s) and starts a fresh pipeline. The fill covers the gap."""
+        backoff = 1.0
+        while not self._stop.is_set():
+            made = self.segments_generated
+            try:
+                self._run_pipeline()
+            except Exception as e:
+                if self.segments_generated > made:   # it had been working: start over at 1 s
+                    backoff = 1.0
+                log.exception("generator failed; restarting in %.0f s", backoff)
+                self.last_error = f"{type(e).__name__}: {e}"
+                self.pipeline = None
+                if self._stop.wait(backoff):
+                    return
+                backoff = min(backoff * 2, 60.0)
+                self.restarts += 1
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.settings.data) / "state.json"
+
+    def _save_state(self) -> None:
+        walk = getattr(self.pipeline, "walk", None)
+        here = walk.position.z.tolist() if walk is not None and walk.position is not None else None
         try:
-            pipeline = self._factory(self.settings)
-            self.pipeline, self.mix = pipeline, pipeline.mix
+            state.save(self.state_path, {"mix": self.mix.to_dict() if self.mix else None,
+                                         "walk_position": here})
+        except OSError as e:
+            log.error("cannot save the station state to %s: %s", self.state_path, e)
+
+    def _restore(self, pipeline) -> None:
+        """The mix and walk position of this run, or else of the last run on disk."""
+        saved = state.load(self.state_path)
+        mix = self.mix.to_dict() if self.mix is not None else saved.get("mix")
+        if mix:
+            mix.pop("label", None)
+            try:
+                pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets()))
+            except MixError as e:
+                log.error("the saved mix no longer fits the seed sets (%s); using the default mix", e)
+        z = saved.get("walk_position")
+        walk = getattr(pipeline, "walk", None)
+        if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
+            walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
+
+    def _run_pipeline(self) -> None:
+        pipeline = self._factory(self.settings)
+        self._restore(pipeline)
+        self.pipeline, self.mix = pipeline, pipeline.mix
+        while not self._stop.is_set():
+            if self._seeds_dirty.is_set():
+                self._seeds_dirty.clear()
+                pipeline.sync_seeds()
+            mix, self._pending_mix = self._pending_mix, None
+            if mix is not None:
+                pipeline.set_mix(mix)
+            t0 = time.perf_counter()
+            segment = pipeline.next_segment()
+            t1 = time.perf_counter()
+            pcm = pipeline.render(segment)
+            for stage, seconds in (("decode", t1 - t0), ("render", time.perf_counter() - t1)):
+                self.timings[stage][0] += 1
+                self.timings[stage][1] += seconds
+            segment.id = self.segments_generated   # ids run on across pipeline restarts
+            meta = {**segment.meta(), "mix": pipeline.mix.label(),
+                    "temperature": pipeline.mix.temperature,
+                    "programs": {"lead": pipeline.mix.lead_program, "bass": pipeline.mix.bass_program}}
+            self.segments_generated += 1
+            self.last_error = None
+            self._save_state()
             while not self._stop.is_set():
-                if self._seeds_dirty.is_set():
-                    self._seeds_dirty.clear()
-                    pipeline.sync_seeds()
-                mix, self._pending_mix = self._pending_mix, None
-                if mix is not None:
-                    pipeline.set_mix(mix)
-                t0 = time.perf_counter()
-                segment = pipeline.next_segment()
-                t1 = time.perf_counter()
-                pcm = pipeline.render(segment)
-                for stage, seconds in (("decode", t1 - t0), ("render", time.perf_counter() - t1)):
-                    self.timings[stage][0] += 1
-                    self.timings[stage][1] += seconds
-                meta = {**segment.meta(), "mix": pipeline.mix.label(),
-                        "temperature": pipeline.mix.temperature,
-                        "programs": {"lead": pipeline.mix.lead_program, "bass": pipeline.mix.bass_program}}
-                self.segments_generated += 1
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put((segment, pcm, meta), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-        except Exception as e:  # the pacer keeps the stream going on silence
-            log.exception("generator failed")
-            self.last_error = f"{type(e).__name__}: {e}"
+                try:
+                    self._queue.put((segment, pcm, meta), timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
 
     @property
     def lead_seconds(self) -> float:
@@ -232,29 +285,44 @@ class Station:
 
     # -- event loop ----------------------------------------------------------------
     def _take(self, n: int) -> np.ndarray:
-        """The next n samples of the stream: current segment, then queued ones, else silence."""
+        """The next n samples: the current segment, then queued ones; while none is ready,
+        the last bars looped (see fallback.py), handed over to new music on a bar line."""
         parts, need = [], n
         while need:
             if self._pcm is None or not self._pcm.shape[1]:
-                try:
-                    segment, pcm, meta = self._queue.get_nowait()
-                except queue.Empty:
-                    parts.append(np.zeros((2, need), np.float32))
-                    self.underrun_seconds += need / SAMPLE_RATE
-                    break
-                self.current = Played(segment, meta, self.position + (n - need) / SAMPLE_RATE)
-                self.history.append(self.current)
-                self._pcm = pcm
-                title = f"{meta['mix']} · segment {segment.id} · {meta['qpm']:g} bpm"
-                for stream in self.streams.values():
-                    stream.title = title
-                if self.first_audio_at is None:
-                    self.first_audio_at = time.monotonic()
-            take = min(need, self._pcm.shape[1])
-            parts.append(self._pcm[:, :take])
-            self._pcm = self._pcm[:, take:]
-            need -= take
+                if self._fill is None or self._fill.at_bar_line:
+                    try:
+                        segment, pcm, meta = self._queue.get_nowait()
+                    except queue.Empty:
+                        segment = None
+                    if segment is not None:
+                        self._start(segment, pcm, meta, self.position + (n - need) / SAMPLE_RATE)
+                        continue
+                if self._fill is None:
+                    last = self.current.segment if self.current else None
+                    bar = int(round(4 * 60.0 / last.qpm * SAMPLE_RATE)) if last else 0
+                    self._fill = LoopFill(self._played_pcm, bar)
+                    log.warning("generator late: looping the last bars")
+                part = self._fill.take(need)
+                self.underrun_seconds += part.shape[1] / SAMPLE_RATE
+            else:
+                part, self._pcm = self._pcm[:, :need], self._pcm[:, need:]
+            parts.append(part)
+            need -= part.shape[1]
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+
+    def _start(self, segment: Segment, pcm: np.ndarray, meta: dict, start: float) -> None:
+        if self._fill is not None:
+            pcm = self._fill.hand_over(pcm)
+            self._fill = None
+        self.current = Played(segment, meta, start)
+        self.history.append(self.current)
+        self._pcm = self._played_pcm = pcm
+        title = f"{meta['mix']} · segment {segment.id} · {meta['qpm']:g} bpm"
+        for stream in self.streams.values():
+            stream.title = title
+        if self.first_audio_at is None:
+            self.first_audio_at = time.monotonic()
 
     def _publish(self, pcm: np.ndarray) -> None:
         for name, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):

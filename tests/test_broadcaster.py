@@ -6,6 +6,7 @@ controls exactly what each listener must receive.
 """
 
 import asyncio
+import contextlib
 import socket
 
 import aiohttp
@@ -26,7 +27,9 @@ def _frames(seconds: float):
     return Mp3Encoder(128).encode(pcm)
 
 
-async def _serve(tmp_path, **settings):
+@contextlib.asynccontextmanager
+async def serving(tmp_path, **settings):
+    """(station, base URL) of the stream handler on a free port; lets listeners go after."""
     station = Station(Settings(data=str(tmp_path), **settings))
     app = web.Application()
     app[STATION] = station
@@ -36,7 +39,19 @@ async def _serve(tmp_path, **settings):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    return station, runner, f"http://127.0.0.1:{port}"
+    try:
+        yield station, f"http://127.0.0.1:{port}"
+    finally:
+        station.close()
+        await runner.cleanup()
+
+
+def run(tmp_path, main, **settings):
+    """Runs `main(station, base)` against a served station; returns what it returns."""
+    async def go():
+        async with serving(tmp_path, **settings) as (station, base):
+            return await main(station, base)
+    return asyncio.run(go())
 
 
 def _publish(broadcaster, frames):
@@ -45,8 +60,7 @@ def _publish(broadcaster, frames):
 
 
 def test_burst_on_connect_then_live_chunks(tmp_path):
-    async def main():
-        station, runner, base = await _serve(tmp_path, burst_seconds=2.0)
+    async def main(station, base):
         mp3 = station.streams["mp3"]
         frames = _frames(5.0)
         _publish(mp3, frames[:130])                      # ≈ 3.4 s before anyone listens
@@ -60,14 +74,11 @@ def test_burst_on_connect_then_live_chunks(tmp_path):
             rest = await asyncio.wait_for(r.content.readexactly(len(live)), 2)
         assert first == burst and rest == live             # the newest audio, then live, in order
         assert 2.0 <= sum(f.seconds for f in kept) < 2.1    # ≥ 2 s at once, not the whole history
-        station.close()
-        await runner.cleanup()
-    asyncio.run(main())
+    run(tmp_path, main, burst_seconds=2.0)
 
 
 def test_icy_metadata_parses_back(tmp_path):
-    async def main():
-        station, runner, base = await _serve(tmp_path)
+    async def main(station, base):
         mp3 = station.streams["mp3"]
         frames = _frames(12.0)
         mp3.title = "first title"
@@ -93,9 +104,7 @@ def test_icy_metadata_parses_back(tmp_path):
         assert len(titles) == len(sent) // ICY_METAINT and len(titles) >= 8
         assert titles[0] == "StreamTitle='first title';"
         assert titles[-1] == "StreamTitle='it\u2019s the second';"
-        station.close()
-        await runner.cleanup()
-    asyncio.run(main())
+    run(tmp_path, main)
 
 
 async def _read_for(response, seconds: float) -> bytes:
@@ -108,8 +117,7 @@ async def _read_for(response, seconds: float) -> bytes:
 
 
 def test_slow_listener_dropped_fast_one_served(tmp_path):
-    async def main():
-        station, runner, base = await _serve(tmp_path, burst_seconds=0.5)
+    async def main(station, base):
         mp3 = station.streams["mp3"]
         mp3.max_lag_seconds = 1.0
         port = int(base.rsplit(":", 1)[1])
@@ -137,19 +145,35 @@ def test_slow_listener_dropped_fast_one_served(tmp_path):
         mp3.publish(chunk, 0.1)                              # both gone now
         assert not mp3.listeners
         slow.close()
-        station.close()
-        await runner.cleanup()
-    asyncio.run(main())
+    run(tmp_path, main, burst_seconds=0.5)
 
 
 def test_ogg_listener_gets_headers_first(tmp_path):
-    async def main():
-        station, runner, base = await _serve(tmp_path)
+    async def main(station, base):
         ogg = station.streams["ogg"]
         async with aiohttp.ClientSession() as http, http.get(base + "/stream.ogg") as r:
             assert r.headers["Content-Type"] == "audio/ogg"
             head = await asyncio.wait_for(r.content.readexactly(len(ogg.header)), 2)
         assert head == ogg.header and b"OpusHead" in head and b"OpusTags" in head
-        station.close()
-        await runner.cleanup()
-    asyncio.run(main())
+    run(tmp_path, main)
+
+
+def test_http10_listener_gets_the_raw_stream(tmp_path):
+    """An HTTP/1.0 player (no chunked encoding) gets plain MP3 bytes until the server closes."""
+    async def main(station, base):
+        mp3 = station.streams["mp3"]
+        frames = _frames(3.0)
+        host, port = base[len("http://"):].split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /stream.mp3 HTTP/1.0\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+        while not mp3.listeners:
+            await asyncio.sleep(0.01)
+        _publish(mp3, frames)
+        station.close()                                   # ends the response
+        body = await asyncio.wait_for(reader.read(), 2)
+        writer.close()
+        return head, body, b"".join(f.data for f in frames)
+    head, body, sent = run(tmp_path, main, burst_seconds=0.5)
+    assert head.startswith(b"HTTP/1.0 200") and b"chunked" not in head.lower()
+    assert body == sent

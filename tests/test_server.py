@@ -142,6 +142,9 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
         page.wait_for_function("document.getElementById('admin-status').textContent.startsWith('mix: rock 1')",
                                timeout=10000)
         page.screenshot(path=str(artifacts / "page.png"))
+        page.select_option("#format", "ogg")                # the Opus stream plays too
+        page.wait_for_function("""() => { const p = document.getElementById('player');
+            return p.src.endsWith('/stream.ogg') && p.currentTime > 2; }""", timeout=30000)
         assert page.evaluate("document.getElementById('player').error") is None
         browser.close()
 

@@ -1,0 +1,44 @@
+"""The station's state on disk: one JSON file, replaced atomically.
+
+Written to a temporary file in the same folder, fsynced, then renamed over the old one, so a
+crash or `kill -9` mid-write leaves the last good state; a file that cannot be read is
+reported and ignored, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("radio.state")
+
+
+def save(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # the rename itself survives a power cut
+    finally:
+        os.close(fd)
+
+
+def load(path: Path) -> dict:
+    try:
+        with open(path) as f:
+            state = json.load(f)
+        if not isinstance(state, dict):
+            raise ValueError("not a JSON object")
+        return state
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as e:
+        log.error("ignoring unreadable state file %s: %s", path, e)
+        return {}

@@ -1,0 +1,109 @@
+"""Scale-out through Icecast: the station pushes both formats to Debian's icecast2 on
+loopback, a listener reads them from Icecast and ffmpeg decodes music; titles arrive; when
+Icecast restarts the push reconnects by itself."""
+
+import asyncio
+import json
+import shutil
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+import pytest
+
+from radio.audiostats import decode_with_ffmpeg
+from radio.config import ConfigError, Settings
+from radio.icecast import IcecastPush, Target, run_local_server
+from radio.station import Station
+from test_fallback import TonePipeline
+
+pytestmark = pytest.mark.skipif(not shutil.which("icecast2"), reason="Debian's icecast2 is not installed")
+PASSWORD = "icecast-test-pw"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _read(http, url, seconds) -> bytes:
+    data = bytearray()
+    async with http.get(url) as r:
+        assert r.status == 200, (url, r.status)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                data += await asyncio.wait_for(r.content.readany(), end - time.monotonic())
+            except asyncio.TimeoutError:
+                break
+    return bytes(data)
+
+
+async def _until(predicate, limit):
+    end = time.monotonic() + limit
+    while not predicate():
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.1)
+
+
+def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
+    port = _free_port()
+    # Icecast drops root for nobody, who cannot enter pytest's 0700 tmp folders
+    logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
+    ice = run_local_server(port, logs, PASSWORD)
+    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory=lambda s: TonePipeline())
+    push = IcecastPush(Target.parse(f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
+                       station.streams, "latent radio", "test", {"mp3": 128, "ogg": 96})
+
+    async def main():
+        nonlocal ice
+        tasks = [asyncio.create_task(station.run()), asyncio.create_task(push.run())]
+        try:
+            await _until(lambda: all(push.connected.values()), 30)
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                mp3, ogg = await asyncio.gather(_read(http, base + "/radio.mp3", 4.0),
+                                                _read(http, base + "/radio.ogg", 4.0))
+                async with http.get(base + "/status-json.xsl") as r:
+                    status = json.loads(await r.text())
+            ice.terminate()                                  # Icecast goes away and comes back
+            ice.wait(10)
+            await _until(lambda: not any(push.connected.values()), 10)
+            ice = run_local_server(port, logs, PASSWORD)
+            await _until(lambda: all(push.connected.values()), 40)
+            async with aiohttp.ClientSession() as http:
+                again = await _read(http, base + "/radio.mp3", 3.0)
+            return mp3, ogg, status, again
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            station.close()
+            station.stop()
+
+    try:
+        mp3, ogg, status, again = asyncio.run(main())
+    finally:
+        ice.terminate()
+        ice.wait(10)
+        shutil.rmtree(logs, ignore_errors=True)
+    for data in (mp3, ogg, again):
+        pcm = decode_with_ffmpeg(data)
+        assert pcm.shape[1] / 44100 >= 2.5                  # Icecast's burst + live
+        hz = np.argmax(np.abs(np.fft.rfft(pcm[0, :44100])))  # 1 Hz bins over one second
+        assert 190 < hz < 510                                # one of the stand-in's tones
+    sources = status["icestats"]["source"]
+    mounts = {s["listenurl"].rsplit("/", 1)[1]: s for s in (sources if isinstance(sources, list) else [sources])}
+    assert set(mounts) == {"radio.mp3", "radio.ogg"}
+    assert mounts["radio.mp3"]["title"].startswith("tones 1 · segment ")   # title pushed
+    assert push.reconnects >= 1
+
+
+def test_bad_icecast_url_is_refused_with_the_fix():
+    for url in ("icecast://127.0.0.1:8000/radio", "icecast://source:pw@host:8000/", "ftp://x"):
+        with pytest.raises(ConfigError, match="icecast"):
+            Settings(icecast=url).check()
