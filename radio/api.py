@@ -166,6 +166,22 @@ async def delete_seed(request: web.Request) -> web.Response:
     return web.json_response({"removed": [f"{p.parent.name}/{p.name}" for p in removed]})
 
 
+async def drill(request: web.Request) -> web.Response:
+    """POST {"fault": "crash" | "stall", "seconds": N}: a fault drill (admin)."""
+    require_admin(request)
+    station = station_of(request)
+    try:
+        body = await request.json()
+        seconds = float(body.get("seconds", 0))
+        if not 0 <= seconds <= 600:
+            raise ValueError("seconds: use 0–600")
+        station.drill(body.get("fault"), seconds)
+    except (ValueError, TypeError, AttributeError) as e:
+        raise ApiError(400, f"drill: {e}; send {{\"fault\": \"crash\"}} or "
+                            f"{{\"fault\": \"stall\", \"seconds\": 60}}") from None
+    return web.json_response({"drill": body["fault"], "seconds": seconds}, status=202)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/now", now)
     app.router.add_get("/api/history", history)
@@ -176,3 +192,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/seeds/{set}", upload_seed)
     app.router.add_delete("/api/seeds/{set}", delete_seed)
     app.router.add_delete("/api/seeds/{set}/{file}", delete_seed)
+    app.router.add_post("/api/drill", drill)

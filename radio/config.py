@@ -57,6 +57,7 @@ class Settings:
     history_segments: int = 32          # played segments kept for /api/history and MIDI
     name: str = "latent radio"          # what players show (icy-name)
     icecast: str = ""                   # icecast://source:PASSWORD@HOST:PORT/NAME: push there too
+    hls: bool = True                    # HLS segments + playlist in <data>/hls, served at /hls/
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once
     log_format: str = "json"            # json: one object per line, for log collectors; or text

@@ -10,12 +10,14 @@ never grows.
 from __future__ import annotations
 
 import io
-import logging
+import mimetypes
 import os
 from pathlib import Path
 
-log = logging.getLogger("radio.hls")
 PLAYLIST = "live.m3u8"
+# what a static file server should say (Python's table calls .ts a Qt translation file)
+mimetypes.add_type("video/mp2t", ".ts")
+mimetypes.add_type("application/vnd.apple.mpegurl", ".m3u8")
 
 
 class HlsWriter:

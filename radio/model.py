@@ -183,6 +183,11 @@ class TrioModel:
         with self._lock:
             return self._model.decode(z, length=self.steps, temperature=temperature)
 
+    def close(self) -> None:
+        """Frees the TensorFlow session (a restarted generator loads a fresh model)."""
+        with self._lock:
+            self._model._sess.close()
+
     def sample(self, n: int, temperature: float = 0.5) -> list:
         with self._lock:
             return self._model.sample(n=n, length=self.steps, temperature=temperature)

@@ -70,9 +70,14 @@ async def playlist(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     station = request.app[STATION]
     playing = station.first_audio_at is not None
+    # Once music plays the stream never stops (the fill covers a failing generator), so a
+    # generator problem is "degraded", not a reason for a load balancer to drop us.
+    if playing:
+        status = "degraded" if station.last_error or station.filling else "ok"
+    else:
+        status = "error" if station.last_error else "starting"
     body = {
-        "status": "ok" if playing and not station.last_error else
-                  ("error" if station.last_error else "starting"),
+        "status": status,
         "uptime_seconds": round(time.monotonic() - station.started_at, 3),
         "first_audio_after_seconds": round(station.first_audio_at - station.started_at, 3) if playing else None,
         "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
@@ -85,7 +90,7 @@ async def healthz(request: web.Request) -> web.Response:
                     if ICECAST in request.app else None),
         "last_error": station.last_error,
     }
-    return web.json_response(body, status=503 if station.last_error else 200)
+    return web.json_response(body, status=503 if status == "error" else 200)
 
 
 def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application:
@@ -121,6 +126,8 @@ def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application
     app.cleanup_ctx.append(run_station)
     app.router.add_get("/", page)
     app.router.add_static("/static", WEB)
+    if station.hls is not None:
+        app.router.add_static("/hls", station.hls.folder)
     app.router.add_get("/stream.{format:mp3|ogg}", stream)
     app.router.add_get("/listen.{kind:m3u|pls}", playlist)
     app.router.add_get("/healthz", healthz)

@@ -28,6 +28,7 @@ from .composer import Anchor, LatentWalk
 from .config import ASSETS, Settings, find_soundfont
 from .encoder import Mp3Encoder
 from .fallback import LoopFill
+from .hls import HlsWriter
 from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
 from .performer import humanize
@@ -114,6 +115,20 @@ class Pipeline:
     def render(self, segment: Segment) -> np.ndarray:
         return self.renderer.render(segment)
 
+    def close(self, keep_model: bool = False) -> None:
+        self.renderer.close()
+        if not keep_model:
+            self.model.close()
+
+
+def _close(pipeline, keep_model: bool = False) -> None:
+    close = getattr(pipeline, "close", None)
+    if close is not None:
+        try:
+            close(keep_model=keep_model)
+        except Exception:
+            log.exception("closing the pipeline")
+
 
 @dataclasses.dataclass
 class Played:
@@ -148,6 +163,7 @@ class Station:
             "mp3": Broadcaster("mp3", settings.burst_seconds),
             "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._ogg.header),
         }
+        self.hls = HlsWriter(Path(settings.data) / "hls") if settings.hls else None
         self.started_at = time.monotonic()
         self.first_audio_at: float | None = None
         self.pipeline: Pipeline | None = None
@@ -166,6 +182,7 @@ class Station:
         self._played_pcm: np.ndarray | None = None            # all of it (the fill loops its end)
         self._fill: LoopFill | None = None
         self.restarts = 0
+        self._drills: collections.deque[tuple[str, float]] = collections.deque()
 
     # -- requests from the server (event loop thread) -------------------------------
     def set_mix(self, changes: dict) -> StyleMix:
@@ -186,6 +203,13 @@ class Station:
                 self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
         self._seeds_dirty.set()
 
+    def drill(self, fault: str, seconds: float = 0.0) -> None:
+        """A fault drill: the generator crashes (`crash`) or hangs `seconds` (`stall`) before
+        its next segment, so an operator (or bench/soak.py) can watch the station cope."""
+        if fault not in ("crash", "stall"):
+            raise ValueError(f"fault {fault!r}: use \"crash\" or \"stall\"")
+        self._drills.append((fault, float(seconds)))
+
     def find(self, segment_id: int) -> Played | None:
         return next((p for p in reversed(self.history) if p.segment.id == segment_id), None)
 
@@ -200,14 +224,24 @@ class Station:
     # -- worker thread -------------------------------------------------------------
     def _generate(self) -> None:
         """Builds the pipeline and generates until stopped; after a failure it logs, waits
-        (1 s, doubling to 60 s) and starts a fresh pipeline. The fill covers the gap."""
-        backoff = 1.0
+        (1 s, doubling to 60 s) and starts a fresh pipeline. The fill covers the gap.
+
+        A pipeline that had made music is rebuilt around the same loaded model (a new
+        TensorFlow graph per restart would grow memory); one that failed before its first
+        segment gets a fresh model too."""
+        backoff, model = 1.0, None
         while not self._stop.is_set():
-            made = self.segments_generated
+            made, pipeline = self.segments_generated, None
             try:
-                self._run_pipeline()
+                pipeline = self._factory(self.settings, model=model) if model else self._factory(self.settings)
+                self._generate_with(pipeline)
+                _close(pipeline)
+                return
             except Exception as e:
-                if self.segments_generated > made:   # it had been working: start over at 1 s
+                worked = self.segments_generated > made
+                model = getattr(pipeline, "model", None) if worked else None
+                _close(pipeline, keep_model=model is not None)
+                if worked:                     # it had been working: start over at 1 s
                     backoff = 1.0
                 log.exception("generator failed; restarting in %.0f s", backoff)
                 self.last_error = f"{type(e).__name__}: {e}"
@@ -245,8 +279,7 @@ class Station:
         if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
             walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
 
-    def _run_pipeline(self) -> None:
-        pipeline = self._factory(self.settings)
+    def _generate_with(self, pipeline) -> None:
         self._restore(pipeline)
         self.pipeline, self.mix = pipeline, pipeline.mix
         while not self._stop.is_set():
@@ -256,6 +289,12 @@ class Station:
             mix, self._pending_mix = self._pending_mix, None
             if mix is not None:
                 pipeline.set_mix(mix)
+            drill = self._drills.popleft() if self._drills else None
+            if drill and drill[0] == "crash":
+                raise RuntimeError("fault drill: generator crash")
+            if drill:
+                log.warning("fault drill: generator stalls %.0f s", drill[1])
+                self._stop.wait(drill[1])
             t0 = time.perf_counter()
             segment = pipeline.next_segment()
             t1 = time.perf_counter()
@@ -276,6 +315,11 @@ class Station:
                     break
                 except queue.Full:
                     continue
+
+    @property
+    def filling(self) -> bool:
+        """True while the stream plays the loop because no new segment is ready."""
+        return self._fill is not None
 
     @property
     def lead_seconds(self) -> float:
@@ -328,8 +372,10 @@ class Station:
         for name, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):
             frames = encoder.encode(pcm)
             if frames:
-                self.streams[name].publish(b"".join(f.data for f in frames),
-                                           sum(f.seconds for f in frames))
+                data, seconds = b"".join(f.data for f in frames), sum(f.seconds for f in frames)
+                self.streams[name].publish(data, seconds)
+                if name == "mp3" and self.hls is not None:
+                    self.hls.add(data, seconds)
         self.position += pcm.shape[1] / SAMPLE_RATE
 
     async def run(self) -> None:

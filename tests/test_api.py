@@ -144,3 +144,11 @@ def test_health_and_prometheus_metrics(station):
     assert samples[("radio_bytes_out_total", "mp3")] >= 0 and ("radio_listeners", "ogg") in samples
     assert samples[("radio_decode_seconds_count", "")] >= 1 and samples[("radio_render_seconds_sum", "")] > 0
     assert ("radio_generator_lead_seconds", "") in samples and ("radio_listeners_dropped_total", "mp3") in samples
+
+
+def test_fault_drills_need_the_token_and_a_known_fault(station):
+    status, err, _ = call(station, "POST", "/api/drill", json={"fault": "crash"})
+    assert status == 401
+    for body in ({"fault": "explode"}, {"fault": "stall", "seconds": 9999}, [1], {"seconds": 3}):
+        status, err, _ = call(station, "POST", "/api/drill", json=body, headers=ADMIN)
+        assert status == 400 and "drill" in err["error"], body

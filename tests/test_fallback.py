@@ -88,7 +88,7 @@ def _segment_item(hz):
 
 
 def test_station_fills_a_late_generator_and_hands_over_on_a_bar_line(tmp_path):
-    station = Station(Settings(data=str(tmp_path)), pipeline_factory=lambda s: TonePipeline())
+    station = Station(Settings(data=str(tmp_path)), pipeline_factory=lambda s, model=None: TonePipeline())
     chunk = int(station.CHUNK_SECONDS * SAMPLE_RATE)
 
     def take():  # what the pacer does, less the encoding
@@ -111,7 +111,7 @@ def test_station_fills_a_late_generator_and_hands_over_on_a_bar_line(tmp_path):
 def test_generator_restarts_after_failures_and_ids_run_on(tmp_path):
     TonePipeline.made = 0
     settings = Settings(data=str(tmp_path), lead_segments=1)
-    station = Station(settings, pipeline_factory=lambda s: TonePipeline(fail_at=(2, 4)))
+    station = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline(fail_at=(2, 4)))
     thread = threading.Thread(target=station._generate, daemon=True)
     thread.start()
     ids, deadline = [], time.monotonic() + 30
@@ -127,7 +127,7 @@ def test_generator_restarts_after_failures_and_ids_run_on(tmp_path):
 
 
 def _started(settings) -> Station:
-    station = Station(settings, pipeline_factory=lambda s: TonePipeline())
+    station = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline())
     station._thread.start()
     deadline = time.monotonic() + 10
     while station.pipeline is None and time.monotonic() < deadline:

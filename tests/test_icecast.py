@@ -55,7 +55,7 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
     # Icecast drops root for nobody, who cannot enter pytest's 0700 tmp folders
     logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
     ice = run_local_server(port, logs, PASSWORD)
-    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory=lambda s: TonePipeline())
+    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory=lambda s, model=None: TonePipeline())
     push = IcecastPush(Target.parse(f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
                        station.streams, "latent radio", "test", {"mp3": 128, "ogg": 96})
 

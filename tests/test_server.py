@@ -153,3 +153,24 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
             return (await _get_json(http, station + "/api/now"))[1]["mix"]
     mix = asyncio.run(mix_now())
     assert mix["label"] == "rock 1" and mix["sets"]["rock"] == 1.0
+
+
+def test_hls_playlist_is_served_and_plays(station):
+    """/hls/live.m3u8 from the live station decodes in ffmpeg (a CDN would serve the same files)."""
+    import subprocess
+    wait_until_playing(station)
+
+    async def playlist():
+        async with aiohttp.ClientSession() as http:
+            for _ in range(80):                              # the first segment takes 6 s
+                async with http.get(station + "/hls/live.m3u8") as r:
+                    if r.status == 200:
+                        return r.headers["Content-Type"], await r.text()
+                await asyncio.sleep(0.25)
+    content_type, text = asyncio.run(playlist())
+    assert content_type == "application/vnd.apple.mpegurl" and text.startswith("#EXTM3U")
+    proc = subprocess.run(["ffmpeg", "-v", "error", "-live_start_index", "0", "-i",
+                           station + "/hls/live.m3u8", "-t", "5", "-f", "s16le", "-ac", "2",
+                           "-ar", "44100", "-"], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()[-400:]
+    assert len(proc.stdout) / 4 / 44100 >= 4.9
