@@ -16,10 +16,14 @@ log = logging.getLogger("radio.state")
 
 
 def save(path: Path, state: dict) -> None:
+    write_atomic(path, json.dumps(state).encode())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(state, f)
+    with open(tmp, "wb") as f:
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -177,6 +177,7 @@ class Station:
         self.position = 0.0                                   # stream seconds published
         self.current: Played | None = None
         self.history: collections.deque[Played] = collections.deque(maxlen=settings.history_segments)
+        self._restore_history()
         self.last_error: str | None = None
         self._pcm: np.ndarray | None = None                   # rest of the current segment
         self._played_pcm: np.ndarray | None = None            # all of it (the fill loops its end)
@@ -355,12 +356,48 @@ class Station:
             need -= part.shape[1]
         return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
 
+    @property
+    def history_path(self) -> Path:
+        return Path(self.settings.data) / "history"
+
+    def _keep_played(self, played: Played) -> None:
+        """The segment as played, on disk: its NoteSequence and meta; the oldest deleted."""
+        sid = played.segment.id
+        try:
+            state.write_atomic(self.history_path / f"{sid}.pb", played.segment.sequence.SerializeToString())
+            state.save(self.history_path / f"{sid}.json", {**played.meta, "start": played.start})
+            for old in self.history_path.glob("*.json"):
+                if old.stem.isdigit() and int(old.stem) <= sid - self.settings.history_segments:
+                    old.unlink(missing_ok=True)
+                    old.with_suffix(".pb").unlink(missing_ok=True)
+        except OSError as e:
+            log.error("cannot keep segment %s in %s: %s", sid, self.history_path, e)
+
+    def _restore_history(self) -> None:
+        """The last run's played segments, so /api/history and their MIDI survive a restart."""
+        import note_seq
+        ids = sorted(int(p.stem) for p in self.history_path.glob("*.json") if p.stem.isdigit())
+        for sid in ids[-self.settings.history_segments:]:
+            meta = state.load(self.history_path / f"{sid}.json")
+            try:
+                seq = note_seq.NoteSequence.FromString((self.history_path / f"{sid}.pb").read_bytes())
+                segment = Segment(id=sid, sequence=seq, qpm=float(meta["qpm"]), bars=int(meta["bars"]),
+                                  anchors=tuple(meta["anchors"]), t=float(meta["t"]),
+                                  humanized=bool(meta["humanized"]))
+            except Exception as e:  # one damaged entry is skipped, not fatal
+                log.error("skipping saved segment %s: %s", sid, e)
+                continue
+            self.history.append(Played(segment, {**meta, "restored": True}, float(meta.get("start", 0))))
+        if ids:
+            self.segments_generated = ids[-1] + 1     # new ids run on from the last run's
+
     def _start(self, segment: Segment, pcm: np.ndarray, meta: dict, start: float) -> None:
         if self._fill is not None:
             pcm = self._fill.hand_over(pcm)
             self._fill = None
         self.current = Played(segment, meta, start)
         self.history.append(self.current)
+        self._keep_played(self.current)
         self._pcm = self._played_pcm = pcm
         title = f"{meta['mix']} · segment {segment.id} · {meta['qpm']:g} bpm"
         for stream in self.streams.values():

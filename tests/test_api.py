@@ -152,3 +152,40 @@ def test_fault_drills_need_the_token_and_a_known_fault(station):
     for body in ({"fault": "explode"}, {"fault": "stall", "seconds": 9999}, [1], {"seconds": 3}):
         status, err, _ = call(station, "POST", "/api/drill", json=body, headers=ADMIN)
         assert status == 400 and "drill" in err["error"], body
+
+
+def test_truncated_huge_and_malformed_requests_leave_the_station_playing(station, song_dir):
+    import socket
+    import time
+    wait_until_playing(station)
+    good = sorted(song_dir.glob("*.mid"))[1].read_bytes()
+    status, err, _ = upload(station, "rock", "cut.mid", good[: len(good) // 2])
+    assert status == 422 and ("corrupt" in err["error"] or "too short" in err["error"]), err
+
+    async def huge():                                  # 100 MB, streamed: refused at 2 MB
+        async def body():
+            for _ in range(100):
+                yield b"MThd" + bytes(1024 * 1024 - 4)
+        form = aiohttp.FormData()
+        form.add_field("file", body(), filename="huge.mid", content_type="audio/midi")
+        async with aiohttp.ClientSession() as http:
+            t0 = time.monotonic()
+            try:
+                async with http.post(station + "/api/seeds/rock", data=form, headers=ADMIN) as r:
+                    return r.status, await r.json(), time.monotonic() - t0
+            except aiohttp.ClientError as e:           # the server may close mid-upload
+                return 413, {"error": f"closed: {e}"}, time.monotonic() - t0
+    status, err, took = asyncio.run(huge())
+    assert status == 413, err
+
+    host, port = station[len("http://"):].split(":")
+    for garbage in (b"\x16\x03\x01\x02\x00garbage\r\n\r\n", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+                    b"PUT /api/mix HTTP/1.1\r\nContent-Length: -5\r\n\r\n"):
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(garbage)
+            reply = s.recv(200)
+        assert reply[:10] in (b"HTTP/1.1 4", b"HTTP/1.0 4") or reply == b"", reply   # refused, no 5xx
+    _, listing, _ = call(station, "GET", "/api/seeds")
+    assert {"rock", "ska", "swing"} <= set(listing["sets"]) and all(listing["sets"][s] for s in ("rock", "ska"))
+    status, health, _ = call(station, "GET", "/healthz")
+    assert status == 200 and health["status"] == "ok"

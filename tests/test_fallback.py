@@ -148,3 +148,21 @@ def test_mix_survives_a_restart_and_a_torn_write(tmp_path):
     third = _started(settings)
     assert third.mix.temperature == 0.5 and third.pipeline is not None              # defaults, running
     third.stop()
+
+
+def test_played_segments_survive_a_restart(tmp_path):
+    """What was played (notes as heard, meta) comes back after a restart; ids run on."""
+    settings = Settings(data=str(tmp_path), history_segments=3)
+    first = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline())
+    for k in range(5):
+        seg, pcm, meta = _segment_item(300)
+        seg.id = k
+        seg.sequence.notes.add(pitch=60 + k, start_time=0.5, end_time=1.0, velocity=77, instrument=1)
+        first._queue.put((seg, pcm, {**seg.meta(), **meta}))
+        first._take(int(seg.duration * SAMPLE_RATE))
+    second = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline())
+    kept = list(second.history)
+    assert [p.segment.id for p in kept] == [2, 3, 4] and all(p.meta["restored"] for p in kept)
+    assert [p.segment.sequence.notes[0].pitch for p in kept] == [62, 63, 64]
+    assert second.segments_generated == 5                   # the next segment is number 5
+    assert len(list((tmp_path / "history").glob("*.pb"))) == 3   # bounded on disk
