@@ -25,7 +25,7 @@ from radio.model import TrioModel, write_random_checkpoint
 from radio.performer import humanize
 from radio.renderer import Renderer
 from radio.opus import OggOpusEncoder
-from radio.station import load_anchors
+from radio.pipeline import load_anchors
 
 
 def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[str, float], float]:

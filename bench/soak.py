@@ -13,7 +13,6 @@ drills happened; the last line is a JSON summary.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing as mp
 import os

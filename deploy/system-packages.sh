@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the station needs, only when one is missing; with --test,
-# also those only the tests need (chromium for the page test).
+# also those only the tests need (chromium for the page test, icecast2 for the push test).
 # Uses sudo when not root; says what to run when neither works.
 set -euo pipefail
 PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg mma)
-[ "${1:-}" = "--test" ] && PKGS+=(chromium)
+[ "${1:-}" = "--test" ] && PKGS+=(chromium icecast2)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

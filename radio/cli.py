@@ -33,7 +33,7 @@ def cmd_serve(args) -> int:
 def cmd_generate(args) -> int:
     import numpy as np
     from . import output
-    from .station import Pipeline
+    from .pipeline import Pipeline
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
         print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)

@@ -16,7 +16,8 @@ from .api import STATION
 from .broadcaster import ICY_METAINT
 from .config import Settings
 from .icecast import IcecastPush, Target
-from .station import Pipeline, Station
+from .pipeline import Pipeline
+from .station import Station
 
 ICECAST = web.AppKey("icecast", IcecastPush)
 WEB = Path(__file__).parent / "web"

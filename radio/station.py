@@ -1,7 +1,7 @@
-"""The whole chain, assembled: seeds → model → composer → performer → renderer → encoders.
+"""The station: a Pipeline (pipeline.py) run in a worker thread, feeding the encoders and
+broadcasters in real time.
 
-`Pipeline` is the synchronous chain (used by `radio generate` and by the station's worker
-thread). `Station` runs a Pipeline in a thread, keeps a few rendered segments ahead of
+`Station` runs a Pipeline in a thread, keeps a few rendered segments ahead of
 playback, and on the event loop cuts their PCM into 0.25 s chunks at real-time pace,
 encodes each chunk once per format (MP3, Ogg/Opus) and hands it to that format's
 Broadcaster. Encoding at the pacer keeps every format sample-continuous even when the
@@ -24,101 +24,19 @@ import numpy as np
 
 from . import state
 from .broadcaster import Broadcaster
-from .composer import Anchor, LatentWalk
-from .config import ASSETS, Settings, find_soundfont
+from .composer import Anchor
+from .config import Settings
 from .encoder import Mp3Encoder
 from .fallback import LoopFill
 from .hls import HlsWriter
 from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
-from .performer import humanize
-from .renderer import SAMPLE_RATE, Renderer
-from .seedsets import SeedLibrary
+from .pipeline import Pipeline
+from .renderer import SAMPLE_RATE
 from .segment import Segment, part_of
 
 log = logging.getLogger("radio.station")
 PART_INDEX = {"drums": 0, "bass": 1, "lead": 2}
-
-
-def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
-    """The anchors of one seed file: each 16-bar trio segment, encoded."""
-    from . import seeds
-    segments, reports = seeds.import_files([path], model.converter)
-    log.info("seed %s/%s", set_name, reports[0].line())
-    if not segments:
-        return []
-    z = model.encode([s.tensor for s in segments])
-    return [Anchor(z=zi, qpm=s.qpm, label=f"{set_name}/{path.stem}@{s.start_bar}", set=set_name)
-            for zi, s in zip(z, segments)]
-
-
-def load_anchors(model, folder: Path) -> list[Anchor]:
-    """Every file of a seed folder (one subfolder a set), encoded."""
-    return [a for name, path in SeedLibrary(folder).files() for a in encode_file(model, name, path)]
-
-
-class Pipeline:
-    """Model, walk, performer and renderer, driven one segment at a time."""
-
-    def __init__(self, settings: Settings, model=None):
-        from .model import TrioModel
-        self.settings = settings
-        self.model = model or TrioModel(settings.model)
-        self.library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
-        self._anchors: dict[Path, list[Anchor]] = {}
-        self.sync_seeds()
-        if not self.anchors:
-            raise RuntimeError(f"no usable seed segments under {self.library.root}")
-        self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()},
-                            temperature=settings.temperature, qpm=settings.qpm,
-                            lead_program=settings.lead_program, bass_program=settings.bass_program)
-        self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
-                               settings.temperature, settings.qpm, settings.seed, self.mix.sets)
-        self.renderer = Renderer(find_soundfont(settings.soundfont), settings.lead_program,
-                                 settings.bass_program)
-
-    @property
-    def anchors(self) -> list[Anchor]:
-        return [a for anchors in list(self._anchors.values()) for a in anchors]
-
-    def sets_with_anchors(self) -> list[str]:
-        return sorted({a.set for a in self.anchors})
-
-    def sync_seeds(self) -> bool:
-        """Encodes files new to the seed folder and forgets removed ones; True on change."""
-        files = dict((path, name) for name, path in self.library.files())
-        gone = [p for p in self._anchors if p not in files]
-        new = [p for p in files if p not in self._anchors]
-        for p in gone:
-            del self._anchors[p]
-        for p in new:
-            self._anchors[p] = encode_file(self.model, files[p], p)
-        changed = bool(gone or new)
-        if changed and hasattr(self, "walk"):
-            if self.anchors:
-                self.walk.retarget(anchors=self.anchors)
-            else:  # keep walking the old anchors rather than stop the music
-                log.error("seed folder has no usable segments left; keeping the previous anchors")
-        return changed
-
-    def set_mix(self, mix: StyleMix) -> None:
-        self.mix = mix
-        self.walk.temperature = mix.temperature
-        self.walk.qpm = mix.qpm
-        self.walk.retarget(weights=mix.sets)
-        self.renderer.set_programs(mix.lead_program, mix.bass_program)
-
-    def next_segment(self) -> Segment:
-        segment = next(self.walk)
-        return humanize(segment, seed=self.settings.seed) if self.settings.humanize else segment
-
-    def render(self, segment: Segment) -> np.ndarray:
-        return self.renderer.render(segment)
-
-    def close(self, keep_model: bool = False) -> None:
-        self.renderer.close()
-        if not keep_model:
-            self.model.close()
 
 
 def _close(pipeline, keep_model: bool = False) -> None:

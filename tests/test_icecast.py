@@ -19,6 +19,7 @@ from radio.config import ConfigError, Settings
 from radio.icecast import IcecastPush, Target, run_local_server
 from radio.station import Station
 from test_fallback import TonePipeline
+from test_server import _read
 
 pytestmark = pytest.mark.skipif(not shutil.which("icecast2"), reason="Debian's icecast2 is not installed")
 PASSWORD = "icecast-test-pw"
@@ -28,19 +29,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-async def _read(http, url, seconds) -> bytes:
-    data = bytearray()
-    async with http.get(url) as r:
-        assert r.status == 200, (url, r.status)
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                data += await asyncio.wait_for(r.content.readany(), end - time.monotonic())
-            except asyncio.TimeoutError:
-                break
-    return bytes(data)
 
 
 async def _until(predicate, limit):
@@ -66,8 +54,8 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
             await _until(lambda: all(push.connected.values()), 30)
             base = f"http://127.0.0.1:{port}"
             async with aiohttp.ClientSession() as http:
-                mp3, ogg = await asyncio.gather(_read(http, base + "/radio.mp3", 4.0),
-                                                _read(http, base + "/radio.ogg", 4.0))
+                (_, mp3), (_, ogg) = await asyncio.gather(_read(http, base + "/radio.mp3", 4.0),
+                                                          _read(http, base + "/radio.ogg", 4.0))
                 async with http.get(base + "/status-json.xsl") as r:
                     status = json.loads(await r.text())
             ice.terminate()                                  # Icecast goes away and comes back
@@ -76,7 +64,7 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
             ice = run_local_server(port, logs, PASSWORD)
             await _until(lambda: all(push.connected.values()), 40)
             async with aiohttp.ClientSession() as http:
-                again = await _read(http, base + "/radio.mp3", 3.0)
+                _, again = await _read(http, base + "/radio.mp3", 3.0)
             return mp3, ogg, status, again
         finally:
             for t in tasks:

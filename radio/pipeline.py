@@ -1,0 +1,103 @@
+"""The synchronous chain, assembled: seeds → model → composer → performer → renderer.
+
+`Pipeline` makes one segment at a time (used by `radio generate` and by the station's
+worker thread); it owns the seed library, the walk and the one FluidSynth.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .composer import Anchor, LatentWalk
+from .config import ASSETS, Settings, find_soundfont
+from .mix import StyleMix
+from .performer import humanize
+from .renderer import Renderer
+from .seedsets import SeedLibrary
+from .segment import Segment
+
+log = logging.getLogger("radio.pipeline")
+
+
+def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
+    """The anchors of one seed file: each 16-bar trio segment, encoded."""
+    from . import seeds
+    segments, reports = seeds.import_files([path], model.converter)
+    log.info("seed %s/%s", set_name, reports[0].line())
+    if not segments:
+        return []
+    z = model.encode([s.tensor for s in segments])
+    return [Anchor(z=zi, qpm=s.qpm, label=f"{set_name}/{path.stem}@{s.start_bar}", set=set_name)
+            for zi, s in zip(z, segments)]
+
+
+def load_anchors(model, folder: Path) -> list[Anchor]:
+    """Every file of a seed folder (one subfolder a set), encoded."""
+    return [a for name, path in SeedLibrary(folder).files() for a in encode_file(model, name, path)]
+
+
+class Pipeline:
+    """Model, walk, performer and renderer, driven one segment at a time."""
+
+    def __init__(self, settings: Settings, model=None):
+        from .model import TrioModel
+        self.settings = settings
+        self.model = model or TrioModel(settings.model)
+        self.library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
+        self._anchors: dict[Path, list[Anchor]] = {}
+        self.sync_seeds()
+        if not self.anchors:
+            raise RuntimeError(f"no usable seed segments under {self.library.root}")
+        self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()},
+                            temperature=settings.temperature, qpm=settings.qpm,
+                            lead_program=settings.lead_program, bass_program=settings.bass_program)
+        self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
+                               settings.temperature, settings.qpm, settings.seed, self.mix.sets)
+        self.renderer = Renderer(find_soundfont(settings.soundfont), settings.lead_program,
+                                 settings.bass_program)
+
+    @property
+    def anchors(self) -> list[Anchor]:
+        return [a for anchors in list(self._anchors.values()) for a in anchors]
+
+    def sets_with_anchors(self) -> list[str]:
+        return sorted({a.set for a in self.anchors})
+
+    def sync_seeds(self) -> bool:
+        """Encodes files new to the seed folder and forgets removed ones; True on change."""
+        files = dict((path, name) for name, path in self.library.files())
+        gone = [p for p in self._anchors if p not in files]
+        new = [p for p in files if p not in self._anchors]
+        for p in gone:
+            del self._anchors[p]
+        for p in new:
+            self._anchors[p] = encode_file(self.model, files[p], p)
+        changed = bool(gone or new)
+        if changed and hasattr(self, "walk"):
+            if self.anchors:
+                self.walk.retarget(anchors=self.anchors)
+            else:  # keep walking the old anchors rather than stop the music
+                log.error("seed folder has no usable segments left; keeping the previous anchors")
+        return changed
+
+    def set_mix(self, mix: StyleMix) -> None:
+        self.mix = mix
+        self.walk.temperature = mix.temperature
+        self.walk.qpm = mix.qpm
+        self.walk.retarget(weights=mix.sets)
+        self.renderer.set_programs(mix.lead_program, mix.bass_program)
+
+    def next_segment(self) -> Segment:
+        segment = next(self.walk)
+        return humanize(segment, seed=self.settings.seed) if self.settings.humanize else segment
+
+    def render(self, segment: Segment) -> np.ndarray:
+        return self.renderer.render(segment)
+
+    def close(self, keep_model: bool = False) -> None:
+        self.renderer.close()
+        if not keep_model:
+            self.model.close()
