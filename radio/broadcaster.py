@@ -91,12 +91,12 @@ class Broadcaster:
         for listener in list(self.listeners):
             transport = listener.transport
             if transport.is_closing():          # the listener went away
-                self._remove(listener)
+                self.unsubscribe(listener)
                 continue
             if transport.get_write_buffer_size() > limit:
                 self.dropped += 1
                 transport.abort()
-                self._remove(listener)
+                self.unsubscribe(listener)
                 continue
             out = listener.with_metadata(data, block) if listener.icy else data
             out = chunk_frame(out) if listener.chunked and listener.icy else \
@@ -118,13 +118,10 @@ class Broadcaster:
         self.listeners.add(listener)
         return listener
 
-    def _remove(self, listener: Listener) -> None:
+    def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)
         listener.finish()
 
-    def unsubscribe(self, listener: Listener) -> None:
-        self._remove(listener)
-
     def close(self) -> None:
         for listener in list(self.listeners):
-            self._remove(listener)
+            self.unsubscribe(listener)
