@@ -1,10 +1,10 @@
-"""`radio` command line: serve, generate, doctor, build-corpus, train."""
+"""`radio` command line: serve, generate, doctor, seeds, build-corpus, train, fetch-model."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -69,29 +69,95 @@ def cmd_corpus(args) -> int:
     return 0
 
 
+def _converter(settings):
+    """The data converter of the station's model, without loading its weights."""
+    from . import model as model_lib
+    card, _ = model_lib.resolve(settings.model)
+    return model_lib.make_config(card.config, card.hparams).data_converter
+
+
+def cmd_seeds(args) -> int:
+    from .seedsets import SeedLibrary, SeedSetError
+    from .config import ASSETS
+    settings = _settings(args)
+    library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
+    try:
+        if args.action == "import":
+            result = library.import_folder(Path(args.folder), args.set, _converter(settings),
+                                           transpose=args.transpose)
+            print(result.summary())
+            if not result.kept and not result.duplicates:
+                print(f"error: nothing under {args.folder} gave a trio segment (drums, bass line "
+                      "and lead, 4/4, 16 bars or more); see the lines above", file=sys.stderr)
+                return 1
+            return 0
+        if args.action == "list":
+            summary = library.summary(lambda: _converter(settings))
+            print(f"seed sets in {library.root}:")
+            for name, info in summary.items():
+                aug = f"  transposed ±{info['transpose']}" if info["transpose"] else ""
+                print(f"  {name:<20} {info['files']:>4} files {info['segments']:>6} segments{aug}")
+            return 0
+        removed = library.remove(args.set, args.file)
+        print(f"removed {len(removed)} file(s) from {args.set}" + ("" if args.file else " and the set"))
+        return 0
+    except SeedSetError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
 def cmd_train(args) -> int:
-    from . import model as model_lib, seeds, train
-    config = model_lib.make_config(args.config, train.DEFAULT_HPARAMS)
-    segments, reports = seeds.import_folder(Path(args.data), config.data_converter,
-                                            hop_bars=args.hop_bars, progress=True)
-    dropped = [r for r in reports if not r.segments]
-    print(f"{len(segments)} segments from {len(reports) - len(dropped)} files ({len(dropped)} dropped)")
+    from . import model as model_lib, train
+    from .config import Settings
+    settings = Settings.from_env(data=args.data, seeds=args.seeds)
+    if args.from_model:
+        card, checkpoint = model_lib.resolve(args.from_model)
+        checkpoint = model_lib.checkpoint_file(checkpoint)
+        config_name, hparams = card.config, dict(card.hparams)
+    else:
+        checkpoint, config_name, hparams = None, args.config, dict(train.DEFAULT_HPARAMS)
+    if args.hparams:
+        try:
+            extra = json.loads(args.hparams)
+            assert isinstance(extra, dict)
+        except (ValueError, AssertionError):
+            print(f"error: --hparams must be a JSON object, e.g. '{{\"z_size\": 64}}' (got {args.hparams})",
+                  file=sys.stderr)
+            return 2
+        hparams.update(extra)
+    if args.batch_size:
+        hparams["batch_size"] = args.batch_size
+    config = model_lib.make_config(config_name, hparams)
+    folders = train.set_folders(args.sets, settings.seed_folder())
+    segments, lines = train.load_sets(folders, config.data_converter, hop_bars=args.hop_bars)
+    print("\n".join(lines))
     if not segments:
+        print("error: no trio segments in these sets", file=sys.stderr)
         return 1
-    train_set, held_out = train.split_by_file(segments, 0.1)
-    work = Path(args.work)
-    existing = next(p for p in [work, *work.parents] if p.exists())
-    free = shutil.disk_usage(existing).free
-    if free < 2 * 1024**3:
-        print(f"error: only {free / 1024**3:.1f} GB free under {work}; training needs 2 GB", file=sys.stderr)
-        return 1
-    ckpt = train.train(train_set, work, args.config, train.DEFAULT_HPARAMS, steps=args.steps)
-    card = model_lib.ModelCard(config=args.config, hparams=train.DEFAULT_HPARAMS,
-                               steps=int(ckpt.rsplit("-", 1)[1]), data=[str(args.data)],
-                               notes=f"{len(train_set)} training / {len(held_out)} held-out segments")
-    train.export(ckpt, Path(args.out), card)
-    print(f"exported {args.out} from {ckpt}")
+    train_set, held_out = train.split_by_file(segments, args.held_out)
+    print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file)")
+    work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
+    result = train.train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
+                         held_out=held_out, init_from=checkpoint, eval_every=args.eval_every)
+    rate = result.steps_run / result.seconds if result.seconds else 0.0
+    epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
+    card = model_lib.ModelCard(
+        config=config_name, hparams=hparams, steps=result.step,
+        data=[f"{name}: {folder}" for name, folder in folders.items()],
+        metrics={**result.metrics, "steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)},
+        notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file)"
+              + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
+    train.export(result.checkpoint, Path(args.out), card)
+    disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
+    print(f"exported {args.out} (step {result.step}; {result.steps_run} steps in {result.seconds:.0f} s, "
+          f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
+          f"held-out: {result.metrics}")
     return 0
+
+
+def cmd_fetch_model(args) -> int:
+    from .fetch import fetch
+    return fetch(args.name, Path(args.dest))
 
 
 def main(argv=None) -> int:
@@ -131,22 +197,53 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_corpus)
 
-    p = sub.add_parser("train", help="train a trio model on a MIDI folder and export it")
-    p.add_argument("--data", required=True, help="folder of MIDI files")
-    p.add_argument("--work", required=True, help="checkpoint folder (training resumes from it)")
-    p.add_argument("--out", required=True, help="model folder to export (weights only)")
-    p.add_argument("--config", default="hierdec-trio_16bar")
-    p.add_argument("--steps", type=int, default=1000)
+    p = sub.add_parser("seeds", help="import, list and remove seed sets")
+    seeds_sub = p.add_subparsers(dest="action", required=True)
+    q = seeds_sub.add_parser("import", help="import every MIDI file under a folder into a set")
+    common(q)
+    q.add_argument("folder")
+    q.add_argument("--set", required=True, help="set name: 1–40 of a-z 0-9 _ -")
+    q.add_argument("--transpose", type=int, default=0,
+                   help="augment: also train on the seeds moved ±1…±N semitones (0–6)")
+    q = seeds_sub.add_parser("list", help="sets with file and segment counts")
+    common(q)
+    q = seeds_sub.add_parser("remove", help="remove a set, or one file of it")
+    common(q)
+    q.add_argument("set")
+    q.add_argument("file", nargs="?")
+    p.set_defaults(func=cmd_seeds)
+
+    p = sub.add_parser("train", help="train (or fine-tune) a trio model on seed sets and export it")
+    p.add_argument("--data", help="the station's data folder (seed sets live in DATA/seeds)")
+    p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
+    p.add_argument("--sets", nargs="+", required=True,
+                   help="seed set names (see `radio seeds list`) or folders of MIDI files")
+    p.add_argument("--out", required=True, help="model folder to export (weights only, with model.json)")
+    p.add_argument("--work", help="checkpoint folder; training resumes from it (default DATA/train/OUT)")
+    p.add_argument("--config", default="hierdec-trio_16bar", help="MusicVAE config name")
+    p.add_argument("--from", dest="from_model", help="fine-tune this model (ours or an official checkpoint)")
+    p.add_argument("--steps", type=int, default=1000, help="global step to train to")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--hparams", help="JSON object of MusicVAE hparam overrides (recorded in the card)")
+    p.add_argument("--keep", type=int, default=2, help="checkpoints kept in the work folder")
+    p.add_argument("--held-out", type=float, default=0.1, help="share of files held out")
+    p.add_argument("--eval-every", type=int, default=50, help="steps between held-out evaluations")
     p.add_argument("--hop-bars", type=int, default=4)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("fetch-model", help="get an official MusicVAE trio checkpoint")
+    p.add_argument("name", help="e.g. hierdec-trio_16bar")
+    p.add_argument("--dest", default="models", help="folder to put it in")
+    p.set_defaults(func=cmd_fetch_model)
 
     args = parser.parse_args(argv)
     from .config import ConfigError
     from .model import ModelError
     from .renderer import RenderError
+    from .train import TrainError
     try:
         return args.func(args)
-    except (ConfigError, ModelError, RenderError) as e:
+    except (ConfigError, ModelError, RenderError, TrainError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

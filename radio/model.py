@@ -118,6 +118,24 @@ def resolve(path: Path | str | None, config: str | None = None) -> tuple[ModelCa
     return card, ckpt
 
 
+def checkpoint_file(checkpoint: str) -> str:
+    """A checkpoint path TensorFlow can read: a tarball (official checkpoints come as one)
+    is unpacked once next to itself, into `<name>.unpacked/`."""
+    path = Path(checkpoint)
+    if not path.is_file() or not tarfile.is_tarfile(path):
+        return checkpoint
+    out = path.with_name(path.name + ".unpacked")
+    if not out.exists():
+        tmp = path.with_name(path.name + ".unpacking")
+        with tarfile.open(path) as tar:
+            tar.extractall(tmp, filter="data")
+        tmp.replace(out)
+    index = sorted(out.rglob("*.index"))
+    if not index:
+        raise ModelError(f"{path}: the tarball holds no checkpoint (*.index)")
+    return str(index[-1])[: -len(".index")]
+
+
 def write_random_checkpoint(folder: Path, config_name: str = "hierdec-trio_16bar",
                             hparams: dict | None = None) -> list[str]:
     """Writes a randomly initialised checkpoint with magenta's own graph and Saver, so its

@@ -57,6 +57,7 @@ class SeedSegment:
     qpm: float
     tensor: np.ndarray            # (256, depth) bool, the converter's encoding
     sequence: note_seq.NoteSequence
+    transpose: int = 0            # semitones of augmentation applied to the source
 
 
 @dataclasses.dataclass
@@ -146,11 +147,29 @@ def parse_midi(data: bytes) -> note_seq.NoteSequence:
         raise SeedImportError(f"corrupt MIDI ({type(e).__name__}: {str(e)[:80]})") from None
 
 
+def transposed(ns: note_seq.NoteSequence, semitones: int) -> note_seq.NoteSequence:
+    """A copy with every pitched note moved; drums stay (their pitches name instruments)."""
+    out = note_seq.NoteSequence()
+    out.CopyFrom(ns)
+    for n in out.notes:
+        if not n.is_drum:
+            n.pitch += semitones
+    return out
+
+
+def transpositions(transpose: int) -> list[int]:
+    """0 first, then ±1 … ±transpose: augmentation keeps the original key too."""
+    return [0] + [s * k for k in range(1, transpose + 1) for s in (1, -1)]
+
+
 def segments_from_sequence(ns: note_seq.NoteSequence, converter, source: str = "",
-                           hop_bars: int = SEGMENT_BARS) -> tuple[list[SeedSegment], str]:
+                           hop_bars: int = SEGMENT_BARS,
+                           transpose: int = 0) -> tuple[list[SeedSegment], str]:
     """Cuts a NoteSequence into 16-bar trio segments; returns them and a roles summary.
 
-    Raises SeedImportError with the reason when no segment can be kept.
+    With `transpose` > 0 each window is also kept moved by ±1 … ±transpose semitones
+    (augmentation for small sets); shifts that leave the converter's pitch range are dropped
+    by the converter itself. Raises SeedImportError with the reason when nothing can be kept.
     """
     pieces = sequences_lib.split_note_sequence_on_time_changes(ns)
     four_four = [p for p in pieces if all(
@@ -176,12 +195,13 @@ def segments_from_sequence(ns: note_seq.NoteSequence, converter, source: str = "
         for b in range(0, bars - SEGMENT_BARS + 1, hop_bars):
             window = sequences_lib.extract_subsequence(
                 trio, start + b * bar_s, start + (b + SEGMENT_BARS) * bar_s)
-            tensors = converter.to_tensors(window)
-            if not tensors.inputs:
-                continue  # a part falls silent for too long in this window
-            tensor = np.asarray(tensors.inputs[0])
-            seq = converter.from_tensors([tensor])[0]  # timed at the converter's 120 qpm
-            out.append(SeedSegment(source, b, qpm, tensor, seq))
+            for shift in transpositions(transpose):
+                tensors = converter.to_tensors(transposed(window, shift) if shift else window)
+                if not tensors.inputs:
+                    continue  # a part falls silent for too long, or leaves the pitch range
+                tensor = np.asarray(tensors.inputs[0])
+                seq = converter.from_tensors([tensor])[0]  # timed at the converter's 120 qpm
+                out.append(SeedSegment(source, b, qpm, tensor, seq, shift))
     if not out:
         total_bars = round(ns.total_time / (4 * 60.0 / (ns.tempos[0].qpm if ns.tempos else 120)))
         if total_bars < SEGMENT_BARS:
@@ -195,7 +215,7 @@ def midi_files(folder: Path) -> list[Path]:
 
 
 def import_files(paths: Iterable[Path], converter, hop_bars: int = SEGMENT_BARS,
-                 progress: bool = False) -> tuple[list[SeedSegment], list[FileReport]]:
+                 progress: bool = False, transpose: int = 0) -> tuple[list[SeedSegment], list[FileReport]]:
     """Reads every file; a bad file gets a report line and the rest go on."""
     from tqdm import tqdm
     paths = list(paths)
@@ -205,7 +225,7 @@ def import_files(paths: Iterable[Path], converter, hop_bars: int = SEGMENT_BARS,
         report = FileReport(str(path))
         try:
             found, report.roles = segments_from_sequence(read_midi(path), converter,
-                                                         str(path), hop_bars)
+                                                         str(path), hop_bars, transpose)
             report.segments = len(found)
             segments.extend(found)
         except SeedImportError as e:
@@ -215,5 +235,5 @@ def import_files(paths: Iterable[Path], converter, hop_bars: int = SEGMENT_BARS,
 
 
 def import_folder(folder: Path, converter, hop_bars: int = SEGMENT_BARS,
-                  progress: bool = False) -> tuple[list[SeedSegment], list[FileReport]]:
-    return import_files(midi_files(folder), converter, hop_bars, progress)
+                  progress: bool = False, transpose: int = 0) -> tuple[list[SeedSegment], list[FileReport]]:
+    return import_files(midi_files(folder), converter, hop_bars, progress, transpose)

@@ -4,11 +4,17 @@ The station's own copy lives in its data folder, made from the sets that ship in
 package on first start, so uploads and deletes never touch the package. Every name from
 outside is checked against a strict pattern and every path is resolved and must stay under
 the root; a file is validated as trio MIDI before it is kept, and written atomically.
+
+Each set has a `manifest.json`: per kept file its sha256, segment count, the roles found
+and where it came from, plus the set's transposition augmentation (used by training).
+Files without an entry (copied in by hand) are validated and recorded when listed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -16,9 +22,12 @@ import urllib.parse
 from pathlib import Path
 
 from . import seeds
+from .state import write_atomic
 
 SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MANIFEST = "manifest.json"
+MAX_TRANSPOSE = 6
 
 
 class SeedSetError(ValueError):
@@ -66,6 +75,132 @@ class SeedLibrary:
     def files(self) -> list[tuple[str, Path]]:
         return [(name, p) for name, paths in self.sets().items() for p in paths]
 
+    def manifest(self, set_name: str) -> dict:
+        path = self._set_dir(set_name) / MANIFEST
+        try:
+            data = json.loads(path.read_text())
+            if isinstance(data.get("files"), dict):
+                return data
+        except (OSError, ValueError, AttributeError):
+            pass  # missing or damaged: rebuilt from the files by `summary`
+        return {"transpose": 0, "files": {}}
+
+    def _write_manifest(self, set_name: str, data: dict) -> None:
+        write_atomic(self._set_dir(set_name) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode())
+
+    def _record(self, set_name: str, path: Path, digest: str, report: seeds.FileReport,
+                source: str, transpose: int | None = None) -> None:
+        data = self.manifest(set_name)
+        if transpose is not None:
+            data["transpose"] = transpose
+        data["files"][path.name] = {"sha256": digest, "segments": report.segments,
+                                    "roles": report.roles, "source": source}
+        self._write_manifest(set_name, data)
+
+    def summary(self, converter_factory) -> dict[str, dict]:
+        """Per set: files, segments (unaugmented), transposition. Files the manifest does not
+        know are validated now (`converter_factory()` is called only then) and recorded."""
+        out = {}
+        converter = None
+        for name, paths in self.sets().items():
+            data = self.manifest(name)
+            stale = set(data["files"]) - {p.name for p in paths}
+            changed = bool(stale)
+            for gone in stale:
+                del data["files"][gone]
+            for p in paths:
+                if p.name in data["files"]:
+                    continue
+                converter = converter or converter_factory()
+                report = seeds.FileReport(str(p))
+                try:
+                    found, report.roles = seeds.segments_from_sequence(seeds.read_midi(p), converter, p.name)
+                    report.segments = len(found)
+                except seeds.SeedImportError as e:
+                    report.reason = str(e)
+                data["files"][p.name] = {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                                         "segments": report.segments, "roles": report.roles,
+                                         "source": "found in the set folder"}
+                changed = True
+            if changed:
+                self._write_manifest(name, data)
+            out[name] = {"files": len(paths), "transpose": data.get("transpose", 0),
+                         "segments": sum(f["segments"] for f in data["files"].values())}
+        return out
+
+    def _known_digests(self) -> dict[bytes, str]:
+        out = {}
+        for name, path in self.files():
+            entry = self.manifest(name)["files"].get(path.name)
+            digest = bytes.fromhex(entry["sha256"]) if entry else hashlib.sha256(path.read_bytes()).digest()
+            out[digest] = f"{name}/{path.name}"
+        return out
+
+    def import_folder(self, folder: Path, set_name: str, converter, transpose: int = 0,
+                      progress: bool = True, echo=print) -> "ImportResult":
+        """Imports every MIDI file under `folder` into a set; one report line per file.
+
+        A bad file never stops the others; duplicates (same bytes as a kept file, in any
+        set, or earlier in this folder) are skipped; nothing is written for a refused file.
+        """
+        from tqdm import tqdm
+        if not 0 <= transpose <= MAX_TRANSPOSE:
+            raise SeedSetError(f"--transpose {transpose}: allowed 0–{MAX_TRANSPOSE} semitones")
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SeedSetError(f"{folder} is not a folder", 404)
+        target_dir = self._set_dir(set_name, must_exist=False)
+        paths = seeds.midi_files(folder)
+        result = ImportResult(set_name)
+        known = self._known_digests()
+        bar = tqdm(paths, desc=f"import {set_name}", unit="file", disable=not progress or len(paths) < 20)
+        for path in bar:
+            line = self._import_one(path, set_name, target_dir, converter, transpose, known, result)
+            (bar.write if not bar.disable else echo)(line)
+        bar.close()
+        if result.kept:
+            data = self.manifest(set_name)
+            data["transpose"] = transpose
+            self._write_manifest(set_name, data)
+        return result
+
+    def _import_one(self, path, set_name, target_dir, converter, transpose, known, result) -> str:
+        name = path.name
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            result.dropped += 1
+            return f"dropped {name}: cannot read ({e.strerror})"
+        digest = hashlib.sha256(data).digest()
+        if digest in known:
+            result.duplicates += 1
+            return f"skipped {name}: duplicate of {known[digest]}"
+        report = seeds.FileReport(str(path))
+        try:
+            if path.suffix.lower() not in seeds.MIDI_SUFFIXES:
+                raise seeds.SeedImportError("not MIDI (file name does not end in .mid/.midi)")
+            found, report.roles = seeds.segments_from_sequence(
+                seeds.parse_midi(data), converter, name, transpose=transpose)
+            report.segments = len(found)
+        except seeds.SeedImportError as e:
+            result.dropped += 1
+            result.reasons[str(e).split(" (")[0]] = result.reasons.get(str(e).split(" (")[0], 0) + 1
+            return f"dropped {name}: {e}"
+        target_dir.mkdir(exist_ok=True)
+        target = target_dir / clean_file_name(name)
+        n = 2
+        while target.exists():  # same name, other content: keep both
+            target = target_dir / f"{Path(clean_file_name(name)).stem}_{n}.mid"
+            n += 1
+        tmp = target_dir / f".{target.name}.{os.getpid()}.tmp"
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        self._record(set_name, target, digest.hex(), report, str(path))
+        known[digest] = f"{set_name}/{target.name}"
+        result.kept += 1
+        result.segments += report.segments
+        return f"kept    {name}: {report.segments} segment(s) [{report.roles}]"
+
     def add(self, set_name: str, file_name: str, data: bytes, converter) -> tuple[Path, seeds.FileReport]:
         """Validates and keeps one uploaded file; refuses it (nothing written) otherwise."""
         if len(data) > MAX_UPLOAD_BYTES:
@@ -90,6 +225,7 @@ class SeedLibrary:
         tmp = folder / f".{target.name}.{os.getpid()}.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, target)
+        self._record(set_name, target, digest.hex(), report, f"upload {file_name}")
         return target, report
 
     def remove(self, set_name: str, file_name: str | None = None) -> list[Path]:
@@ -103,4 +239,22 @@ class SeedLibrary:
         if target.parent != folder or not target.is_file():
             raise SeedSetError(f"no file {file_name!r} in seed set {set_name!r}", 404)
         target.unlink()
+        data = self.manifest(set_name)
+        if data["files"].pop(target.name, None) is not None:
+            self._write_manifest(set_name, data)
         return [target]
+
+
+@dataclasses.dataclass
+class ImportResult:
+    set: str
+    kept: int = 0
+    segments: int = 0       # with augmentation
+    duplicates: int = 0
+    dropped: int = 0
+    reasons: dict = dataclasses.field(default_factory=dict)
+
+    def summary(self) -> str:
+        why = ", ".join(f"{k} ×{v}" for k, v in sorted(self.reasons.items()))
+        return (f"{self.set}: kept {self.kept} file(s), {self.segments} segment(s); "
+                f"{self.duplicates} duplicate(s) skipped; {self.dropped} dropped" + (f" ({why})" if why else ""))

@@ -3,13 +3,17 @@
 magenta's `get_dataset` crashes on current TensorFlow, so batches come from the
 converter's tensors (the seeds stage) through a tf.data pipeline of our own. The graph and
 the loss are magenta's (`model.train`), so checkpoints load wherever magenta's do.
-Training resumes from the newest checkpoint in its work folder.
+Training resumes from the newest checkpoint in its work folder; no summaries are written
+(magenta's wrote 80–130 MB a run), and only the last few checkpoints are kept.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,13 +48,72 @@ def _arrays(segments: list[SeedSegment]):
     return x, lengths
 
 
+class TrainError(Exception):
+    """Training cannot start or go on; the message says why and what to do."""
+
+
+@dataclasses.dataclass
+class TrainResult:
+    checkpoint: str
+    step: int
+    metrics: dict            # held-out means and the last training loss
+    seconds: float           # wall time of this run's training steps (not the graph build)
+    steps_run: int
+    build_seconds: float     # graph build, restore or warm start
+
+
+def _checkpoint_bytes(tf) -> int:
+    """Bytes one checkpoint of the current graph takes: every variable, Adam slots included."""
+    return sum(4 * int(np.prod(v.shape.as_list())) for v in tf.global_variables())
+
+
+def _check_space(folder: Path, need: int, what: str) -> None:
+    free = shutil.disk_usage(next(p for p in [folder, *folder.parents] if p.exists())).free
+    if free < need:
+        raise TrainError(f"only {free / 2**20:.0f} MB free under {folder}; {what} needs "
+                         f"{need / 2**20:.0f} MB. Free some space or pass a --work folder on another disk.")
+
+
+def _summary_tensors(tf) -> dict:
+    """magenta's training graph keeps its scalars only as summaries; take their inputs."""
+    out = {}
+    for summary in tf.get_collection(tf.GraphKeys.SUMMARIES):
+        op = summary.op
+        tag = tf.get_static_value(op.inputs[0])
+        if tag is not None:
+            tag = np.asarray(tag).item()  # a 0-d array of bytes
+            out[tag.decode() if isinstance(tag, bytes) else str(tag)] = op.inputs[1]
+    return out
+
+
+def _warm_start(tf, sess, checkpoint: str) -> int:
+    """Loads a model's weights (not its optimizer state) into the new graph."""
+    reader = tf.train.load_checkpoint(checkpoint)
+    shapes = reader.get_variable_to_shape_map()
+    mine = {v.op.name: v for v in tf.global_variables()
+            if "Adam" not in v.op.name and v.op.name not in ("global_step", "beta1_power", "beta2_power")}
+    missing = sorted(n for n in mine if n not in shapes)
+    wrong = sorted(n for n, v in mine.items() if n in shapes and list(shapes[n]) != v.shape.as_list())
+    if missing or wrong:
+        raise TrainError(f"--from {checkpoint}: it does not fit this architecture "
+                         f"({len(missing)} variables missing, {len(wrong)} of another shape, e.g. "
+                         f"{(missing + wrong)[0]}); train with the hparams of its model card")
+    tf.train.Saver(mine).restore(sess, checkpoint)
+    return len(mine)
+
+
 def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierdec-trio_16bar",
           hparams: dict | None = None, steps: int = 1000, keep: int = 2,
-          threads: int = 0, progress: bool = True, fast: bool = True) -> Path:
-    """Trains (or resumes) in work_dir until `steps`; returns the newest checkpoint path.
+          threads: int = 0, progress: bool = True, fast: bool = True,
+          held_out: list[SeedSegment] | None = None, init_from: str | None = None,
+          eval_every: int = 100, save_every_s: float = 120.0) -> TrainResult:
+    """Trains (or resumes) in work_dir until global step `steps`.
 
-    `fast` swaps in the batched-bars training graph (radio/fastvae.py) for
-    hierdec-trio_16bar: same variables and loss, fewer ops.
+    Resumes from the newest checkpoint in work_dir; otherwise starts from `init_from`'s
+    weights (fine-tuning) or from random ones. Keeps the last `keep` checkpoints, saves
+    every `save_every_s` seconds, at the end and on Ctrl-C, and refuses to start (or to
+    save) when the disk cannot take it. `fast` swaps in the batched-bars training graph
+    (radio/fastvae.py) for hierdec-trio_16bar: same variables and loss, fewer ops.
     """
     tf = model_lib._tf()
     from tqdm import tqdm
@@ -61,8 +124,10 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     hp = config.hparams
     x, lengths = _arrays(segments)
     if len(x) < hp.batch_size:
-        raise ValueError(f"{len(x)} segments are fewer than one batch of {hp.batch_size}")
-    work_dir.mkdir(parents=True, exist_ok=True)
+        raise TrainError(f"{len(x)} training segments are fewer than one batch of {hp.batch_size}; "
+                         "add files, use --transpose on import, or lower the batch size")
+    work_dir = Path(work_dir)
+    t0 = time.monotonic()
     with tf.Graph().as_default():
         # Placeholders fed from numpy: a tf.data pipeline over in-memory arrays would embed
         # them in the graph, and the saved graph would weigh gigabytes.
@@ -73,27 +138,69 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
         model.build(hp, config.data_converter.output_depth, is_training=True)
         optimizer = model.train(input_sequence=inputs, output_sequence=inputs,
                                 control_sequence=None, sequence_length=lens)
+        scalars = _summary_tensors(tf)
         grads, var_list = zip(*optimizer.compute_gradients(model.loss))
         clipped, _ = tf.clip_by_global_norm(grads, hp.grad_clip)
         train_op = optimizer.apply_gradients(zip(clipped, var_list), global_step=model.global_step)
+        ckpt_bytes = _checkpoint_bytes(tf)
+        # room for the kept checkpoints, the one being written, and the exported weights
+        _check_space(work_dir, (keep + 1) * ckpt_bytes + ckpt_bytes // 3 + 64 * 2**20, "training")
+        work_dir.mkdir(parents=True, exist_ok=True)
+        saver = tf.train.Saver(max_to_keep=keep)
+        eval_ops = {k: tf.reduce_mean(scalars[k]) for k in ("losses/r_loss", "losses/kl_bits") if k in scalars}
         session_config = tf.ConfigProto(intra_op_parallelism_threads=threads,
                                         inter_op_parallelism_threads=threads)
-        scaffold = tf.train.Scaffold(saver=tf.train.Saver(max_to_keep=keep))
-        with tf.train.MonitoredTrainingSession(
-                checkpoint_dir=str(work_dir), scaffold=scaffold, save_checkpoint_secs=120,
-                save_summaries_steps=None, save_summaries_secs=None, log_step_count_steps=None,
-                config=session_config) as sess:
-            step = sess.run(model.global_step)
-            bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress)
+        with tf.Session(config=session_config) as sess:
+            latest = tf.train.latest_checkpoint(str(work_dir))
+            if latest:
+                saver.restore(sess, latest)
+            else:
+                sess.run(tf.global_variables_initializer())
+                if init_from:
+                    _warm_start(tf, sess, init_from)
+            step = start = int(sess.run(model.global_step))
+
+            def save():
+                _check_space(work_dir, ckpt_bytes + 16 * 2**20, "saving a checkpoint")
+                return saver.save(sess, str(work_dir / "model.ckpt"), global_step=step)
+
+            def evaluate() -> dict:
+                if not held_out or not eval_ops:
+                    return {}
+                hx, hl = _arrays(held_out)
+                reps = -(-len(hx) // hp.batch_size) * hp.batch_size  # whole batches, wrapping
+                idx = np.arange(min(reps, 4 * hp.batch_size)) % len(hx)
+                values = [sess.run(eval_ops, {inputs: hx[b], lens: hl[b]})
+                          for b in np.split(idx, len(idx) // hp.batch_size)]
+                return {"held_out_" + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)
+                        for k in eval_ops}
+
+            metrics = evaluate() if step < steps else {}
+            bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress,
+                       dynamic_ncols=True)
             rng = np.random.default_rng(step)
-            while step < steps:
-                idx = rng.choice(len(x), hp.batch_size, replace=False)
-                _, loss = sess.run([train_op, model.loss], {inputs: x[idx], lens: lengths[idx]})
-                step += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss:.2f}")
-            bar.close()
-    return tf.train.latest_checkpoint(str(work_dir))
+            last_save = t_loop = time.monotonic()
+            path = latest
+            loss = float("nan")
+            try:
+                while step < steps:
+                    idx = rng.choice(len(x), hp.batch_size, replace=False)
+                    _, loss = sess.run([train_op, model.loss], {inputs: x[idx], lens: lengths[idx]})
+                    step += 1
+                    if step % eval_every == 0 or step == steps:
+                        metrics = evaluate()
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.1f}", **{k.replace("held_out_", "ho_"): v
+                                                          for k, v in metrics.items()})
+                    if time.monotonic() - last_save > save_every_s:
+                        path, last_save = save(), time.monotonic()
+            finally:
+                t_end = time.monotonic()
+                bar.close()
+                if step > start or path is None:
+                    path = save()  # on success, on Ctrl-C and on errors alike: nothing is lost
+    metrics = {**metrics, "train_loss": round(float(loss), 3)} if step > start else metrics
+    return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0)
 
 
 def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
@@ -119,3 +226,45 @@ def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
         shutil.rmtree(out_dir)
     tmp.replace(out_dir)
     return out_dir
+
+
+def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
+    """Seed set names (in the station's library) or folders → {set name: folder}.
+
+    A folder holding MIDI files is one set; a folder of folders (a corpus) is one set per
+    subfolder."""
+    out: dict[str, Path] = {}
+    for name in names:
+        path = Path(name)
+        if not path.is_dir() and (Path(library_root) / name).is_dir():
+            path = Path(library_root) / name
+        if not path.is_dir():
+            known = sorted(p.name for p in Path(library_root).iterdir() if p.is_dir()) \
+                if Path(library_root).is_dir() else []
+            raise TrainError(f"--sets {name}: neither a seed set ({', '.join(known) or 'none yet'}) "
+                             "nor a folder; add one with `radio seeds import DIR --set NAME`")
+        subsets = sorted(p for p in path.iterdir() if p.is_dir())
+        if subsets and not any(f.suffix.lower() in (".mid", ".midi") for f in path.iterdir()):
+            out.update({p.name: p for p in subsets})
+        else:
+            out[path.name] = path
+    return out
+
+
+def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True):
+    """Segments of every set, each with its manifest's transposition; returns (segments, lines)."""
+    from . import seeds
+    from .seedsets import MANIFEST
+    segments, lines = [], []
+    for name, folder in folders.items():
+        transpose = 0
+        try:
+            transpose = int(json.loads((folder / MANIFEST).read_text()).get("transpose", 0))
+        except (OSError, ValueError):
+            pass
+        found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose)
+        kept = sum(1 for r in reports if r.segments)
+        lines.append(f"{name}: {len(found)} segments from {kept}/{len(reports)} files"
+                     + (f" (transposed ±{transpose})" if transpose else ""))
+        segments += [dataclasses.replace(s, source=f"{name}/{s.source}") for s in found]
+    return segments, lines

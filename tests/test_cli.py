@@ -1,5 +1,6 @@
 """The `radio` command as a user runs it: files written, measured; bad arguments refused."""
 
+import os
 import subprocess
 import sys
 
@@ -56,3 +57,15 @@ def test_doctor_checks_everything():
         assert f"ok    {part}" in r.stdout
     r = radio("doctor", "--soundfont", "/nonexistent.sf2")
     assert r.returncode == 1 and "FAIL  soundfont" in r.stdout
+
+
+def test_fetch_model_offline_says_where_to_get_it(tmp_path):
+    env = {**os.environ, "RADIO_CHECKPOINT_BASE": "http://127.0.0.1:9/checkpoints"}  # nothing listens
+    r = subprocess.run([sys.executable, "-m", "radio", "fetch-model", "hierdec-trio_16bar", "--dest", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "curl -LO http://127.0.0.1:9/checkpoints/hierdec-trio_16bar.tar" in r.stderr
+    assert f"--model {tmp_path}/hierdec-trio_16bar.tar" in r.stderr
+    assert not list(tmp_path.iterdir())  # no partial file left behind
+    r = subprocess.run([sys.executable, "-m", "radio", "fetch-model", "mel_2bar"], capture_output=True, text=True)
+    assert r.returncode == 2 and "known: hierdec-trio_16bar, flat-trio_16bar" in r.stderr

@@ -1,0 +1,119 @@
+"""`radio train`: held-out metrics, bounded disk, resume after Ctrl-C, fine-tuning, export."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radio import cli, model as model_lib, train
+
+TINY = '{"z_size": 8, "enc_rnn_size": [16], "dec_rnn_size": [16, 16]}'
+
+
+def _weights(folder: Path) -> dict:
+    tf = model_lib._tf()
+    reader = tf.train.load_checkpoint(str(folder / "model.ckpt"))
+    return {n: reader.get_tensor(n) for n in reader.get_variable_to_shape_map()}
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory, song_dir):
+    """Two seed sets of real mma songs."""
+    root = tmp_path_factory.mktemp("sets")
+    songs = sorted(song_dir.glob("*.mid"))
+    for name, files in (("one", songs[:2]), ("two", songs[2:])):
+        (root / name).mkdir()
+        for f in files:
+            (root / name / f.name).write_bytes(f.read_bytes())
+    return root
+
+
+def _train(tmp_path, sets, *extra):
+    return cli.main(["train", "--sets", str(sets), "--out", str(tmp_path / "model"),
+                     "--work", str(tmp_path / "work"), "--hparams", TINY, "--batch-size", "4",
+                     "--eval-every", "2", "--keep", "2", *extra])
+
+
+def test_train_export_resume(tmp_path, sets, capsys):
+    assert _train(tmp_path, sets, "--steps", "4") == 0
+    out = capsys.readouterr().out
+    assert "one: " in out and "two: " in out and "held out by file" in out
+    card = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert card["steps"] == 4 and card["hparams"]["z_size"] == 8
+    assert card["metrics"]["held_out_r_loss"] > 0 and "held_out_kl_bits" in card["metrics"]
+    assert card["metrics"]["steps_per_second"] > 0
+    weights = _weights(tmp_path / "model")
+    assert weights and not [n for n in weights if "Adam" in n or "power" in n]  # no optimizer slots
+    # resumed, not restarted: 4 more steps to 8, and only the last 2 checkpoints kept
+    assert _train(tmp_path, sets, "--steps", "8") == 0
+    assert "4 steps in" in capsys.readouterr().out
+    assert json.loads((tmp_path / "model" / "model.json").read_text())["steps"] == 8
+    assert len(list((tmp_path / "work").glob("model.ckpt-*.index"))) == 2
+    assert not list((tmp_path / "work").glob("events.*"))  # no summaries filling the disk
+    m = model_lib.TrioModel(tmp_path / "model", batch_size=2)  # the export loads and decodes
+    assert len(m.decode(np.zeros((2, 8), np.float32))) == 2
+
+
+def test_fine_tune_starts_from_the_given_weights(tmp_path, sets, capsys):
+    base = tmp_path / "base"
+    model_lib.write_random_checkpoint(base, hparams=json.loads(TINY) | {"batch_size": 4})
+    model_lib.ModelCard(config="hierdec-trio_16bar", hparams=json.loads(TINY) | {"batch_size": 4}).write(base)
+    assert cli.main(["train", "--sets", str(sets / "one"), "--from", str(base), "--out", str(tmp_path / "tuned"),
+                     "--work", str(tmp_path / "work"), "--steps", "2"]) == 0
+    before, after = _weights(base), _weights(tmp_path / "tuned")
+    assert set(after) <= set(before)
+    # two Adam steps at lr 0.002 move each weight by at most ~0.004: a fresh init would not match
+    for name, value in after.items():
+        if name != "global_step":
+            assert np.abs(value - before[name]).max() < 0.01, name
+    assert "fine-tuned from" in json.loads((tmp_path / "tuned" / "model.json").read_text())["notes"]
+    # a model of another shape is refused with the reason
+    capsys.readouterr()
+    assert cli.main(["train", "--sets", str(sets / "one"), "--from", str(base), "--out", str(tmp_path / "x"),
+                     "--work", str(tmp_path / "work2"), "--steps", "2", "--hparams", '{"z_size": 16}']) == 1
+    assert "does not fit this architecture" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
+def test_refuses_to_fill_the_disk(tmp_path, sets, monkeypatch, converter):
+    import shutil
+    segments, _ = train.load_sets({"one": sets / "one"}, converter, progress=False)
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(train.shutil, "disk_usage", lambda p: usage._replace(free=5 * 2**20))
+    with pytest.raises(train.TrainError, match=r"only 5 MB free .* training needs \d+ MB"):
+        train.train(segments, tmp_path / "work", hparams=json.loads(TINY) | {"batch_size": 4},
+                    steps=2, progress=False)
+    assert not (tmp_path / "work").exists()
+
+
+def test_ctrl_c_saves_and_training_resumes(tmp_path, sets):
+    env = {**os.environ, "RADIO_DATA": str(tmp_path / "data")}
+    args = [sys.executable, "-m", "radio", "train", "--sets", str(sets), "--out", str(tmp_path / "m"),
+            "--work", str(tmp_path / "work"), "--hparams", TINY, "--batch-size", "4", "--steps", "100000"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # the progress bar counts steps on stderr
+        seen += proc.stderr.read(200)
+        if "| 5/100000" in seen:
+            break
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    saved = tf_step(tmp_path / "work")
+    assert saved >= 5
+    done = subprocess.run(args[:-1] + [str(saved + 2)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 steps in" in done.stdout
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["steps"] == saved + 2
+
+
+def tf_step(work: Path) -> int:
+    tf = model_lib._tf()
+    return int(tf.train.latest_checkpoint(str(work)).rsplit("-", 1)[1])
