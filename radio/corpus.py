@@ -1,35 +1,62 @@
-"""Builds trio seed MIDI offline: Debian's `mma` plays drums and bass, we write the lead.
+"""Builds trio seed MIDI offline: Debian's `mma` plays drums and bass, the lead comes from us.
 
 mma turns a chord progression and a named groove into a full backing band. We keep its
 drum and bass tracks only (its comping tracks would confuse the trio extractor) and add a
-lead line written here from the same chords: chord tones on strong beats, scale steps in
-between, phrases of four bars that repeat with variation, as folk and pop tunes do.
+lead line. Two kinds of lead:
+
+- generated: written here from a stock progression: chord tones on strong beats, scale
+  steps in between, phrases of four bars that repeat with variation, as folk and pop
+  tunes do;
+- tune: a real 4/4 folk melody from the ABC collections that ship with music21
+  (Nottingham, Essen, Aird's Airs, O'Neill's, …), transposed to the song's key, with its
+  own chord symbols as the progression where it has them (the Nottingham tunes) and
+  chords fitted bar by bar to the melody where it has none.
+
+Everything is drawn from the song's seed (mma's own humanising too, via RndSeed), so
+the same seed writes byte-identical files.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
+import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from pathlib import Path
 
 import note_seq
 
-# Grooves (4/4, with a bass part) grouped by style family; names as `mma -G` lists them.
+# Grooves (4/4, with a bass part) grouped by style family, each as "file:Groove" in mma's
+# stdlib: naming the file makes mma load it directly, so a missing or stale groove
+# database (`mma -g`) cannot break the build.
 GROOVES: dict[str, list[str]] = {
-    "rock": ["Rock128", "SoftRock", "8Beat", "FolkRock", "50sRock", "BasicRock"],
-    "ska": ["Ska", "Ska1"],
-    "country": ["CountrySwing", "BlueGrass"],
-    "latin": ["BossaNova", "Salsa", "Samba"],
-    "swing": ["Swing", "JazzCombo"],
-    "ballad": ["PopBallad", "Ballad"],
+    "ballad": ["popballad:PopBallad", "ballad:Ballad"],
+    "blues": ["blues:Blues", "blues:Blues1", "shuffleboggie:ShuffleBoggie"],
+    "country": ["countryswing:CountrySwing", "bluegrass:BlueGrass"],
+    "funk": ["bvfunk:BVFunk", "dsoul:DSoul", "rb:R&B"],
+    "jazz": ["modernjazz:ModernJazz", "bebop:Bebop", "mellowjazz:MellowJazz", "jazzrock:JazzRock"],
+    "latin": ["bossanova:BossaNova", "salsa:Salsa", "samba:Samba"],
+    "pop": ["bubblerock:BubbleRock", "boneym:BoneyM", "60srock:60sRock", "twist:Twist"],
+    "rock": ["rock-128:Rock128", "softrock:SoftRock", "8beat:8Beat", "folkrock:FolkRock",
+             "50srock:50sRock", "basicrock:BasicRock"],
+    "ska": ["ska:Ska", "ska:Ska1"],
+    "swing": ["swing:Swing", "jazzcombo:JazzCombo"],
 }
+# Tempo range (qpm) per style family.
+TEMPI: dict[str, tuple[int, int]] = {
+    "ballad": (64, 86), "blues": (76, 112), "country": (104, 144), "funk": (94, 116),
+    "jazz": (110, 168), "latin": (96, 136), "pop": (100, 128), "rock": (100, 148),
+    "ska": (126, 160), "swing": (112, 168),
+}
+TUNE_SHARE = 0.3  # share of songs whose lead and chords come from a real tune
 
 NOTE_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MAJOR_SCALE = [0, 2, 4, 5, 7, 9, 11]
-# Progressions as (scale degree offset in semitones, quality); four bars each.
+# Progressions as (semitones above the key, quality), one chord a bar, looped.
 PROGRESSIONS = [
     [(0, ""), (9, "m"), (5, ""), (7, "7")],
     [(0, ""), (7, ""), (9, "m"), (5, "")],
@@ -38,8 +65,17 @@ PROGRESSIONS = [
     [(0, ""), (0, ""), (5, ""), (7, "")],
     [(9, "m"), (5, ""), (0, ""), (7, "")],
 ]
+# Extra progressions a style also draws from; the funk vamp is dorian on the 6th degree
+# so the lead's major scale fits it.
+STYLE_PROGRESSIONS = {
+    "blues": [[(0, "7"), (5, "7"), (0, "7"), (0, "7"), (5, "7"), (5, "7"), (0, "7"), (0, "7"),
+               (7, "7"), (5, "7"), (0, "7"), (7, "7")]],
+    "funk": [[(9, "m7"), (9, "m7"), (2, "7"), (9, "m7")], [(2, "m7"), (2, "m7"), (7, "7"), (7, "7")]],
+    "jazz": [[(2, "m7"), (7, "7"), (0, "maj7"), (9, "m7")], [(4, "m7"), (9, "7"), (2, "m7"), (7, "7")]],
+}
 CHORD_TONES = {"": [0, 4, 7], "m": [0, 3, 7], "7": [0, 4, 7, 10], "m7": [0, 3, 7, 10],
-               "maj7": [0, 4, 7, 11]}
+               "maj7": [0, 4, 7, 11], "6": [0, 4, 7, 9], "m6": [0, 3, 7, 9], "dim": [0, 3, 6],
+               "aug": [0, 4, 8], "sus4": [0, 5, 7]}
 # One-bar rhythms for the lead, in sixteenth steps: (onset, length).
 RHYTHMS = [
     [(0, 4), (4, 4), (8, 4), (12, 4)],
@@ -52,42 +88,65 @@ RHYTHMS = [
 ]
 LEAD_PROGRAMS = [0, 11, 24, 56, 65, 73, 80, 81]  # piano … sax, flute, synth leads
 
+# ABC collections in music21's corpus that hold whole tunes (folders under its corpus path).
+TUNE_COLLECTIONS = ["nottingham-dataset", "essenFolksong", "airdsAirs", "oneills1850", "miscFolk"]
+# music21 chord kinds → mma chord names; any other kind is played as its triad.
+CHORD_KINDS = {"major": "", "minor": "m", "dominant-seventh": "7", "minor-seventh": "m7",
+               "major-seventh": "maj7", "major-sixth": "6", "minor-sixth": "m6",
+               "diminished": "dim", "augmented": "aug", "suspended-fourth": "sus4"}
+
+Chord = tuple[int, str]  # (root pitch class, quality)
+
 
 @dataclasses.dataclass(frozen=True)
 class Song:
     """What one generated file is made of."""
     style: str
-    groove: str
+    groove: str       # "file:Groove" in mma's stdlib
     key: int          # pitch class of the tonic
     qpm: float
     bars: int
     seed: int
+    tune: str = ""    # "collection/file.abc#n" (n-th tune in the file); "" → generated lead
+
+    @property
+    def groove_name(self) -> str:
+        return self.groove.split(":")[-1]
 
 
-def _chords(song: Song, rng: random.Random) -> list[tuple[int, str]]:
-    progression = rng.choice(PROGRESSIONS)
-    return [((song.key + off) % 12, q) for off, q in progression] * (song.bars // 4)
+@dataclasses.dataclass
+class Tune:
+    """A melody on a 16th grid, in its written key: notes and per-beat chords by bar."""
+    name: str
+    tonic: int                          # pitch class
+    notes: list[tuple[int, int, int]]   # (midi pitch, start step, end step)
+    chords: list[list[Chord]]           # 4 chords (one a beat) per bar
+    bars: int
+    chords_from_tune: bool              # False: fitted to the melody here
 
 
-def _mma_source(song: Song, chords: list[tuple[int, str]]) -> str:
-    lines = [f"Tempo {song.qpm:g}", f"Groove {song.groove}"]
-    lines += [f"{i + 1} {NOTE_NAMES[r]}{q}" for i, (r, q) in enumerate(chords)]
-    return "\n".join(lines) + "\n"
+# --- generated leads ---------------------------------------------------------------
+
+def _chords(song: Song, rng: random.Random) -> list[list[Chord]]:
+    progression = rng.choice(PROGRESSIONS + STYLE_PROGRESSIONS.get(song.style, []))
+    return [[((song.key + off) % 12, q)] * 4
+            for off, q in (progression[b % len(progression)] for b in range(song.bars))]
 
 
-def _lead(song: Song, chords: list[tuple[int, str]], rng: random.Random) -> list[tuple]:
+def _lead(song: Song, chords: list[list[Chord]], rng: random.Random) -> list[tuple]:
     """Returns (pitch, start_step, end_step) notes for the lead line."""
     scale = sorted({(song.key + d) % 12 for d in MAJOR_SCALE})
     pitch = 67 + (song.key % 12 - 6) // 2
     notes = []
     motif = [rng.choice(RHYTHMS) for _ in range(2)]
-    for bar, (root, quality) in enumerate(chords):
+    for bar, beats in enumerate(chords):
         phrase_bar = bar % 4
         rhythm = motif[phrase_bar % 2] if phrase_bar < 3 else [(0, 8)]
         if phrase_bar == 2 and rng.random() < 0.5:
             rhythm = rng.choice(RHYTHMS)
-        tones = [(root + t) % 12 for t in CHORD_TONES[quality]]
         for onset, length in rhythm:
+            root, quality = beats[onset // 4]
+            tones = [(root + t) % 12 for t in CHORD_TONES[quality]]
             strong = onset % 8 == 0
             pool = tones if strong else scale
             candidates = [p for p in range(55, 86) if p % 12 in pool and abs(p - pitch) <= 5]
@@ -100,15 +159,247 @@ def _lead(song: Song, chords: list[tuple[int, str]], rng: random.Random) -> list
     return notes
 
 
-def _bass_instrument(backing: note_seq.NoteSequence) -> int | None:
-    """The groove's bass by role: the lowest-sounding pitched track (some grooves play
-    their bass line on a guitar program)."""
-    pitches: dict[int, list[int]] = {}
+# --- tune leads ----------------------------------------------------------------------
+
+def _corpus_root() -> Path | None:
+    try:
+        from music21 import common
+    except ImportError:
+        return None
+    return Path(common.getCorpusFilePath())
+
+
+def _split_abc(text: str) -> list[str]:
+    return [t for t in re.split(r"\n(?=X:)", "\n" + text) if t.startswith("X:")]
+
+
+def _is_plain_four_four(abc: str) -> bool:
+    """One meter, 4/4 (or C), one voice: judged from the text, without parsing."""
+    meters = re.findall(r"^M:\s*(\S+)", abc, flags=re.M) + re.findall(r"\[M:\s*([^\]]+)\]", abc)
+    return bool(len(meters) == 1 and meters[0].strip() in ("4/4", "C")
+                and not re.search(r"^V:", abc, flags=re.M) and re.search(r"^K:", abc, flags=re.M))
+
+
+@functools.lru_cache(maxsize=1)
+def tune_index() -> tuple[str, ...]:
+    """Names of the single-meter 4/4 tunes in music21's ABC collections, in a fixed order;
+    empty when music21 is not installed."""
+    root = _corpus_root()
+    if root is None:
+        return ()
+    names = []
+    for collection in TUNE_COLLECTIONS:
+        for path in sorted((root / collection).glob("*.abc")):
+            rel = path.relative_to(root).as_posix()
+            tunes = _split_abc(path.read_text(encoding="utf-8", errors="replace"))
+            names += [f"{rel}#{i}" for i, abc in enumerate(tunes) if _is_plain_four_four(abc)]
+    return tuple(names)
+
+
+def _chord_of(symbol) -> Chord | None:
+    from music21 import harmony
+    try:
+        if "/" in symbol.figure:  # slash chord: mma gets the chord, the bass note is dropped
+            symbol = harmony.ChordSymbol(symbol.figure.split("/")[0])
+        root = symbol.root().pitchClass
+    except Exception:  # an annotation music21 could not read as a chord
+        return None
+    quality = CHORD_KINDS.get(symbol.chordKind)
+    if quality is None:
+        quality = "m" if (root + 3) % 12 in {p.pitchClass for p in symbol.pitches} else ""
+    return root, quality
+
+
+def _bars_of(part) -> list[list[tuple[float, object]]]:
+    """The part's measures as full 4/4 bars, each a list of (offset in bar, element).
+
+    ABC tunes have pickups, first/second endings and phrase-split bars; we play them as
+    written, without repeats: a leading pickup is dropped, two short measures that add up
+    to a bar are joined, any other short measure is padded with rest.
+    """
+    from music21 import harmony, note, chord
+    measures = []
+    for m in list(part.getElementsByClass("Measure")) or [part]:  # some have no bar lines at all
+        items = []
+        for el in m.recurse().getElementsByClass((harmony.ChordSymbol, note.Note, chord.Chord)):
+            if el.duration.isGrace:
+                continue
+            items.append((float(el.getOffsetInHierarchy(m)), el))
+        length = float(m.duration.quarterLength)
+        while length > 4 + 1e-6:  # a tune written without bar lines: cut it into bars
+            measures.append((4.0, [(o, e) for o, e in items if o < 4 - 1e-6]))
+            items = [(o - 4, e) for o, e in items if o >= 4 - 1e-6]
+            length -= 4
+        measures.append((length, items))
+    bars: list[list[tuple[float, object]]] = []
+    carry = None
+    for i, (length, items) in enumerate(measures):
+        if carry is not None:
+            c_len, c_items = carry
+            carry = None
+            if abs(c_len + length - 4) < 1e-6:
+                bars.append(c_items + [(o + c_len, e) for o, e in items])
+                continue
+            bars.append(c_items)
+        if length >= 4 - 1e-6:
+            bars.append(items)
+        elif i > 0 and length > 0:
+            carry = (length, items)
+    if carry is not None:
+        bars.append(carry[1])
+    return bars
+
+
+def _fit_chords(notes: list[tuple[int, int, int]], bars: int, tonic: int,
+                scale: list[int], minor: bool) -> list[list[Chord]]:
+    """A chord a bar for a melody that has none: the diatonic triad that holds most of the
+    bar's notes (weighted by length and beat), leaning to tonic, IV and V."""
+    candidates = []
+    for degree, root in enumerate(scale):
+        third, fifth = scale[(degree + 2) % 7], scale[(degree + 4) % 7]
+        quality = {(4, 7): "", (3, 7): "m"}.get(((third - root) % 12, (fifth - root) % 12))
+        if quality is not None:
+            candidates.append((root, quality))
+    if minor:
+        candidates.append(((tonic + 7) % 12, ""))  # harmonic minor's major V
+    prior = {tonic: 0.6, (tonic + 5) % 12: 0.35, (tonic + 7) % 12: 0.35}
+    by_bar: list[list[tuple[int, int, int]]] = [[] for _ in range(bars)]
+    for pitch, start, end in notes:
+        by_bar[start // 16].append((pitch, start % 16, min(end - start, 16 - start % 16)))
+    out: list[list[Chord]] = []
+    previous = None
+    for bar, bar_notes in enumerate(by_bar):
+        def score(chord: Chord) -> float:
+            tones = {(chord[0] + t) % 12 for t in CHORD_TONES[chord[1]]}
+            s = prior.get(chord[0], 0.0) + (0.3 if chord == previous else 0.0)
+            if bar == bars - 1 and chord[0] == tonic:
+                s += 2.0  # end on the tonic
+            for pitch, onset, length in bar_notes:
+                beat = 2.0 if onset == 0 else 1.5 if onset == 8 else 1.0 if onset % 4 == 0 else 0.6
+                weight = length * beat
+                s += weight if pitch % 12 in tones else -0.4 * weight
+            return s
+        best = max(candidates, key=score)
+        if best[0] == (tonic + 7) % 12 and best[1] == "" and any(
+                p % 12 == (best[0] + 10) % 12 for p, _, _ in bar_notes):
+            best = (best[0], "7")
+        out.append([best] * 4)
+        previous = best
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def load_tune(name: str) -> Tune:
+    """Parses one tune of the index (music21's ABC parser takes ~0.1 s a tune: hence the cache)."""
+    from music21 import converter, harmony, key as m21key, note
+    rel, idx = name.rsplit("#", 1)
+    root = _corpus_root()
+    if root is None:
+        raise RuntimeError("music21 is not installed: tune leads need it (pip install music21)")
+    abc = _split_abc((root / rel).read_text(encoding="utf-8", errors="replace"))[int(idx)]
+    score = converter.parseData(abc, format="abc")
+    part = score.parts[0] if score.parts else score
+    keys = list(part.recurse().getElementsByClass(m21key.KeySignature))
+    sig = keys[0] if keys else m21key.KeySignature(0)
+    major_tonic = (7 * sig.sharps) % 12
+    scale = sorted((major_tonic + d) % 12 for d in MAJOR_SCALE)
+    if isinstance(sig, m21key.Key):
+        tonic, minor = sig.tonic.pitchClass, sig.mode in ("minor", "aeolian")
+    else:
+        tonic, minor = major_tonic, False
+    scale = scale[scale.index(major_tonic):] + scale[:scale.index(major_tonic)]
+    notes: list[list[int]] = []
+    symbols: list[tuple[int, Chord]] = []  # (step, chord)
+    bars = _bars_of(part)
+    for b, items in enumerate(bars):
+        for offset, el in sorted(items, key=lambda x: x[0]):
+            step = b * 16 + round(offset * 4)
+            if isinstance(el, harmony.ChordSymbol):
+                chord = _chord_of(el)
+                if chord is not None:
+                    symbols.append((step, chord))
+                continue
+            pitch = el.pitch.midi if isinstance(el, note.Note) else max(p.midi for p in el.pitches)
+            end = b * 16 + min(16, round((offset + float(el.duration.quarterLength)) * 4))
+            tied = el.tie is not None and el.tie.type in ("stop", "continue")
+            if tied and notes and notes[-1][0] == pitch and notes[-1][2] >= step:
+                notes[-1][2] = max(notes[-1][2], end)
+            elif end > step:
+                if notes and notes[-1][2] > step:
+                    notes[-1][2] = step  # one note at a time
+                if notes and notes[-1][1] == step:
+                    notes.pop()
+                notes.append([pitch, step, end])
+    melody = [(p, s, e) for p, s, e in notes if e > s]
+    if len(bars) < 4 or len(melody) < 8:
+        raise ValueError(f"tune {name} is too short ({len(bars)} bars)")
+    if symbols:
+        chords, current, i = [], symbols[0][1], 0
+        for b in range(len(bars)):
+            beats = []
+            for beat in range(4):
+                while i < len(symbols) and symbols[i][0] <= b * 16 + beat * 4:
+                    current = symbols[i][1]
+                    i += 1
+                beats.append(current)
+            chords.append(beats)
+    else:
+        chords = _fit_chords(melody, len(bars), tonic, scale, minor)
+    return Tune(name, tonic, melody, chords, len(bars), bool(symbols))
+
+
+def _tune_parts(song: Song) -> tuple[list[list[Chord]], list[tuple[int, int, int]]]:
+    """The tune's chords and melody transposed to the song's key, looped to song.bars."""
+    tune = load_tune(song.tune)
+    shift = (song.key - tune.tonic) % 12
+    shift -= 12 if shift > 6 else 0
+    pitches = [p + shift for p, _, _ in tune.notes]
+    mean = sum(pitches) / len(pitches)
+    shift += 12 * round((72 - mean) / 12)  # sit around C5, above any bass
+    chords = [[((r + shift) % 12, q) for r, q in tune.chords[b % tune.bars]] for b in range(song.bars)]
+    notes = []
+    for loop in range(-(-song.bars // tune.bars)):
+        for p, s, e in tune.notes:
+            s, e = s + loop * tune.bars * 16, e + loop * tune.bars * 16
+            if s < song.bars * 16:
+                notes.append((p + shift, s, min(e, song.bars * 16)))
+    return chords, notes
+
+
+# --- backing and file ----------------------------------------------------------------
+
+def _mma_source(song: Song, chords: list[list[Chord]]) -> str:
+    # RndSeed: mma humanises timing and velocity with Python's random, unseeded by default.
+    lines = [f"RndSeed {song.seed}", f"Tempo {song.qpm:g}", f"Groove stdlib/{song.groove}"]
+    for i, beats in enumerate(chords):
+        names = [f"{NOTE_NAMES[r]}{q}" for r, q in beats]
+        names = [n if j == 0 or n != names[j - 1] else "/" for j, n in enumerate(names)]
+        lines.append(f"{i + 1} {' '.join(names)}")
+    return "\n".join(lines) + "\n"
+
+
+def _bass_notes(backing: note_seq.NoteSequence) -> list:
+    """The groove's bass line by role: its bass-program tracks merged (many grooves split
+    the line over two), else the lowest-sounding pitched track (some play it on guitar);
+    made monophonic, lowest note wins."""
+    pitches: dict[int, list] = {}
     for n in backing.notes:
         if not n.is_drum:
-            pitches.setdefault(n.instrument, []).append(n.pitch)
-    low = [(sum(p) / len(p), i) for i, p in pitches.items() if sum(p) / len(p) < 52]
-    return min(low)[1] if low else None
+            pitches.setdefault(n.instrument, []).append(n)
+    means = {i: sum(n.pitch for n in ns) / len(ns) for i, ns in pitches.items()}
+    low = sorted((m, i) for i, m in means.items() if m < 52)
+    if not low:
+        return []
+    chosen = [i for _, i in low if all(32 <= n.program <= 39 for n in pitches[i])] or [low[0][1]]
+    notes = sorted((n for i in chosen for n in pitches[i]), key=lambda n: (n.start_time, n.pitch))
+    line = []
+    for n in notes:
+        if line and abs(line[-1].start_time - n.start_time) < 1e-3:
+            continue
+        if line and line[-1].end_time > n.start_time:
+            line[-1].end_time = n.start_time
+        line.append(n)
+    return line
 
 
 def make_song(song: Song, out_path: Path) -> Path:
@@ -116,7 +407,11 @@ def make_song(song: Song, out_path: Path) -> Path:
     if shutil.which("mma") is None:
         raise RuntimeError("`mma` not found: install it with `apt-get install mma`.")
     rng = random.Random(song.seed)
-    chords = _chords(song, rng)
+    if song.tune:
+        chords, lead = _tune_parts(song)
+    else:
+        chords = _chords(song, rng)
+        lead = _lead(song, chords, rng)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "song.mma"
         src.write_text(_mma_source(song, chords))
@@ -129,18 +424,21 @@ def make_song(song: Song, out_path: Path) -> Path:
     ns = note_seq.NoteSequence(ticks_per_quarter=220)
     ns.tempos.add(qpm=song.qpm)
     ns.time_signatures.add(numerator=4, denominator=4)
-    bass_instrument = _bass_instrument(backing)
     for n in backing.notes:
         if n.is_drum:
             ns.notes.append(n)
-        elif n.instrument == bass_instrument:
-            bass = ns.notes.add()
-            bass.CopyFrom(n)
-            bass.program = n.program if 32 <= n.program <= 39 else 33
+    bass = _bass_notes(backing)
+    if not bass:
+        raise RuntimeError(f"groove {song.groove} has no bass line")
+    bass_program = bass[0].program if 32 <= bass[0].program <= 39 else 33
+    for n in bass:
+        b = ns.notes.add()
+        b.CopyFrom(n)
+        b.instrument, b.program = bass[0].instrument, bass_program
     step = 60.0 / song.qpm / 4
     program = rng.choice(LEAD_PROGRAMS)
     lead_instrument = max([n.instrument for n in ns.notes] + [0]) + 1
-    for pitch, start, end in _lead(song, chords, rng):
+    for pitch, start, end in lead:
         ns.notes.add(pitch=pitch, start_time=start * step, end_time=end * step,
                      velocity=90, instrument=lead_instrument, program=program)
     ns.total_time = max(n.end_time for n in ns.notes)
@@ -149,24 +447,51 @@ def make_song(song: Song, out_path: Path) -> Path:
     return out_path
 
 
-def songs(n: int, seed: int = 0, styles: list[str] | None = None, bars: int = 32) -> list[Song]:
-    """A reproducible list of `n` songs spread over the style families."""
+def songs(n: int, seed: int = 0, styles: list[str] | None = None, bars: int = 32,
+          tune_share: float = TUNE_SHARE) -> list[Song]:
+    """A reproducible list of `n` songs spread over the style families; about `tune_share`
+    of them take lead and chords from a real tune (none when music21 is missing)."""
     rng = random.Random(seed)
     styles = styles or sorted(GROOVES)
+    index = tune_index() if tune_share > 0 else ()
+    if tune_share > 0 and not index:
+        warnings.warn("music21 is not installed: every song gets a generated lead")
     out = []
     for i in range(n):
         style = styles[i % len(styles)]
-        out.append(Song(style=style, groove=rng.choice(GROOVES[style]), key=rng.randrange(12),
-                        qpm=float(rng.randrange(90, 150, 2)), bars=bars, seed=rng.randrange(2**31)))
+        lo, hi = TEMPI[style]
+        song = Song(style=style, groove=rng.choice(GROOVES[style]), key=rng.randrange(12),
+                    qpm=float(rng.randrange(lo, hi + 1, 2)), bars=bars, seed=rng.randrange(2**31))
+        if index and rng.random() < tune_share:
+            song = dataclasses.replace(song, tune=_usable_tune(index, rng.randrange(len(index))))
+        out.append(song)
     return out
 
 
-def build(out_dir: Path, n: int, seed: int = 0, bars: int = 32, progress: bool = True) -> list[Path]:
+def _usable_tune(index: tuple[str, ...], start: int) -> str:
+    """The first tune from `start` on that parses into a melody (a few in the collections
+    do not); deterministic, so the song list stays reproducible."""
+    for k in range(len(index)):
+        name = index[(start + k) % len(index)]
+        try:
+            load_tune(name)
+            return name
+        except Exception:
+            continue
+    raise RuntimeError("no tune in music21's corpus could be read")
+
+
+def file_name(i: int, song: Song) -> str:
+    groove = re.sub(r"[^a-z0-9]", "", song.groove_name.lower())
+    return f"{song.style}_{i:04d}_{groove}{'_tune' if song.tune else ''}.mid"
+
+
+def build(out_dir: Path, n: int, seed: int = 0, bars: int = 32, progress: bool = True,
+          tune_share: float = TUNE_SHARE) -> list[Path]:
     """Writes `n` songs under out_dir/<style>/; returns their paths."""
     from tqdm import tqdm
     paths = []
-    for i, song in enumerate(tqdm(songs(n, seed, bars=bars), desc="corpus", unit="song",
-                                  disable=not progress)):
-        name = f"{song.style}_{i:04d}_{song.groove.lower()}.mid"
-        paths.append(make_song(song, out_dir / song.style / name))
+    for i, song in enumerate(tqdm(songs(n, seed, bars=bars, tune_share=tune_share),
+                                  desc="corpus", unit="song", disable=not progress)):
+        paths.append(make_song(song, Path(out_dir) / song.style / file_name(i, song)))
     return paths
