@@ -38,7 +38,7 @@ def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[s
     notes = []
     for _ in range(max(1, segments // model.batch_size)):
         c0 = time.process_time()
-        batch = [segment for segment, _ in walk.next_batch()]
+        batch = [next(walk) for _ in range(model.batch_size)]
         c1 = time.process_time()
         played = [humanize(s) for s in batch]
         c2 = time.process_time()

@@ -110,6 +110,34 @@ async def put_mix(request: web.Request) -> web.Response:
     return web.json_response(mix.to_dict())
 
 
+async def post_vote(request: web.Request) -> web.Response:
+    """A listener's like or skip: {"vote": "like" | "skip", "segment": id (default: now)}."""
+    from .votes import VoteError
+    station = ready_station(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "the body must be JSON, e.g. {\"vote\": \"like\"}") from None
+    if not isinstance(body, dict) or set(body) - {"vote", "segment"}:
+        raise ApiError(400, "send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}")
+    segment = body.get("segment")
+    if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int)):
+        raise ApiError(400, f"segment: expected an integer id, got {segment!r}")
+    try:
+        result = station.vote(request.remote or "?", body.get("vote"), segment)
+    except VoteError as e:
+        raise ApiError(e.status, str(e)) from None
+    return web.json_response(result)
+
+
+async def get_votes(request: web.Request) -> web.Response:
+    station = ready_station(request)
+    bias = station.votes.bias(station.pipeline.anchors)
+    top = sorted(bias.items(), key=lambda kv: -abs(kv[1] - 1.0))[:10]
+    return web.json_response({**station.votes.summary(), "bounds": [station.votes.low, station.votes.high],
+                              "anchors": dict(top)})
+
+
 async def list_seeds(request: web.Request) -> web.Response:
     station = ready_station(request)
     counts = {}
@@ -188,6 +216,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/api/segments/{id:\d+}.mid", segment_midi)
     app.router.add_get("/api/mix", get_mix)
     app.router.add_put("/api/mix", put_mix)
+    app.router.add_post("/api/vote", post_vote)
+    app.router.add_get("/api/votes", get_votes)
     app.router.add_get("/api/seeds", list_seeds)
     app.router.add_post("/api/seeds/{set}", upload_seed)
     app.router.add_delete("/api/seeds/{set}", delete_seed)

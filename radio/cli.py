@@ -21,7 +21,10 @@ def cmd_serve(args) -> int:
     from aiohttp import web
     from .server import create_app
     from . import logs
+    from .config import ASSETS
+    from .seedsets import SeedLibrary
     settings = _settings(args, host=args.host, port=args.port)
+    settings.start_mix(SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds").sets())  # fail early
     logs.setup(settings.log_format)
     base = f"http://{settings.host}:{settings.port}"
     print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
@@ -41,8 +44,15 @@ def cmd_generate(args) -> int:
     if args.bars < 1:
         print("error: --bars must be at least 1", file=sys.stderr)
         return 2
+    try:
+        mix = json.loads(args.mix) if args.mix else None
+        assert mix is None or isinstance(mix, dict)
+    except (ValueError, AssertionError):
+        print(f"error: --mix must be a JSON object, e.g. '{{\"mode\": \"loop\"}}' (got {args.mix})",
+              file=sys.stderr)
+        return 2
     settings = _settings(args, humanize=not args.no_humanize, seed=args.seed,
-                         temperature=args.temperature)
+                         temperature=args.temperature, mix=mix)
     t0 = time.monotonic()
     pipeline = Pipeline(settings)
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
@@ -184,13 +194,15 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--no-humanize", action="store_true", help="straight grid, flat velocity")
+    p.add_argument("--mix", help='style mix as JSON, e.g. \'{"sets": {"rock": 1}, "mode": "loop", '
+                                 '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("doctor", help="check library, soundfont, model and encoder")
     common(p)
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("build-corpus", help="write trio MIDI songs with mma (drums, bass) and a generated lead")
+    p = sub.add_parser("build-corpus", help="write trio MIDI songs: mma grooves (drums, bass) and a lead (written, or a folk tune from music21)")
     p.add_argument("--out", required=True)
     p.add_argument("--songs", type=int, default=120)
     p.add_argument("--bars", type=int, default=32)

@@ -22,6 +22,14 @@ class ConfigError(Exception):
     """A setting that cannot work; the message names the setting and the fix."""
 
 
+def _json_object(raw: str) -> dict:
+    import json
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
 def find_soundfont(explicit: str | Path | None = None) -> Path:
     if explicit:
         path = Path(explicit)
@@ -61,6 +69,7 @@ class Settings:
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once
     log_format: str = "json"            # json: one object per line, for log collectors; or text
+    mix: dict = dataclasses.field(default_factory=dict)  # the starting style mix (radio/mix.py)
 
     @classmethod
     def from_env(cls, env=os.environ, config: str | Path | None = None, **overrides) -> "Settings":
@@ -74,7 +83,7 @@ class Settings:
                 continue
             try:
                 values[f.name] = (raw.lower() in ("1", "true", "yes")) if f.type == "bool" else \
-                    {"int": int, "float": float}.get(f.type, str)(raw)
+                    {"int": int, "float": float, "dict": _json_object}.get(f.type, str)(raw)
             except ValueError:
                 raise ConfigError(f"RADIO_{f.name.upper()}={raw!r} is not a valid {f.type}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -95,7 +104,7 @@ class Settings:
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: not valid TOML ({e})") from None
         fields = {f.name: f.type for f in dataclasses.fields(cls)}
-        types = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,)}
+        types = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "dict": (dict,)}
         for key, value in data.items():
             if key not in fields:
                 close = difflib.get_close_matches(key, fields, n=1)
@@ -104,6 +113,17 @@ class Settings:
             if isinstance(value, bool) and fields[key] != "bool" or not isinstance(value, types[fields[key]]):
                 raise ConfigError(f"{path}: {key} = {value!r} should be a {fields[key]}")
         return {k: float(v) if fields[k] == "float" else v for k, v in data.items()}
+
+    def start_mix(self, sets):
+        """The mix the station starts with: every set at weight 1, these settings, then the
+        `mix` table; a bad table is a ConfigError naming the field."""
+        from .mix import MixError, StyleMix
+        base = StyleMix(sets={s: 1.0 for s in sets} or {"none": 1.0}, temperature=self.temperature,
+                        qpm=self.qpm, lead_program=self.lead_program, bass_program=self.bass_program)
+        try:
+            return base.updated(dict(self.mix), sets) if self.mix else base
+        except MixError as e:
+            raise ConfigError(f"mix: {e}") from None
 
     def seed_folder(self) -> Path:
         return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"

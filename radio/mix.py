@@ -2,7 +2,15 @@
 
 A mix is plain data, validated as a whole before the station sees it, so a bad PUT from
 the API or a bad config value is refused with a message naming the field and never
-half-applied. Changes take effect from the next segment the generator makes.
+half-applied. The station plays a change from the next segment boundary (segments made
+ahead under the old mix are dropped); a tempo change ramps over `ramp_bars` bars.
+
+Fields (defaults): sets (every set, weight 1), temperature 0.5, qpm 0 (follow the seeds;
+or a fixed tempo 40–240), qpm_range [] (clamp the seeds' tempi, e.g. [90, 130]), transpose
+0 (semitones for lead and bass, −12…12), lead_program 81 / bass_program 33 (GM), mode
+"walk" | "interpolate" (between the two `endpoints`, "set/file" or "set/file@bar") |
+"loop" (a `loop_bars` phrase repeated while z drifts), prior 0 (share of legs that head
+for a fresh point of the model's prior), ramp_bars 1, groove {} (performer.Groove fields).
 """
 
 from __future__ import annotations
@@ -21,17 +29,30 @@ class StyleMix:
     qpm: float = 0.0                       # 0: follow the tempi of the seeds
     lead_program: int = 81                 # GM 82, Lead 2 (sawtooth)
     bass_program: int = 33                 # GM 34, Electric Bass (finger)
+    mode: str = "walk"
+    endpoints: tuple = ()
+    prior: float = 0.0
+    loop_bars: int = 4
+    transpose: int = 0
+    qpm_range: tuple = ()
+    ramp_bars: int = 1
+    groove: dict = dataclasses.field(default_factory=dict, hash=False)
 
-    FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program")
+    FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove")
 
     def label(self) -> str:
         active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
-        return " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
+        label = " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
+        if self.mode == "interpolate":
+            return f"{self.endpoints[0]} ↔ {self.endpoints[1]}"
+        return label + (" (loop)" if self.mode == "loop" else "")
 
     def to_dict(self) -> dict:
-        return {"sets": dict(self.sets), "temperature": self.temperature, "qpm": self.qpm,
-                "lead_program": self.lead_program, "bass_program": self.bass_program,
-                "label": self.label()}
+        out = {k: getattr(self, k) for k in self.FIELDS}
+        out.update(sets=dict(self.sets), endpoints=list(self.endpoints), qpm_range=list(self.qpm_range),
+                   groove=dict(self.groove), label=self.label())
+        return out
 
     def updated(self, changes: dict, known_sets) -> "StyleMix":
         """A new mix with `changes` (any subset of the fields) applied, checked as a whole."""
@@ -40,8 +61,9 @@ class StyleMix:
         unknown = set(changes) - set(self.FIELDS) - {"label"}
         if unknown:
             raise MixError(f"unknown field(s) {sorted(unknown)}; allowed: {list(self.FIELDS)}")
-        values = {**dataclasses.asdict(self), **{k: v for k, v in changes.items() if k != "label"}}
-        return StyleMix(**_checked(values, set(known_sets)))
+        values = {**{k: getattr(self, k) for k in self.FIELDS},
+                  **{k: v for k, v in changes.items() if k != "label"}}
+        return StyleMix(**_checked(values, known_sets))
 
 
 def _number(values: dict, key: str, lo: float, hi: float, integer: bool = False):
@@ -53,7 +75,56 @@ def _number(values: dict, key: str, lo: float, hi: float, integer: bool = False)
     return int(v) if integer else float(v)
 
 
-def _checked(values: dict, known_sets: set[str]) -> dict:
+def _endpoints(values: dict, known_sets) -> tuple:
+    ends = values["endpoints"]
+    if values["mode"] != "interpolate":
+        return tuple(ends) if isinstance(ends, (list, tuple)) else ()
+    if not isinstance(ends, (list, tuple)) or len(ends) != 2 or not all(isinstance(e, str) for e in ends):
+        raise MixError('endpoints: interpolate needs two seed segments, e.g. ["rock/song", "ska/tune@4"]')
+    for e in ends:
+        set_name, _, rest = e.partition("/")
+        stem = rest.split("@")[0]
+        files = known_sets.get(set_name) if isinstance(known_sets, dict) else None
+        if set_name not in known_sets or (files is not None and stem not in {p.stem for p in files}):
+            raise MixError(f"endpoints: no seed file {e!r} (use set/file, as /api/seeds lists them)")
+    return tuple(ends)
+
+
+def _groove(value) -> dict:
+    from .performer import Groove
+    if not isinstance(value, dict):
+        raise MixError("groove: expected an object of performer settings, e.g. {\"swing\": 0.2}")
+    try:
+        Groove.from_dict(value)
+    except ValueError as e:
+        raise MixError(f"groove: {e}") from None
+    return dict(value)
+
+
+def _checked(values: dict, known_sets) -> dict:
+    if values["mode"] not in ("walk", "interpolate", "loop"):
+        raise MixError(f"mode: {values['mode']!r}; use walk, interpolate or loop")
+    qpm_range = values["qpm_range"]
+    if qpm_range:
+        if not isinstance(qpm_range, (list, tuple)) or len(qpm_range) != 2:
+            raise MixError("qpm_range: expected [lowest, highest], e.g. [90, 130], or []")
+        lo, hi = (_number({"qpm_range": v}, "qpm_range", 40.0, 240.0) for v in qpm_range)
+        if lo > hi:
+            raise MixError(f"qpm_range: {lo} is above {hi}")
+        qpm_range = (lo, hi)
+    if values["loop_bars"] not in (1, 2, 4, 8):
+        raise MixError(f"loop_bars={values['loop_bars']!r}: use 1, 2, 4 or 8")
+    extra = {"mode": values["mode"], "endpoints": _endpoints(values, known_sets),
+             "prior": _number(values, "prior", 0.0, 1.0),
+             "loop_bars": int(values["loop_bars"]),
+             "transpose": _number(values, "transpose", -12, 12, integer=True),
+             "qpm_range": tuple(qpm_range),
+             "ramp_bars": _number(values, "ramp_bars", 1, 8, integer=True),
+             "groove": _groove(values["groove"])}
+    return {**_basic(values, set(known_sets)), **extra}
+
+
+def _basic(values: dict, known_sets: set[str]) -> dict:
     sets = values["sets"]
     if not isinstance(sets, dict) or not sets:
         raise MixError("sets: expected an object of seed set → weight, e.g. {\"rock\": 0.5}")

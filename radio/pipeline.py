@@ -13,13 +13,23 @@ import numpy as np
 
 from .composer import Anchor, LatentWalk
 from .config import ASSETS, Settings, find_soundfont
-from .mix import StyleMix
-from .performer import humanize
+from .mix import MixError, StyleMix
+from .performer import Groove, humanize
 from .renderer import Renderer
 from .seedsets import SeedLibrary
 from .segment import Segment
 
 log = logging.getLogger("radio.pipeline")
+
+
+def transpose(segment: Segment, semitones: int) -> Segment:
+    """Lead and bass moved by `semitones` (kept in MIDI range); drums stay."""
+    if not semitones:
+        return segment
+    for n in segment.sequence.notes:
+        if not n.is_drum:
+            n.pitch = min(127, max(0, n.pitch + semitones))
+    return segment
 
 
 def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
@@ -51,13 +61,13 @@ class Pipeline:
         self.sync_seeds()
         if not self.anchors:
             raise RuntimeError(f"no usable seed segments under {self.library.root}")
-        self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()},
-                            temperature=settings.temperature, qpm=settings.qpm,
-                            lead_program=settings.lead_program, bass_program=settings.bass_program)
+        mix = settings.start_mix(self.library.sets())
+        self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
                                settings.temperature, settings.qpm, settings.seed, self.mix.sets)
         self.renderer = Renderer(find_soundfont(settings.soundfont), settings.lead_program,
                                  settings.bass_program)
+        self.set_mix(mix)
 
     @property
     def anchors(self) -> list[Anchor]:
@@ -84,15 +94,33 @@ class Pipeline:
         return changed
 
     def set_mix(self, mix: StyleMix) -> None:
+        """Plays `mix` from the next segment; raises MixError (nothing changed) if the walk
+        cannot (e.g. an endpoint whose file gave no segment)."""
+        try:
+            self.walk.set_mode(mix.mode, mix.endpoints)
+        except ValueError as e:
+            self.walk.set_mode(self.mix.mode, self.mix.endpoints)
+            raise MixError(str(e)) from None
         self.mix = mix
-        self.walk.temperature = mix.temperature
-        self.walk.qpm = mix.qpm
-        self.walk.retarget(weights=mix.sets)
+        self.groove = Groove.from_dict(mix.groove)
+        w = self.walk
+        w.temperature, w.qpm, w.prior, w.loop_bars = mix.temperature, mix.qpm, mix.prior, mix.loop_bars
+        w.qpm_range, w.ramp_bars = (tuple(mix.qpm_range) or None), mix.ramp_bars
+        self.walk.retarget(weights={k: v for k, v in mix.sets.items()})
         self.renderer.set_programs(mix.lead_program, mix.bass_program)
 
     def next_segment(self) -> Segment:
-        segment = next(self.walk)
-        return humanize(segment, seed=self.settings.seed) if self.settings.humanize else segment
+        segment = transpose(next(self.walk), self.mix.transpose)
+        if not self.settings.humanize:
+            return segment
+        return humanize(segment, self.groove, seed=self.settings.seed)
+
+    def restart_after(self, last: Segment | None) -> None:
+        """Segments made ahead were dropped and `last` is the one that plays before the
+        next: forget the notes the dropped ones left sounding, ramp from its tempo."""
+        self.renderer.reset()
+        if last is not None:
+            self.walk.last_qpm = last.qpm
 
     def render(self, segment: Segment) -> np.ndarray:
         return self.renderer.render(segment)

@@ -41,6 +41,7 @@ class Renderer:
         self._pending: list[tuple[float, int, int]] = []  # (seconds from next start, ch, pitch)
 
     def set_programs(self, lead: int, bass: int) -> None:
+        self._programs = (lead, bass)
         self._synth.program_select(LEAD_CH, self._sfid, 0, lead)
         self._synth.program_select(BASS_CH, self._sfid, 0, bass)
 
@@ -73,6 +74,14 @@ class Renderer:
         if frames > pos:
             out[pos:] = self._synth.get_samples(frames - pos).reshape(-1, 2)
         return out.T.astype(np.float32) / 32768.0
+
+    def reset(self) -> None:
+        """Silences every voice and forgets carried note-offs (the segments they belonged to
+        were dropped)."""
+        self._synth.system_reset()
+        self.set_programs(*self._programs)
+        self._synth.program_select(DRUM_CH, self._sfid, 128, 0)
+        self._pending = []
 
     def close(self) -> None:
         self._synth.delete()

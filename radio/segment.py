@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import note_seq
 
@@ -26,17 +27,36 @@ class Segment:
     anchors: tuple[str, str] = ("", "")
     t: float = 0.0
     humanized: bool = False
+    start_qpm: float = 0.0     # the tempo the first beat starts at; 0: qpm throughout
+    ramp_beats: float = 0.0    # beats over which the tempo moves from start_qpm to qpm
+    z: object = None           # the latent point it was decoded from (np.ndarray), if known
 
     @property
     def duration(self) -> float:
         """Seconds: whole bars of 4/4, even when the last notes end earlier."""
-        return self.bars * 4 * 60.0 / self.qpm
+        return self.seconds_at(self.bars * 4)
+
+    def seconds_at(self, beat: float) -> float:
+        """Where a beat falls, in seconds, through the tempo ramp."""
+        return tempo_map(beat, self.qpm, self.start_qpm, self.ramp_beats)
+
+    def beat_at(self, seconds: float) -> float:
+        """The inverse of seconds_at."""
+        q0, q1, r = self.start_qpm or self.qpm, self.qpm, self.ramp_beats
+        if not r or q0 == q1:
+            return seconds * q1 / 60.0
+        ramp_s = tempo_map(r, q1, q0, r)
+        if seconds >= ramp_s:
+            return r + (seconds - ramp_s) * q1 / 60.0
+        k = (q1 - q0) / r  # qpm per beat
+        return q0 * (math.exp(seconds * k / 60.0) - 1) / k
 
     def meta(self) -> dict:
         counts = {name: 0 for name in PART_NAMES.values()}
         for n in self.sequence.notes:
             counts[part_of(n)] += 1
         return {"id": self.id, "qpm": round(self.qpm, 2), "bars": self.bars,
+                "start_qpm": round(self.start_qpm or self.qpm, 2), "ramp_beats": self.ramp_beats,
                 "seconds": round(self.duration, 3), "anchors": list(self.anchors),
                 "t": round(self.t, 3), "humanized": self.humanized, "notes": counts}
 
@@ -47,15 +67,35 @@ def part_of(note) -> str:
     return "bass" if note.instrument == BASS else "lead"
 
 
-def retime(seq: note_seq.NoteSequence, qpm: float, from_qpm: float = MODEL_QPM) -> note_seq.NoteSequence:
-    """A copy of `seq` played at `qpm` instead of `from_qpm`."""
+def tempo_map(beat: float, qpm: float, start_qpm: float = 0.0, ramp_beats: float = 0.0) -> float:
+    """Seconds at `beat` when the tempo moves linearly (per beat) from start_qpm to qpm over
+    the first ramp_beats beats, then stays: the integral of 60 / tempo."""
+    q0 = start_qpm or qpm
+    if not ramp_beats or q0 == qpm:
+        return beat * 60.0 / qpm
+    k = (qpm - q0) / ramp_beats
+    b = min(beat, ramp_beats)
+    seconds = 60.0 / k * math.log((q0 + k * b) / q0)
+    return seconds + max(0.0, beat - ramp_beats) * 60.0 / qpm
+
+
+def retime(seq: note_seq.NoteSequence, qpm: float, from_qpm: float = MODEL_QPM,
+           start_qpm: float = 0.0, ramp_beats: float = 0.0) -> note_seq.NoteSequence:
+    """A copy of `seq` played at `qpm` instead of `from_qpm`, through a tempo ramp from
+    `start_qpm` over the first `ramp_beats` beats when given."""
     out = note_seq.NoteSequence()
     out.CopyFrom(seq)
-    scale = from_qpm / qpm
+
+    def at(seconds: float) -> float:
+        return tempo_map(seconds * from_qpm / 60.0, qpm, start_qpm, ramp_beats)
+
     for n in out.notes:
-        n.start_time *= scale
-        n.end_time *= scale
-    out.total_time *= scale
+        n.start_time, n.end_time = at(n.start_time), at(n.end_time)
+    out.total_time = at(out.total_time)
     del out.tempos[:]
-    out.tempos.add(qpm=qpm)
+    if start_qpm and ramp_beats and start_qpm != qpm:
+        out.tempos.add(qpm=start_qpm)
+        out.tempos.add(qpm=qpm, time=at(ramp_beats * 60.0 / from_qpm))
+    else:
+        out.tempos.add(qpm=qpm)
     return out

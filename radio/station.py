@@ -34,6 +34,7 @@ from .opus import OggOpusEncoder
 from .pipeline import Pipeline
 from .renderer import SAMPLE_RATE
 from .segment import Segment, part_of
+from .votes import Votes
 
 log = logging.getLogger("radio.station")
 PART_INDEX = {"drums": 0, "bass": 1, "lead": 2}
@@ -88,6 +89,7 @@ class Station:
         self.mix: StyleMix | None = None
         self._pending_mix: StyleMix | None = None
         self._seeds_dirty = threading.Event()
+        self._fade_tail = threading.Event()
         self.segments_generated = 0
         # seconds spent per stage, as [segments, total]: walk + decode + humanize, render
         self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}
@@ -102,10 +104,11 @@ class Station:
         self._fill: LoopFill | None = None
         self.restarts = 0
         self._drills: collections.deque[tuple[str, float]] = collections.deque()
+        self.votes = Votes()
 
     # -- requests from the server (event loop thread) -------------------------------
     def set_mix(self, changes: dict) -> StyleMix:
-        """Validates and queues a mix change; heard from the next segment generated."""
+        """Validates and queues a mix change; heard from the next segment boundary."""
         if self.mix is None:
             raise RuntimeError("the station is still starting")
         mix = self.mix.updated(changes, self.pipeline.library.sets())
@@ -128,6 +131,17 @@ class Station:
         if fault not in ("crash", "stall"):
             raise ValueError(f"fault {fault!r}: use \"crash\" or \"stall\"")
         self._drills.append((fault, float(seconds)))
+
+    def vote(self, client: str, kind: str, segment_id: int | None = None) -> dict:
+        """A listener's like/skip for a played segment (the current one by default)."""
+        from .votes import VoteError
+        played = self.current if segment_id is None else self.find(segment_id)
+        if played is None:
+            raise VoteError("nothing is playing yet" if segment_id is None else
+                            f"segment {segment_id} is not in the recent history", 404)
+        if played.segment.z is None:
+            raise VoteError(f"segment {played.segment.id} was played before a restart; vote on a newer one", 409)
+        return self.votes.vote(client, played.segment.id, played.segment.z, kind)
 
     def find(self, segment_id: int) -> Played | None:
         return next((p for p in reversed(self.history) if p.segment.id == segment_id), None)
@@ -199,6 +213,7 @@ class Station:
             walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
 
     def _generate_with(self, pipeline) -> None:
+        votes_seen = -1
         self._restore(pipeline)
         self.pipeline, self.mix = pipeline, pipeline.mix
         while not self._stop.is_set():
@@ -208,6 +223,11 @@ class Station:
             mix, self._pending_mix = self._pending_mix, None
             if mix is not None:
                 pipeline.set_mix(mix)
+                self._drop_queued(pipeline)
+            walk = getattr(pipeline, "walk", None)
+            if walk is not None and votes_seen != self.votes.version:
+                votes_seen = self.votes.version
+                walk.bias = self.votes.bias(pipeline.anchors)
             drill = self._drills.popleft() if self._drills else None
             if drill and drill[0] == "crash":
                 raise RuntimeError("fault drill: generator crash")
@@ -235,6 +255,24 @@ class Station:
                 except queue.Full:
                     continue
 
+    def _drop_queued(self, pipeline) -> None:
+        """A new mix is heard from the next segment boundary: segments made ahead under the
+        old one are dropped (the music playing now goes on; the generator is seconds from
+        its next segment, and the loop fill covers it if not)."""
+        dropped = 0
+        while True:
+            try:
+                self._queue.get_nowait()
+                dropped += 1
+            except queue.Empty:
+                break
+        if dropped:
+            restart = getattr(pipeline, "restart_after", None)
+            if restart is not None:
+                restart(self.current.segment if self.current else None)
+            self._fade_tail.set()  # notes the dropped render would have let ring out
+            log.info("mix change: dropped %d segment(s) made ahead", dropped)
+
     @property
     def filling(self) -> bool:
         """True while the stream plays the loop because no new segment is ready."""
@@ -250,6 +288,12 @@ class Station:
     def _take(self, n: int) -> np.ndarray:
         """The next n samples: the current segment, then queued ones; while none is ready,
         the last bars looped (see fallback.py), handed over to new music on a bar line."""
+        if self._fade_tail.is_set() and self._pcm is not None:
+            self._fade_tail.clear()
+            k = min(self._pcm.shape[1], int(0.03 * SAMPLE_RATE))
+            if k:
+                self._pcm = self._pcm.copy()
+                self._pcm[:, -k:] *= np.linspace(1.0, 0.0, k, dtype=np.float32)
         parts, need = [], n
         while need:
             if self._pcm is None or not self._pcm.shape[1]:
@@ -301,7 +345,9 @@ class Station:
                 seq = note_seq.NoteSequence.FromString((self.history_path / f"{sid}.pb").read_bytes())
                 segment = Segment(id=sid, sequence=seq, qpm=float(meta["qpm"]), bars=int(meta["bars"]),
                                   anchors=tuple(meta["anchors"]), t=float(meta["t"]),
-                                  humanized=bool(meta["humanized"]))
+                                  humanized=bool(meta["humanized"]),
+                                  start_qpm=float(meta.get("start_qpm", 0.0)),
+                                  ramp_beats=float(meta.get("ramp_beats", 0.0)))
             except Exception as e:  # one damaged entry is skipped, not fatal
                 log.error("skipping saved segment %s: %s", sid, e)
                 continue
