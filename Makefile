@@ -22,7 +22,7 @@ bench: deps
 
 # Rebuilds the default model: corpus with mma, then training (resumes from data/train/default).
 model: deps
-	$(PY) -m radio build-corpus --out data/corpus --songs 120 --seed 7
+	$(PY) -m radio build-corpus --out data/corpus --songs 240 --seed 2026
 	$(PY) -m radio train --sets data/corpus --work data/train/default --out radio/assets/model --steps $${STEPS:-1000}
 
 deps: system $(STAMP)

@@ -1,14 +1,18 @@
 #!/usr/bin/env python
-"""How much a trio model has learned, against the same architecture with random weights.
+"""How much a trio model has learned, against the same architecture with random weights
+and against the data.
 
-On the shipped seed set (songs the default model never trained on):
+Held-out data: the shipped seed sets (the default model trains on a corpus built with
+another seed, so it never saw them), or --data FOLDER.
 - reconstruction accuracy per part: encode, decode greedily, share of the 256 steps whose
   event (note-on, hold, rest / drum pattern) matches the input;
-- on what the station plays (decodes halfway between consecutive seeds) and on 16 samples
-  from the prior: share with all three parts sounding, and the share of bars where lead
-  or bass plays a single pitch or nothing (the shared article's complaint).
+- on --samples draws from the prior (temperature 0.5) and on walk midpoints (halfway
+  between consecutive held-out encodings, what the station plays): all three parts
+  sounding, drum onsets on the eighth-note grid, distinct pitches per bar in lead and
+  bass, share of lead/bass bars holding ≤ 1 pitch (the article's complaint), notes per
+  bar; each beside the same statistic of the data.
 
-    .venv/bin/python bench/model_quality.py [--model DIR]
+    .venv/bin/python bench/model_quality.py [--model DIR] [--data FOLDER] [--samples 100]
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from radio import seeds
+from radio import musicstats, seeds
 from radio.composer import slerp
 from radio.config import ASSETS
 from radio.model import TrioModel, write_random_checkpoint
@@ -29,8 +33,11 @@ PARTS = {"lead": slice(0, 90), "bass": slice(90, 180), "drums": slice(180, 692)}
 
 def reconstruction(model: TrioModel, tensors: list[np.ndarray]) -> dict[str, float]:
     z = model.encode(tensors)
-    with model._lock:
-        out = model._model.decode_to_tensors(z, length=256, temperature=1e-4)
+    out = []
+    for i in range(0, len(z), model.batch_size):
+        chunk = z[i:i + model.batch_size]
+        with model._lock:
+            out += list(model._model.decode_to_tensors(chunk, length=256, temperature=1e-4))
     acc = {}
     for part, sl in PARTS.items():
         hits = [np.mean(np.argmax(x[:, sl], 1) == np.argmax(y[:, sl], 1)) for x, y in zip(tensors, out)]
@@ -38,53 +45,51 @@ def reconstruction(model: TrioModel, tensors: list[np.ndarray]) -> dict[str, flo
     return acc
 
 
-def single_pitch_bars(sequences) -> float:
-    """Share of (lead or bass) bars with at most one distinct pitch; 2 s a bar at 120 qpm."""
-    single = []
-    for ns in sequences:
-        for inst in (0, 1):
-            for bar in range(16):
-                pitches = {x.pitch for x in ns.notes if not x.is_drum and x.instrument == inst
-                           and bar * 2.0 <= x.start_time < (bar + 1) * 2.0}
-                single.append(len(pitches) <= 1)
-    return float(np.mean(single))
-
-
-def sequence_stats(samples) -> dict[str, float]:
-    all_three = sum({("drums" if x.is_drum else ("bass" if x.instrument == 1 else "lead"))
-                     for x in ns.notes} == {"drums", "bass", "lead"} for ns in samples)
-    return {"all three parts": all_three / len(samples), "bars with ≤1 pitch": single_pitch_bars(samples)}
-
-
-def walk_stats(model: TrioModel, tensors) -> dict[str, float]:
-    """What the station plays: decodes halfway between consecutive seed encodings (slerp)."""
+def walk_midpoints(model: TrioModel, tensors) -> list:
     z = model.encode(tensors)
     mids = np.stack([slerp(z[i], z[(i + 1) % len(z)], 0.5) for i in range(len(z))])
-    return sequence_stats(model.decode(mids, temperature=0.5))
+    return [seq for i in range(0, len(mids), model.batch_size)
+            for seq in model.decode(mids[i:i + model.batch_size], temperature=0.5)]
 
 
-def report(name: str, model: TrioModel, tensors) -> None:
-    rec = reconstruction(model, tensors)
-    print(f"{name}\n  reconstruction accuracy: " + ", ".join(f"{k} {v:.3f}" for k, v in rec.items()))
-    for label, stats in (("walk midpoints", walk_stats(model, tensors)),
-                         ("prior samples", sequence_stats(model.sample(16, temperature=0.5)))):
-        print(f"  {label}: " + ", ".join(f"{k} {v:.2f}" for k, v in stats.items()))
+def samples(model: TrioModel, n: int) -> list:
+    out = []
+    while len(out) < n:
+        out += model.sample(model.batch_size, temperature=0.5)
+    return out[:n]
+
+
+def measure(model: TrioModel, tensors, n: int) -> dict:
+    return {"recon": reconstruction(model, tensors),
+            "prior": musicstats.summary(samples(model, n)),
+            "walk": musicstats.summary(walk_midpoints(model, tensors))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(ASSETS / "model"))
+    parser.add_argument("--data", default=str(ASSETS / "seeds"))
+    parser.add_argument("--samples", type=int, default=100)
     args = parser.parse_args()
     trained = TrioModel(args.model, batch_size=4)
-    segments, _ = seeds.import_folder(ASSETS / "seeds", trained.converter)
+    segments, _ = seeds.import_folder(Path(args.data), trained.converter)
     tensors = [s.tensor.astype(np.float32) for s in segments]
-    print(f"{len(tensors)} held-out seed segments; model {args.model} ({trained.card.steps} steps)")
-    print(f"seed data: bars with ≤1 pitch {single_pitch_bars(s.sequence for s in segments):.2f}")
-    report("trained", trained, tensors)
+    data = musicstats.summary(s.sequence for s in segments)
+    print(f"model {args.model} ({trained.card.steps} steps); held-out data {args.data}: "
+          f"{len(tensors)} segments; {args.samples} prior samples")
+    results = {"trained": measure(trained, tensors, args.samples)}
     with tempfile.TemporaryDirectory() as tmp:
         write_random_checkpoint(Path(tmp), trained.card.config, {**trained.card.hparams, "batch_size": 4})
-        report("same architecture, random weights",
-               TrioModel(tmp, batch_size=4, config=trained.card.config, hparams=trained.card.hparams), tensors)
+        rnd = TrioModel(tmp, batch_size=4, config=trained.card.config, hparams=trained.card.hparams)
+        results["random"] = measure(rnd, tensors, args.samples)
+    print("\n| | trained | random weights | data |\n|---|---|---|---|")
+    rec = {k: results[k]["recon"] for k in results}
+    print("| reconstruction accuracy lead / bass / drums | "
+          + " | ".join(" / ".join(f"{rec[k][p]:.3f}" for p in PARTS) for k in ("trained", "random")) + " | 1 |")
+    for source in ("prior", "walk"):
+        for stat, value in data.items():
+            row = [results[k][source][stat] for k in ("trained", "random")]
+            print(f"| {source}: {stat} | {row[0]:.2f} | {row[1]:.2f} | {value:.2f} |")
 
 
 if __name__ == "__main__":

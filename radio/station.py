@@ -88,8 +88,10 @@ class Station:
         self.pipeline: Pipeline | None = None
         self.mix: StyleMix | None = None
         self._pending_mix: StyleMix | None = None
+        self._mix_version = 0          # bumped by every mix change; queued segments carry theirs
         self._seeds_dirty = threading.Event()
         self._fade_tail = threading.Event()
+        self._last_made: int | None = None     # id of the last segment the generator made
         self.segments_generated = 0
         # seconds spent per stage, as [segments, total]: walk + decode + humanize, render
         self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}
@@ -113,6 +115,7 @@ class Station:
             raise RuntimeError("the station is still starting")
         mix = self.mix.updated(changes, self.pipeline.library.sets())
         self.mix = self._pending_mix = mix
+        self._mix_version += 1
         self._save_state()
         return mix
 
@@ -123,6 +126,7 @@ class Station:
                 sets = {k: 1.0 for k in self.pipeline.library.sets() if k != removed_set}
             if sets:
                 self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
+                self._mix_version += 1
         self._seeds_dirty.set()
 
     def drill(self, fault: str, seconds: float = 0.0) -> None:
@@ -149,7 +153,7 @@ class Station:
     def upcoming(self) -> list[Played]:
         """Rendered segments waiting to play, with their predicted start times."""
         out, start = [], self.current.start + self.current.segment.duration if self.current else self.position
-        for segment, _, meta in list(self._queue.queue):
+        for segment, _, meta, _ in list(self._queue.queue):
             out.append(Played(segment, meta, start))
             start += segment.duration
         return out
@@ -221,6 +225,7 @@ class Station:
                 self._seeds_dirty.clear()
                 pipeline.sync_seeds()
             mix, self._pending_mix = self._pending_mix, None
+            version = self._mix_version  # read after the pop: a later change drops this segment
             if mix is not None:
                 pipeline.set_mix(mix)
                 self._drop_queued(pipeline)
@@ -248,30 +253,33 @@ class Station:
             self.segments_generated += 1
             self.last_error = None
             self._save_state()
-            while not self._stop.is_set():
+            self._last_made = segment.id
+            while not self._stop.is_set() and self._pending_mix is None:  # a new mix: drop this one
                 try:
-                    self._queue.put((segment, pcm, meta), timeout=0.2)
+                    self._queue.put((segment, pcm, meta, version), timeout=0.2)
                     break
                 except queue.Full:
                     continue
 
     def _drop_queued(self, pipeline) -> None:
         """A new mix is heard from the next segment boundary: segments made ahead under the
-        old one are dropped (the music playing now goes on; the generator is seconds from
-        its next segment, and the loop fill covers it if not)."""
-        dropped = 0
+        old one never play (the pacer skips them too, by their mix version, if it gets
+        there first). The music playing now goes on; the generator is about a second from
+        its next segment, and the loop fill covers it if not."""
         while True:
             try:
                 self._queue.get_nowait()
-                dropped += 1
             except queue.Empty:
                 break
-        if dropped:
+        current = self.current.segment if self.current else None
+        if self._last_made is not None and (current is None or current.id != self._last_made):
             restart = getattr(pipeline, "restart_after", None)
             if restart is not None:
-                restart(self.current.segment if self.current else None)
+                restart(current)
             self._fade_tail.set()  # notes the dropped render would have let ring out
-            log.info("mix change: dropped %d segment(s) made ahead", dropped)
+            log.info("mix change: segments %s–%s made ahead are dropped",
+                     current.id + 1 if current else 0, self._last_made)
+            self._last_made = current.id if current else None
 
     @property
     def filling(self) -> bool:
@@ -281,7 +289,7 @@ class Station:
     @property
     def lead_seconds(self) -> float:
         """Audio ready beyond what is published: the generator's lead over playback."""
-        queued = sum(s.duration for s, _, _ in list(self._queue.queue))
+        queued = sum(s.duration for s, _, _, _ in list(self._queue.queue))
         return queued + (self._pcm.shape[1] / SAMPLE_RATE if self._pcm is not None else 0.0)
 
     # -- event loop ----------------------------------------------------------------
@@ -299,7 +307,9 @@ class Station:
             if self._pcm is None or not self._pcm.shape[1]:
                 if self._fill is None or self._fill.at_bar_line:
                     try:
-                        segment, pcm, meta = self._queue.get_nowait()
+                        segment, pcm, meta, version = self._queue.get_nowait()
+                        if version != self._mix_version:
+                            continue  # made under a mix that has changed since
                     except queue.Empty:
                         segment = None
                     if segment is not None:

@@ -84,7 +84,7 @@ def _longest_quiet(pcm, threshold=1e-3) -> float:
 
 def _segment_item(hz):
     seg = Segment(id=0, sequence=note_seq.NoteSequence(), qpm=QPM, bars=BARS)
-    return seg, tone(seg.duration, hz), {"mix": "tones 1", "qpm": QPM}
+    return seg, tone(seg.duration, hz), {"mix": "tones 1", "qpm": QPM}, 0  # 0: the mix version
 
 
 def test_station_fills_a_late_generator_and_hands_over_on_a_bar_line(tmp_path):
@@ -155,10 +155,10 @@ def test_played_segments_survive_a_restart(tmp_path):
     settings = Settings(data=str(tmp_path), history_segments=3)
     first = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline())
     for k in range(5):
-        seg, pcm, meta = _segment_item(300)
+        seg, pcm, meta, version = _segment_item(300)
         seg.id = k
         seg.sequence.notes.add(pitch=60 + k, start_time=0.5, end_time=1.0, velocity=77, instrument=1)
-        first._queue.put((seg, pcm, {**seg.meta(), **meta}))
+        first._queue.put((seg, pcm, {**seg.meta(), **meta}, version))
         first._take(int(seg.duration * SAMPLE_RATE))
     second = Station(settings, pipeline_factory=lambda s, model=None: TonePipeline())
     kept = list(second.history)
@@ -166,3 +166,15 @@ def test_played_segments_survive_a_restart(tmp_path):
     assert [p.segment.sequence.notes[0].pitch for p in kept] == [62, 63, 64]
     assert second.segments_generated == 5                   # the next segment is number 5
     assert len(list((tmp_path / "history").glob("*.pb"))) == 3   # bounded on disk
+
+
+def test_segments_made_under_an_old_mix_never_play(tmp_path):
+    """The pacer skips queued segments whose mix version is not the current one."""
+    station = Station(Settings(data=str(tmp_path)), pipeline_factory=lambda s, model=None: TonePipeline())
+    old, new = _segment_item(300), _segment_item(500)
+    station._queue.put(old)
+    station._mix_version = 1                                 # a mix change after `old` was made
+    station._queue.put(new[:3] + (1,))
+    pcm = station._take(44100)
+    hz = np.argmax(np.abs(np.fft.rfft(pcm[0]))) * SAMPLE_RATE / 44100
+    assert abs(hz - 500) < 2 and station.underrun_seconds == 0
