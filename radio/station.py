@@ -89,7 +89,6 @@ class Station:
         self.mix: StyleMix | None = None
         self._pending_mix: StyleMix | None = None
         self._mix_version = 0          # bumped by every mix change; queued segments carry theirs
-        self._seeds_dirty = threading.Event()
         self._fade_tail = threading.Event()
         self._last_made: int | None = None     # id of the last segment the generator made
         self.segments_generated = 0
@@ -127,7 +126,6 @@ class Station:
             if sets:
                 self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
                 self._mix_version += 1
-        self._seeds_dirty.set()
 
     def drill(self, fault: str, seconds: float = 0.0) -> None:
         """A fault drill: the generator crashes (`crash`) or hangs `seconds` (`stall`) before
@@ -221,9 +219,11 @@ class Station:
         self._restore(pipeline)
         self.pipeline, self.mix = pipeline, pipeline.mix
         while not self._stop.is_set():
-            if self._seeds_dirty.is_set():
-                self._seeds_dirty.clear()
-                pipeline.sync_seeds()
+            # every segment: uploads, deletes and `radio seeds import` into the data folder
+            # are heard without a restart (listing a few dozen files costs nothing)
+            sync = getattr(pipeline, "sync_seeds", None)
+            if sync is not None:
+                sync()
             mix, self._pending_mix = self._pending_mix, None
             version = self._mix_version  # read after the pop: a later change drops this segment
             if mix is not None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import model as model_lib
+from .config import ASSETS
 from .seeds import SeedSegment
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
@@ -236,8 +237,9 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for name in names:
         path = Path(name)
-        if not path.is_dir() and (Path(library_root) / name).is_dir():
-            path = Path(library_root) / name
+        for root in (Path(library_root), ASSETS / "seeds"):  # the station's sets, then the shipped ones
+            if not path.is_dir() and (root / name).is_dir():
+                path = root / name
         if not path.is_dir():
             known = sorted(p.name for p in Path(library_root).iterdir() if p.is_dir()) \
                 if Path(library_root).is_dir() else []

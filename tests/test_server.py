@@ -130,6 +130,9 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
         assert lit > 500                                   # notes really painted on the canvas
         assert "segment" in page.text_content("#now")
         assert page.get_attribute("#midi", "href").startswith("/api/segments/")
+        page.click("#like")                                 # a listener's vote, on what they hear
+        page.wait_for_function("/liked segment \\d+|already voted/.test("
+                               "document.getElementById('vote-status').textContent)", timeout=10000)
 
         page.click("#admin summary")
         page.fill("#token", ADMIN_TOKEN)

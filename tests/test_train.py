@@ -117,3 +117,14 @@ def test_ctrl_c_saves_and_training_resumes(tmp_path, sets):
 def tf_step(work: Path) -> int:
     tf = model_lib._tf()
     return int(tf.train.latest_checkpoint(str(work)).rsplit("-", 1)[1])
+
+
+def test_sets_by_name_or_folder(tmp_path, sets):
+    library = tmp_path / "seeds"
+    (library / "mine").mkdir(parents=True)
+    found = train.set_folders(["mine", "rock", str(sets)], library)
+    assert found["mine"] == library / "mine"              # the station's own set
+    assert found["rock"].parent.name == "seeds" and found["rock"].is_dir()   # a shipped set
+    assert {"one", "two"} <= set(found)                    # a corpus folder: one set per subfolder
+    with pytest.raises(train.TrainError, match="neither a seed set .*mine.* nor a folder"):
+        train.set_folders(["punk"], library)

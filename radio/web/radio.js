@@ -90,7 +90,8 @@ function formMix() {
   const sets = {};
   for (const input of document.querySelectorAll('#sets input')) sets[input.name] = Number(input.value);
   return { sets, temperature: Number($('#temperature').value), qpm: Number($('#qpm').value),
-           lead_program: Number($('#lead_program').value), bass_program: Number($('#bass_program').value) };
+           lead_program: Number($('#lead_program').value), bass_program: Number($('#bass_program').value),
+           mode: $('#mode').value, groove: { preset: $('#groove').value } };
 }
 
 function showOutputs() {
@@ -111,11 +112,27 @@ async function unlock() {
     label.querySelector('input').value = mix.sets[name] || 0;
     box.appendChild(label);
   }
-  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program']) $('#' + k).value = mix[k];
+  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program', 'mode']) $('#' + k).value = mix[k];
+  $('#groove').value = (mix.groove && mix.groove.preset) || 'default';
   showOutputs();
   $('#mix-form').hidden = false;
 }
 
+// Votes are about the segment this listener hears, not the one the server is publishing.
+async function vote(kind) {
+  const s = segmentAt(heard());
+  if (!s) return;
+  const r = await fetch('/api/vote', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                       body: JSON.stringify({ vote: kind, segment: s.id }) });
+  const body = await r.json();
+  $('#vote-status').textContent = !r.ok ? body.error
+    : body.counted ? `${kind === 'like' ? 'liked' : 'skipped'} segment ${s.id}: the walk will lean ` +
+                     `${kind === 'like' ? 'towards' : 'away from'} it`
+    : `you already voted on segment ${s.id}`;
+}
+
+$('#like').addEventListener('click', () => vote('like'));
+$('#skip').addEventListener('click', () => vote('skip'));
 $('#unlock').addEventListener('click', unlock);
 $('#mix-form').addEventListener('input', showOutputs);
 $('#mix-form').addEventListener('change', () => putMix(formMix()));
