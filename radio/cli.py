@@ -154,7 +154,8 @@ def cmd_train(args) -> int:
     card = model_lib.ModelCard(
         config=config_name, hparams=hparams, steps=result.step,
         data=[f"{name}: {folder}" for name, folder in folders.items()],
-        metrics={**result.metrics, "steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)},
+        metrics={**result.metrics, **({"steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)}
+                                      if result.steps_run else {})},
         notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file)"
               + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
     train.export(result.checkpoint, Path(args.out), card)

@@ -163,7 +163,8 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
 
             def save():
                 _check_space(work_dir, ckpt_bytes + 16 * 2**20, "saving a checkpoint")
-                return saver.save(sess, str(work_dir / "model.ckpt"), global_step=step)
+                # the graph's own count: Ctrl-C can land after a step ran, before we counted it
+                return saver.save(sess, str(work_dir / "model.ckpt"), global_step=model.global_step)
 
             def evaluate() -> dict:
                 if not held_out or not eval_ops:
@@ -176,7 +177,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 return {"held_out_" + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)
                         for k in eval_ops}
 
-            metrics = evaluate() if step < steps else {}
+            metrics = evaluate()  # also when there is nothing left to train: the card wants it
             bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress,
                        dynamic_ncols=True)
             rng = np.random.default_rng(step)
@@ -200,6 +201,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 bar.close()
                 if step > start or path is None:
                     path = save()  # on success, on Ctrl-C and on errors alike: nothing is lost
+                step = int(sess.run(model.global_step))
     metrics = {**metrics, "train_loss": round(float(loss), 3)} if step > start else metrics
     return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0)
 
