@@ -161,8 +161,11 @@ def main() -> None:
                       f"{np.mean([b[part]['onset_deviation_ms'] for b in before]):5.2f} → "
                       f"{np.mean([a[part]['onset_deviation_ms'] for a in after]):5.2f} ms")
 
-    seeds_gap = max(sounding_gaps(list(seq.notes), 0, 32.0) for seq in _seed_sequences(model))
+    seeds_gap = max(sounding_gaps(list(seq.notes), 0, 32.0) for _, seq in _seed_sequences(model))
     print(f"\nseed data: longest all-parts silence inside a seed segment {seeds_gap:.2f} s (at 120 qpm)")
+    across, within = _seed_density_changes(model)
+    print(f"seed data: notes/bar change across a 16-bar boundary inside a song {across:.3f}, "
+          f"between bars {within:.3f}")
     print("\nin-style (one set at a time):")
     for k, v in in_style(model, anchors, args.per_set, args.seed).items():
         print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
@@ -174,7 +177,27 @@ def _seed_sequences(model):
     from radio.seedsets import SeedLibrary
     for _, path in SeedLibrary(ASSETS / "seeds").files():
         for s in seeds.import_files([path], model.converter)[0]:
-            yield s.sequence
+            yield (path, s.start_bar), s.sequence
+
+
+def _seed_density_changes(model) -> tuple[float, float]:
+    """The same density measure on the seeds: across the 16-bar boundary between a song's
+    consecutive segments, and between bars inside them (what the seams are judged against)."""
+    def counts(seq):
+        c = [0] * 16
+        for n in seq.notes:
+            if 0 <= int(n.start_time // 2.0) < 16:
+                c[int(n.start_time // 2.0)] += 1
+        return c
+    by_key = dict(_seed_sequences(model))
+    across, within = [], []
+    for (path, bar), seq in by_key.items():
+        c = counts(seq)
+        within += [abs(a - b) for a, b in zip(c, c[1:])]
+        nxt = by_key.get((path, bar + 16))
+        if nxt is not None:
+            across.append(abs(c[-1] - counts(nxt)[0]))
+    return float(np.mean(across)), float(np.mean(within))
 
 
 if __name__ == "__main__":
