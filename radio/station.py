@@ -106,6 +106,8 @@ class Station:
         self.restarts = 0
         self._drills: collections.deque[tuple[str, float]] = collections.deque()
         self.votes = Votes()
+        self.votes.load(state.load(self.votes_path))
+        self._votes_saved = self.votes.version
 
     # -- requests from the server (event loop thread) -------------------------------
     def set_mix(self, changes: dict) -> StyleMix:
@@ -187,6 +189,20 @@ class Station:
                 self.restarts += 1
 
     @property
+    def votes_path(self) -> Path:
+        return Path(self.settings.data) / "votes.json"
+
+    def _save_votes(self) -> None:
+        """At most once a segment: votes come in bursts, the disk need not hear each one."""
+        if self.votes.version == self._votes_saved:
+            return
+        try:
+            state.save(self.votes_path, self.votes.to_dict())
+            self._votes_saved = self.votes.version
+        except OSError as e:
+            log.error("cannot save votes to %s: %s", self.votes_path, e)
+
+    @property
     def state_path(self) -> Path:
         return Path(self.settings.data) / "state.json"
 
@@ -253,6 +269,7 @@ class Station:
             self.segments_generated += 1
             self.last_error = None
             self._save_state()
+            self._save_votes()
             self._last_made = segment.id
             while not self._stop.is_set() and self._pending_mix is None:  # a new mix: drop this one
                 try:

@@ -9,13 +9,18 @@ skipping it less often. Bounds keep the station out of any one listener's hands:
 - tanh saturates a segment's bump: a thousand likes move it no more than a handful do;
 - every anchor's factor stays within [`low`, `high`] (default 0.5–2), and only the last
   `memory` segments count, so old votes fade as new music plays.
+
+The tallies survive a restart (`to_dict` / `from_dict`, kept by the station in
+`<data>/votes.json`); listener addresses are kept only as salted hashes.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import hashlib
 import math
+import os
 import time
 
 import numpy as np
@@ -49,7 +54,28 @@ class Votes:
         self._tallies: collections.OrderedDict[int, Tally] = collections.OrderedDict()
         self._memory = memory
         self._recent: dict[str, collections.deque] = {}
+        self._salt = os.urandom(16).hex()
         self.version = 0  # bumped on every counted vote, so readers know to recompute
+
+    def _voter(self, client: str) -> str:
+        """What is kept of an address: enough to refuse a second vote, not to name anyone."""
+        return hashlib.sha256((self._salt + client).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict:
+        return {"salt": self._salt, "segments": [
+            {"id": sid, "z": [round(float(x), 5) for x in t.z], "likes": t.likes, "skips": t.skips,
+             "voters": sorted(t.voters)} for sid, t in self._tallies.items()]}
+
+    def load(self, data: dict) -> None:
+        """Tallies saved by to_dict; anything malformed is skipped, never fatal."""
+        self._salt = str(data.get("salt") or self._salt)
+        for entry in data.get("segments", [])[-self._memory:]:
+            try:
+                self._tallies[int(entry["id"])] = Tally(np.asarray(entry["z"], np.float32), int(entry["likes"]),
+                                                        int(entry["skips"]), set(map(str, entry["voters"])))
+            except (KeyError, TypeError, ValueError):
+                continue
+        self.version += 1
 
     def vote(self, client: str, segment_id: int, z: np.ndarray, kind: str) -> dict:
         """Counts one vote; returns the segment's tally and whether this vote counted."""
@@ -66,9 +92,10 @@ class Votes:
             tally = self._tallies[segment_id] = Tally(np.asarray(z, np.float32))
             while len(self._tallies) > self._memory:
                 self._tallies.popitem(last=False)
-        counted = client not in tally.voters
+        voter = self._voter(client)
+        counted = voter not in tally.voters
         if counted:
-            tally.voters.add(client)
+            tally.voters.add(voter)
             recent.append(now)
             if kind == "like":
                 tally.likes += 1

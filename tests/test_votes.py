@@ -93,3 +93,25 @@ def test_walk_heads_for_liked_anchors_more_often():
     plain, tilted = draws({}), draws(votes.bias(anchors))
     region = lambda c: c["base"] + c["near"]  # noqa: E731
     assert region(tilted) > 1.1 * region(plain) and tilted["far"] < 0.8 * plain["far"]
+
+
+def test_votes_survive_a_restart_without_keeping_addresses(tmp_path):
+    import json
+
+    from radio import state
+    from radio.config import Settings
+    from radio.station import Station
+    anchors = _anchors()
+    votes = Votes()
+    for i in range(4):
+        votes.vote(f"192.168.1.{i}", 3, anchors[0].z, "like")
+    votes.vote("192.168.1.9", 4, anchors[2].z, "skip")
+    saved = json.loads(json.dumps(votes.to_dict()))
+    assert "192.168.1.0" not in json.dumps(saved)            # hashed, not kept
+    state.save(tmp_path / "votes.json", {**saved, "segments": saved["segments"] + [{"id": "x"}]})
+    station = Station(Settings(data=str(tmp_path)))         # reads <data>/votes.json
+    again = station.votes
+    assert again.summary() == {"segments": 2, "likes": 4, "skips": 1}   # the damaged entry skipped
+    assert again.bias(anchors) == pytest.approx(votes.bias(anchors))
+    assert again.vote("192.168.1.0", 3, anchors[0].z, "like")["counted"] is False  # still one vote each
+    assert again.vote("192.168.1.7", 3, anchors[0].z, "like")["counted"] is True
