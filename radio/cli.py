@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from pathlib import Path
+
+from .config import json_object
 
 
 def _settings(args, **extra):
@@ -21,10 +22,8 @@ def cmd_serve(args) -> int:
     from aiohttp import web
     from .server import create_app
     from . import logs
-    from .config import ASSETS
-    from .seedsets import SeedLibrary
     settings = _settings(args, host=args.host, port=args.port)
-    settings.start_mix(SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds").sets())  # fail early
+    settings.start_mix(settings.seed_library().sets())  # a bad [mix] table stops the start here
     logs.setup(settings.log_format)
     base = f"http://{settings.host}:{settings.port}"
     print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
@@ -45,9 +44,8 @@ def cmd_generate(args) -> int:
         print("error: --bars must be at least 1", file=sys.stderr)
         return 2
     try:
-        mix = json.loads(args.mix) if args.mix else None
-        assert mix is None or isinstance(mix, dict)
-    except (ValueError, AssertionError):
+        mix = json_object(args.mix) if args.mix else None
+    except ValueError:
         print(f"error: --mix must be a JSON object, e.g. '{{\"mode\": \"loop\"}}' (got {args.mix})",
               file=sys.stderr)
         return 2
@@ -87,10 +85,9 @@ def _converter(settings):
 
 
 def cmd_seeds(args) -> int:
-    from .seedsets import SeedLibrary, SeedSetError
-    from .config import ASSETS
+    from .seedsets import SeedSetError
     settings = _settings(args)
-    library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
+    library = settings.seed_library()
     try:
         if args.action == "import":
             result = library.import_folder(Path(args.folder), args.set, _converter(settings),
@@ -128,9 +125,8 @@ def cmd_train(args) -> int:
         checkpoint, config_name, hparams = None, args.config, dict(train.DEFAULT_HPARAMS)
     if args.hparams:
         try:
-            extra = json.loads(args.hparams)
-            assert isinstance(extra, dict)
-        except (ValueError, AssertionError):
+            extra = json_object(args.hparams)
+        except ValueError:
             print(f"error: --hparams must be a JSON object, e.g. '{{\"z_size\": 64}}' (got {args.hparams})",
                   file=sys.stderr)
             return 2
@@ -160,7 +156,8 @@ def cmd_train(args) -> int:
               + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
     train.export(result.checkpoint, Path(args.out), card)
     disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
-    print(f"exported {args.out} (step {result.step}; {result.steps_run} steps in {result.seconds:.0f} s, "
+    print(f"exported {args.out} (step {result.step}; graph built in {result.build_seconds:.0f} s; "
+          f"{result.steps_run} steps in {result.seconds:.0f} s, "
           f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
           f"held-out: {result.metrics}")
     return 0

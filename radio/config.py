@@ -22,7 +22,8 @@ class ConfigError(Exception):
     """A setting that cannot work; the message names the setting and the fix."""
 
 
-def _json_object(raw: str) -> dict:
+def json_object(raw: str) -> dict:
+    """A JSON object from text (RADIO_MIX, --mix, --hparams); ValueError otherwise."""
     import json
     value = json.loads(raw)
     if not isinstance(value, dict):
@@ -83,7 +84,7 @@ class Settings:
                 continue
             try:
                 values[f.name] = (raw.lower() in ("1", "true", "yes")) if f.type == "bool" else \
-                    {"int": int, "float": float, "dict": _json_object}.get(f.type, str)(raw)
+                    {"int": int, "float": float, "dict": json_object}.get(f.type, str)(raw)
             except ValueError:
                 raise ConfigError(f"RADIO_{f.name.upper()}={raw!r} is not a valid {f.type}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -124,6 +125,11 @@ class Settings:
             return base.updated(dict(self.mix), sets) if self.mix else base
         except MixError as e:
             raise ConfigError(f"mix: {e}") from None
+
+    def seed_library(self):
+        """The station's seed sets, made from the shipped ones on first use."""
+        from .seedsets import SeedLibrary
+        return SeedLibrary(self.seed_folder(), defaults=ASSETS / "seeds")
 
     def seed_folder(self) -> Path:
         return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"

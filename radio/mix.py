@@ -75,7 +75,7 @@ def _number(values: dict, key: str, lo: float, hi: float, integer: bool = False)
     return int(v) if integer else float(v)
 
 
-def _endpoints(values: dict, known_sets) -> tuple:
+def _endpoints(values: dict, known_sets: dict) -> tuple:
     ends = values["endpoints"]
     if values["mode"] != "interpolate":
         return tuple(ends) if isinstance(ends, (list, tuple)) else ()
@@ -84,8 +84,7 @@ def _endpoints(values: dict, known_sets) -> tuple:
     for e in ends:
         set_name, _, rest = e.partition("/")
         stem = rest.split("@")[0]
-        files = known_sets.get(set_name) if isinstance(known_sets, dict) else None
-        if set_name not in known_sets or (files is not None and stem not in {p.stem for p in files}):
+        if stem not in {p.stem for p in known_sets.get(set_name, ())}:
             raise MixError(f"endpoints: no seed file {e!r} (use set/file, as /api/seeds lists them)")
     return tuple(ends)
 
@@ -101,7 +100,8 @@ def _groove(value) -> dict:
     return dict(value)
 
 
-def _checked(values: dict, known_sets) -> dict:
+def _checked(values: dict, known_sets: dict) -> dict:
+    """`known_sets`: seed set → its files (SeedLibrary.sets())."""
     if values["mode"] not in ("walk", "interpolate", "loop"):
         raise MixError(f"mode: {values['mode']!r}; use walk, interpolate or loop")
     qpm_range = values["qpm_range"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .composer import Anchor, LatentWalk
-from .config import ASSETS, Settings, find_soundfont
+from .config import Settings, find_soundfont
 from .mix import MixError, StyleMix
 from .performer import Groove, humanize
 from .renderer import Renderer
@@ -56,7 +56,7 @@ class Pipeline:
         from .model import TrioModel
         self.settings = settings
         self.model = model or TrioModel(settings.model)
-        self.library = SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
+        self.library = settings.seed_library()
         self._anchors: dict[Path, list[Anchor]] = {}
         self.sync_seeds()
         if not self.anchors:
@@ -106,7 +106,7 @@ class Pipeline:
         w = self.walk
         w.temperature, w.qpm, w.prior, w.loop_bars = mix.temperature, mix.qpm, mix.prior, mix.loop_bars
         w.qpm_range, w.ramp_bars = (tuple(mix.qpm_range) or None), mix.ramp_bars
-        self.walk.retarget(weights={k: v for k, v in mix.sets.items()})
+        self.walk.retarget(weights=mix.sets)
         self.renderer.set_programs(mix.lead_program, mix.bass_program)
 
     def next_segment(self) -> Segment:

@@ -129,10 +129,14 @@ def to_trio(ns: note_seq.NoteSequence, roles: Roles) -> note_seq.NoteSequence:
     return out
 
 
-def read_midi(path: Path) -> note_seq.NoteSequence:
-    """Parses one file; every way it can fail becomes a SeedImportError."""
+def check_name(path: Path) -> None:
     if path.suffix.lower() not in MIDI_SUFFIXES:
         raise SeedImportError("not MIDI (file name does not end in .mid/.midi)")
+
+
+def read_midi(path: Path) -> note_seq.NoteSequence:
+    """Parses one file; every way it can fail becomes a SeedImportError."""
+    check_name(path)
     return parse_midi(path.read_bytes())
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 import shutil
 import urllib.parse
@@ -76,23 +75,14 @@ class SeedLibrary:
         return [(name, p) for name, paths in self.sets().items() for p in paths]
 
     def manifest(self, set_name: str) -> dict:
-        path = self._set_dir(set_name) / MANIFEST
-        try:
-            data = json.loads(path.read_text())
-            if isinstance(data.get("files"), dict):
-                return data
-        except (OSError, ValueError, AttributeError):
-            pass  # missing or damaged: rebuilt from the files by `summary`
-        return {"transpose": 0, "files": {}}
+        return read_manifest(self._set_dir(set_name))
 
     def _write_manifest(self, set_name: str, data: dict) -> None:
         write_atomic(self._set_dir(set_name) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode())
 
     def _record(self, set_name: str, path: Path, digest: str, report: seeds.FileReport,
-                source: str, transpose: int | None = None) -> None:
+                source: str) -> None:
         data = self.manifest(set_name)
-        if transpose is not None:
-            data["transpose"] = transpose
         data["files"][path.name] = {"sha256": digest, "segments": report.segments,
                                     "roles": report.roles, "source": source}
         self._write_manifest(set_name, data)
@@ -177,24 +167,21 @@ class SeedLibrary:
             return f"skipped {name}: duplicate of {known[digest]}"
         report = seeds.FileReport(str(path))
         try:
-            if path.suffix.lower() not in seeds.MIDI_SUFFIXES:
-                raise seeds.SeedImportError("not MIDI (file name does not end in .mid/.midi)")
+            seeds.check_name(path)
             found, report.roles = seeds.segments_from_sequence(
                 seeds.parse_midi(data), converter, name, transpose=transpose)
             report.segments = len(found)
         except seeds.SeedImportError as e:
             result.dropped += 1
-            result.reasons[str(e).split(" (")[0]] = result.reasons.get(str(e).split(" (")[0], 0) + 1
+            reason = str(e).split(" (")[0]
+            result.reasons[reason] = result.reasons.get(reason, 0) + 1
             return f"dropped {name}: {e}"
-        target_dir.mkdir(exist_ok=True)
         target = target_dir / clean_file_name(name)
         n = 2
         while target.exists():  # same name, other content: keep both
             target = target_dir / f"{Path(clean_file_name(name)).stem}_{n}.mid"
             n += 1
-        tmp = target_dir / f".{target.name}.{os.getpid()}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        write_atomic(target, data)
         self._record(set_name, target, digest.hex(), report, str(path))
         known[digest] = f"{set_name}/{target.name}"
         result.kept += 1
@@ -208,10 +195,9 @@ class SeedLibrary:
         folder = self._set_dir(set_name, must_exist=False)
         target = folder / clean_file_name(file_name)
         digest = hashlib.sha256(data).digest()
-        for _, existing in self.files():
-            if existing.stat().st_size == len(data) and \
-                    hashlib.sha256(existing.read_bytes()).digest() == digest:
-                raise SeedSetError(f"the same file is already kept as {existing.parent.name}/{existing.name}", 409)
+        kept = self._known_digests().get(digest)
+        if kept is not None:
+            raise SeedSetError(f"the same file is already kept as {kept}", 409)
         if target.exists():
             raise SeedSetError(f"{set_name}/{target.name} exists; delete it first or rename", 409)
         report = seeds.FileReport(target.name)
@@ -221,10 +207,7 @@ class SeedLibrary:
             report.segments = len(found)
         except seeds.SeedImportError as e:
             raise SeedSetError(f"{file_name}: {e}", 422) from None
-        folder.mkdir(exist_ok=True)
-        tmp = folder / f".{target.name}.{os.getpid()}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        write_atomic(target, data)
         self._record(set_name, target, digest.hex(), report, f"upload {file_name}")
         return target, report
 
@@ -243,6 +226,17 @@ class SeedLibrary:
         if data["files"].pop(target.name, None) is not None:
             self._write_manifest(set_name, data)
         return [target]
+
+
+def read_manifest(folder: Path) -> dict:
+    """A set folder's manifest; missing or damaged reads as empty (rebuilt by `summary`)."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST).read_text())
+        if isinstance(data.get("files"), dict):
+            return data
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {"transpose": 0, "files": {}}
 
 
 @dataclasses.dataclass

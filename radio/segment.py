@@ -45,7 +45,7 @@ class Segment:
         q0, q1, r = self.start_qpm or self.qpm, self.qpm, self.ramp_beats
         if not r or q0 == q1:
             return seconds * q1 / 60.0
-        ramp_s = tempo_map(r, q1, q0, r)
+        ramp_s = self.seconds_at(r)
         if seconds >= ramp_s:
             return r + (seconds - ramp_s) * q1 / 60.0
         k = (q1 - q0) / r  # qpm per beat

@@ -10,7 +10,6 @@ Training resumes from the newest checkpoint in its work folder; no summaries are
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import shutil
 import time
@@ -20,6 +19,7 @@ import numpy as np
 
 from . import model as model_lib
 from .config import ASSETS
+from . import seeds
 from .seeds import SeedSegment
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
@@ -166,10 +166,11 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 # the graph's own count: Ctrl-C can land after a step ran, before we counted it
                 return saver.save(sess, str(work_dir / "model.ckpt"), global_step=model.global_step)
 
+            hx, hl = _arrays(held_out) if held_out else (None, None)
+
             def evaluate() -> dict:
                 if not held_out or not eval_ops:
                     return {}
-                hx, hl = _arrays(held_out)
                 reps = -(-len(hx) // hp.batch_size) * hp.batch_size  # whole batches, wrapping
                 idx = np.arange(min(reps, 4 * hp.batch_size)) % len(hx)
                 values = [sess.run(eval_ops, {inputs: hx[b], lens: hl[b]})
@@ -248,7 +249,7 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
             raise TrainError(f"--sets {name}: neither a seed set ({', '.join(known) or 'none yet'}) "
                              "nor a folder; add one with `radio seeds import DIR --set NAME`")
         subsets = sorted(p for p in path.iterdir() if p.is_dir())
-        if subsets and not any(f.suffix.lower() in (".mid", ".midi") for f in path.iterdir()):
+        if subsets and not any(f.suffix.lower() in seeds.MIDI_SUFFIXES for f in path.iterdir()):
             out.update({p.name: p for p in subsets})
         else:
             out[path.name] = path
@@ -257,15 +258,10 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
 
 def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True):
     """Segments of every set, each with its manifest's transposition; returns (segments, lines)."""
-    from . import seeds
-    from .seedsets import MANIFEST
+    from .seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
-        transpose = 0
-        try:
-            transpose = int(json.loads((folder / MANIFEST).read_text()).get("transpose", 0))
-        except (OSError, ValueError):
-            pass
+        transpose = int(read_manifest(folder).get("transpose", 0))
         found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose)
         kept = sum(1 for r in reports if r.segments)
         lines.append(f"{name}: {len(found)} segments from {kept}/{len(reports)} files"
