@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """CPU seconds per second of audio, per stage and for the whole chain.
 
-Runs the real chain (walk → decode → humanize → FluidSynth → LAME and libopus, as the
-station encodes both) on the default model
+Runs the real chain (walk → decode → humanize → FluidSynth (one synth per part) → sound
+stage (channel strips, room, master) → LAME and libopus, as the station encodes both) on
+the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
 temporary folder). Prints medians over batches of walk steps; goal for the full-size
 whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
@@ -19,8 +20,11 @@ import time
 from pathlib import Path
 
 from radio.composer import LatentWalk
-from radio.config import ASSETS, Settings, find_soundfont
+from radio.config import ASSETS, Settings
 from radio.encoder import Mp3Encoder
+from radio.master import Master
+from radio.presets import resolve
+from radio.sound import Audio, Mixer
 from radio.model import TrioModel, write_random_checkpoint
 from radio.performer import humanize
 from radio.renderer import Renderer
@@ -31,10 +35,11 @@ from radio.pipeline import load_anchors
 def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
     anchors = load_anchors(model, ASSETS / "seeds")
     walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
-    renderer = Renderer(find_soundfont(settings.soundfont))
+    sound = resolve("default")
+    renderer, mixer, master = Renderer(settings.soundfont or None, sound), Mixer(sound, 44100), Master(44100)
     encoders = [Mp3Encoder(settings.bitrate), OggOpusEncoder(settings.opus_bitrate)]
     ratios: dict[str, list[float]] = {k: [] for k in ("model+composer", "performer", "renderer",
-                                                      "encoders", "whole chain")}
+                                                      "sound stage", "encoders", "whole chain")}
     notes = []
     for _ in range(max(1, segments // model.batch_size)):
         c0 = time.process_time()
@@ -42,17 +47,23 @@ def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[s
         c1 = time.process_time()
         played = [humanize(s) for s in batch]
         c2 = time.process_time()
-        pcm = [renderer.render(s) for s in played]
+        parts = [renderer.render(s) for s in played]
         c3 = time.process_time()
-        for p in pcm:
-            for encoder in encoders:
-                for i in range(0, p.shape[1], 11025):   # 0.25 s chunks, as the station's pacer
-                    encoder.encode(p[:, i:i + 11025])
+        pcm = []
+        for p in parts:
+            mixed = mixer.process({k: Audio(v, 44100) for k, v in p.items()}).samples
+            # 0.25 s chunks, as the station's pacer
+            pcm.append([master.process(mixed[:, i:i + 11025]) for i in range(0, mixed.shape[1], 11025)])
         c4 = time.process_time()
+        for chunks in pcm:
+            for encoder in encoders:
+                for chunk in chunks:
+                    encoder.encode(chunk)
+        c5 = time.process_time()
         audio = sum(s.duration for s in batch)
         notes += [len(s.sequence.notes) for s in batch]
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
-                         ("encoders", c4 - c3), ("whole chain", c4 - c0)):
+                         ("sound stage", c4 - c3), ("encoders", c5 - c4), ("whole chain", c5 - c0)):
             ratios[key].append(cpu / audio)
     renderer.close()
     return {k: statistics.median(v) for k, v in ratios.items()}, statistics.median(notes)

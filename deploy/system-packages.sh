@@ -3,7 +3,9 @@
 # also those only the tests need (chromium for the page test, icecast2 for the push test).
 # Uses sudo when not root; says what to run when neither works.
 set -euo pipefail
-PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm ffmpeg mma)
+# fluid-soundfont-gm is the General MIDI fallback; the MuseScore soundfont and the AVL
+# acoustic kits are what the sound presets play (radio/soundfonts.py)
+PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont avldrums.lv2-soundfont ffmpeg mma)
 [ "${1:-}" = "--test" ] && PKGS+=(chromium icecast2)
 missing=()
 for p in "${PKGS[@]}"; do

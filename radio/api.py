@@ -92,8 +92,10 @@ async def segment_midi(request: web.Request) -> web.Response:
 
 async def get_mix(request: web.Request) -> web.Response:
     station = ready_station(request)
+    from .presets import PRESETS
     return web.json_response({**station.mix.to_dict(),
-                              "sets_available": sorted(station.pipeline.library.sets())})
+                              "sets_available": sorted(station.pipeline.library.sets()),
+                              "sound_presets": sorted(PRESETS)})
 
 
 async def put_mix(request: web.Request) -> web.Response:

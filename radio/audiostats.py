@@ -40,3 +40,45 @@ def longest_silence(pcm: np.ndarray, sample_rate: int = 44100, threshold_dbfs: f
 def sounding_seconds(pcm: np.ndarray, sample_rate: int = 44100, threshold_dbfs: float = -50.0,
                      window_s: float = 0.05) -> float:
     return float((window_dbfs(pcm, sample_rate, window_s) >= threshold_dbfs).sum() * window_s)
+
+
+def integrated_lufs(pcm: np.ndarray, sample_rate: int = 44100) -> float:
+    """BS.1770-4 integrated loudness (pyloudnorm)."""
+    import pyloudnorm
+    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(pcm.T.astype(np.float64)))
+
+
+def loudness_range(pcm: np.ndarray, sample_rate: int = 44100) -> float:
+    """EBU Tech 3342 loudness range, LU (pyloudnorm)."""
+    import pyloudnorm
+    return float(pyloudnorm.Meter(sample_rate).loudness_range(pcm.T.astype(np.float64)))
+
+
+def short_term_lufs(pcm: np.ndarray, sample_rate: int = 44100, window_s: float = 3.0,
+                    hop_s: float = 1.0) -> np.ndarray:
+    """EBU short-term loudness (3 s windows) every `hop_s` seconds; window i starts at i·hop_s."""
+    from .master import KWeighting, lufs
+    k = KWeighting(sample_rate, pcm.shape[0])
+    hop = int(hop_s * sample_rate)
+    z = np.array([k.mean_square(pcm[:, i:i + hop]) for i in range(0, pcm.shape[1] - hop + 1, hop)])
+    per = int(round(window_s / hop_s))
+    return np.array([lufs(z[i:i + per].mean()) for i in range(len(z) - per + 1)])
+
+
+def true_peak_dbtp(pcm: np.ndarray) -> float:
+    """Peak of the 4× oversampled signal, dBTP (BS.1770-4 Annex 2)."""
+    from scipy.signal import resample_poly
+    up = resample_poly(pcm.astype(np.float64), 4, 1, axis=1)
+    return float(20 * np.log10(max(np.abs(up).max(), 1e-10)))
+
+
+def side_mid_db(pcm: np.ndarray) -> float:
+    """Energy of the side signal (L−R)/2 against the mid (L+R)/2, dB: −∞ is mono."""
+    mid, side = (pcm[0] + pcm[1]) / 2, (pcm[0] - pcm[1]) / 2
+    return float(10 * np.log10(max((side.astype(np.float64) ** 2).sum(), 1e-20) /
+                               max((mid.astype(np.float64) ** 2).sum(), 1e-20)))
+
+
+def largest_step(pcm: np.ndarray) -> float:
+    """The largest sample-to-sample step on any channel (a click shows as an outlier)."""
+    return float(np.abs(np.diff(pcm, axis=1)).max()) if pcm.shape[1] > 1 else 0.0

@@ -36,6 +36,7 @@ def cmd_generate(args) -> int:
     import numpy as np
     from . import output
     from .pipeline import Pipeline
+    from .renderer import SAMPLE_RATE
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
         print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
@@ -56,10 +57,12 @@ def cmd_generate(args) -> int:
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
     segments = output.trim_to_bars(segments, args.bars)
     if out.suffix.lower() == ".mid":
-        output.write_midi(segments, out, settings.lead_program, settings.bass_program)
+        sound = pipeline.sound_for(segments[0])
+        output.write_midi(segments, out, sound.lead.program, sound.bass.program)
     else:
+        from .master import master_whole
         pcm = np.concatenate([pipeline.render(s) for s in segments], axis=1)
-        output.write_audio(pcm, out, settings.bitrate)
+        output.write_audio(master_whole(pcm, SAMPLE_RATE, settings.loudness_lufs), out, settings.bitrate)
     seconds = sum(s.duration for s in segments)
     print(f"wrote {out}: {args.bars} bars, {seconds:.1f} s of music, in {time.monotonic() - t0:.1f} s")
     return 0

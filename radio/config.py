@@ -37,12 +37,14 @@ def find_soundfont(explicit: str | Path | None = None) -> Path:
         if not path.is_file():
             raise ConfigError(f"soundfont {path} does not exist (setting RADIO_SOUNDFONT / --soundfont)")
         return path
-    candidates = sorted(REPO_SOUNDFONTS.glob("*.sf2")) + SYSTEM_SOUNDFONTS
+    from .soundfonts import SOUNDFONTS
+    # files named for a preset's soundfont (radio/soundfonts.py) serve presets, not the fallback
+    candidates = sorted(p for p in REPO_SOUNDFONTS.glob("*.sf[23]") if p.stem not in SOUNDFONTS) + SYSTEM_SOUNDFONTS
     for path in candidates:
         if path.is_file():
             return path
     raise ConfigError("no General MIDI soundfont found: run `sudo apt-get install fluid-soundfont-gm` "
-                      "or put a .sf2 file in soundfonts/ (or set RADIO_SOUNDFONT)")
+                      "or put a .sf2/.sf3 file in soundfonts/ (or set RADIO_SOUNDFONT)")
 
 
 @dataclasses.dataclass
@@ -56,8 +58,11 @@ class Settings:
     temperature: float = 0.5
     steps_per_leg: int = 8              # walk steps from one anchor to the next
     qpm: float = 0.0                    # 0: follow the seeds' tempi
-    lead_program: int = 81              # GM 82, Lead 2 (sawtooth)
-    bass_program: int = 33              # GM 34, Electric Bass (finger)
+    lead_program: int = -1              # a GM program 0–127 for every style; -1: the sound preset's
+    bass_program: int = -1
+    sound: str = ""                     # a sound preset for every style; empty: each set's own
+    loudness_lufs: float = -16.0        # integrated loudness of the stream and of generated files
+    plugins: dict = dataclasses.field(default_factory=dict)  # part → VST3 file, TOML only
     humanize: bool = True
     seed: int = 0
     bitrate: int = 128                  # MP3 kbps, CBR
@@ -120,7 +125,9 @@ class Settings:
         `mix` table; a bad table is a ConfigError naming the field."""
         from .mix import MixError, StyleMix
         base = StyleMix(sets={s: 1.0 for s in sets} or {"none": 1.0}, temperature=self.temperature,
-                        qpm=self.qpm, lead_program=self.lead_program, bass_program=self.bass_program)
+                        qpm=self.qpm, lead_program=None if self.lead_program < 0 else self.lead_program,
+                        bass_program=None if self.bass_program < 0 else self.bass_program,
+                        sound={"preset": self.sound} if self.sound else {})
         try:
             return base.updated(dict(self.mix), sets) if self.mix else base
         except MixError as e:
@@ -136,8 +143,18 @@ class Settings:
 
     def check(self) -> None:
         for name in ("lead_program", "bass_program"):
-            if not 0 <= getattr(self, name) <= 127:
-                raise ConfigError(f"{name}={getattr(self, name)}: a GM program is 0–127")
+            if not -1 <= getattr(self, name) <= 127:
+                raise ConfigError(f"{name}={getattr(self, name)}: a GM program is 0–127 (-1: the sound preset's)")
+        from .presets import PRESETS
+        if self.sound and self.sound not in PRESETS:
+            raise ConfigError(f"sound={self.sound!r}: use one of {sorted(PRESETS)} (or leave it empty)")
+        if not -40.0 <= self.loudness_lufs <= -5.0:
+            raise ConfigError(f"loudness_lufs={self.loudness_lufs}: use -40 to -5 LUFS (streams sit at -14 to -16)")
+        for part, path in self.plugins.items():
+            if part not in ("lead", "bass", "drums") or not isinstance(path, str):
+                raise ConfigError(f"plugins.{part}: use lead, bass or drums = \"/path/to/plugin.vst3\"")
+            if not Path(path).exists():
+                raise ConfigError(f"plugins.{part}: {path} does not exist")
         if not 0 < self.temperature <= 2:
             raise ConfigError(f"temperature={self.temperature}: use a value in (0, 2]")
         if self.steps_per_leg < 1:

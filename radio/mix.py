@@ -7,7 +7,10 @@ ahead under the old mix are dropped); a tempo change ramps over `ramp_bars` bars
 
 Fields (defaults): sets (every set, weight 1), temperature 0.5, qpm 0 (follow the seeds;
 or a fixed tempo 40–240), qpm_range [] (clamp the seeds' tempi, e.g. [90, 130]), transpose
-0 (semitones for lead and bass, −12…12), lead_program 81 / bass_program 33 (GM), mode
+0 (semitones for lead and bass, −12…12), lead_program / bass_program null (the sound
+preset's; a GM program 0–127 overrides it), sound {} (the preset of the set the walk is
+heading to; {"preset": "jazz"} pins one; any preset field may be overridden: see
+radio/presets.py), mode
 "walk" | "interpolate" (between the two `endpoints`, "set/file" or "set/file@bar") |
 "loop" (a `loop_bars` phrase repeated while z drifts), prior 0 (share of legs that head
 for a fresh point of the model's prior), ramp_bars 1, groove {} (performer.Groove fields).
@@ -27,8 +30,8 @@ class StyleMix:
     sets: dict[str, float]                 # seed set → weight; anchors drawn in proportion
     temperature: float = 0.5
     qpm: float = 0.0                       # 0: follow the tempi of the seeds
-    lead_program: int = 81                 # GM 82, Lead 2 (sawtooth)
-    bass_program: int = 33                 # GM 34, Electric Bass (finger)
+    lead_program: int | None = None        # None: the sound preset's
+    bass_program: int | None = None
     mode: str = "walk"
     endpoints: tuple = ()
     prior: float = 0.0
@@ -37,9 +40,10 @@ class StyleMix:
     qpm_range: tuple = ()
     ramp_bars: int = 1
     groove: dict = dataclasses.field(default_factory=dict, hash=False)
+    sound: dict = dataclasses.field(default_factory=dict, hash=False)
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
-              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove")
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound")
 
     def label(self) -> str:
         active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
@@ -51,7 +55,7 @@ class StyleMix:
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.FIELDS}
         out.update(sets=dict(self.sets), endpoints=list(self.endpoints), qpm_range=list(self.qpm_range),
-                   groove=dict(self.groove), label=self.label())
+                   groove=dict(self.groove), sound=dict(self.sound), label=self.label())
         return out
 
     def updated(self, changes: dict, known_sets) -> "StyleMix":
@@ -100,6 +104,18 @@ def _groove(value) -> dict:
     return dict(value)
 
 
+def _sound(value) -> dict:
+    from .presets import SoundError, check_mix_sound
+    try:
+        return check_mix_sound(value)
+    except SoundError as e:
+        raise MixError(str(e)) from None
+
+
+def _program(values: dict, key: str):
+    return None if values[key] is None else _number(values, key, 0, 127, integer=True)
+
+
 def _checked(values: dict, known_sets: dict) -> dict:
     """`known_sets`: seed set → its files (SeedLibrary.sets())."""
     if values["mode"] not in ("walk", "interpolate", "loop"):
@@ -120,7 +136,8 @@ def _checked(values: dict, known_sets: dict) -> dict:
              "transpose": _number(values, "transpose", -12, 12, integer=True),
              "qpm_range": tuple(qpm_range),
              "ramp_bars": _number(values, "ramp_bars", 1, 8, integer=True),
-             "groove": _groove(values["groove"])}
+             "groove": _groove(values["groove"]),
+             "sound": _sound(values["sound"])}
     return {**_basic(values, set(known_sets)), **extra}
 
 
@@ -138,5 +155,5 @@ def _basic(values: dict, known_sets: set[str]) -> dict:
     return {"sets": clean,
             "temperature": _number(values, "temperature", 0.01, 2.0),
             "qpm": 0.0 if values["qpm"] == 0 else _number(values, "qpm", 40.0, 240.0),
-            "lead_program": _number(values, "lead_program", 0, 127, integer=True),
-            "bass_program": _number(values, "bass_program", 0, 127, integer=True)}
+            "lead_program": _program(values, "lead_program"),
+            "bass_program": _program(values, "bass_program")}

@@ -1,7 +1,9 @@
-"""The synchronous chain, assembled: seeds → model → composer → performer → renderer.
+"""The synchronous chain, assembled: seeds → model → composer → performer → renderer → mixer.
 
 `Pipeline` makes one segment at a time (used by `radio generate` and by the station's
-worker thread); it owns the seed library, the walk and the one FluidSynth.
+worker thread); it owns the seed library, the walk, the FluidSynths and the channel
+strips. The sound preset follows the set of the anchor the walk is heading to (or the
+mix pins one), changing at a segment boundary.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from .composer import Anchor, LatentWalk
-from .config import Settings, find_soundfont
+from .config import Settings
 from .mix import MixError, StyleMix
 from .performer import Groove, humanize
-from .renderer import Renderer
+from .presets import SoundPreset, resolve
+from .renderer import SAMPLE_RATE, Renderer
 from .seedsets import SeedLibrary
 from .segment import Segment
+from .sound import Audio, Mixer, load_plugins
 
 log = logging.getLogger("radio.pipeline")
 
@@ -65,8 +69,9 @@ class Pipeline:
         self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
                                settings.temperature, settings.qpm, settings.seed, self.mix.sets)
-        self.renderer = Renderer(find_soundfont(settings.soundfont), settings.lead_program,
-                                 settings.bass_program)
+        self.sound = self._preset("default")
+        self.renderer = Renderer(settings.soundfont or None, self.sound)
+        self.mixer = Mixer(self.sound, SAMPLE_RATE, load_plugins(settings.plugins))
         self.set_mix(mix)
 
     @property
@@ -107,7 +112,6 @@ class Pipeline:
         w.temperature, w.qpm, w.prior, w.loop_bars = mix.temperature, mix.qpm, mix.prior, mix.loop_bars
         w.qpm_range, w.ramp_bars = (tuple(mix.qpm_range) or None), mix.ramp_bars
         self.walk.retarget(weights=mix.sets)
-        self.renderer.set_programs(mix.lead_program, mix.bass_program)
 
     def next_segment(self) -> Segment:
         segment = transpose(next(self.walk), self.mix.transpose)
@@ -122,8 +126,29 @@ class Pipeline:
         if last is not None:
             self.walk.last_qpm = last.qpm
 
+    def _preset(self, name: str) -> SoundPreset:
+        mix = getattr(self, "mix", None)
+        overrides = {k: v for k, v in mix.sound.items() if k != "preset"} if mix else {}
+        return resolve(name, overrides, *((mix.lead_program, mix.bass_program) if mix else ()))
+
+    def sound_for(self, segment: Segment) -> SoundPreset:
+        """The mix's pinned preset, else that of the set the walk is heading to; a step
+        toward a prior draw (no set) keeps the current one."""
+        if "preset" in self.mix.sound:
+            return self._preset(self.mix.sound["preset"])
+        target_set = segment.anchors[1].partition("/")[0] if "/" in segment.anchors[1] else None
+        name = self.library.sound_of(target_set) if target_set else self.sound.name
+        return self._preset(name)
+
     def render(self, segment: Segment) -> np.ndarray:
-        return self.renderer.render(segment)
+        """The segment's parts, rendered and mixed through the preset's strips: (2, n)."""
+        sound = self.sound_for(segment)
+        if sound != self.sound:
+            self.sound = sound
+            self.renderer.set_sound(sound)
+            self.mixer.set_sound(sound)
+        parts = {part: Audio(pcm, SAMPLE_RATE) for part, pcm in self.renderer.render(segment).items()}
+        return self.mixer.process(parts).samples
 
     def close(self, keep_model: bool = False) -> None:
         self.renderer.close()

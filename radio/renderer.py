@@ -1,7 +1,11 @@
-"""Renderer stage: Segments → float32 PCM (2, frames) at 44.1 kHz through FluidSynth.
+"""Renderer stage: Segments → float32 PCM (2, frames) per part, at 44.1 kHz, through FluidSynth.
 
-One synth for the station's whole life: a note held over a seam keeps ringing, and its
-note-off is carried into the next segment's render instead of being cut.
+One FluidSynth per part (lead, bass, drums) for the station's whole life, so the sound
+stage can give each part its own channel strip, and a note held over a seam keeps ringing:
+its note-off is carried into the next segment's render instead of being cut. Three synths
+loading the same soundfont share its samples (FluidSynth caches them per file) and cost
+less CPU than one synth with 16 output groups (bench/results/sound-*.txt). Samples are
+loaded per preset on demand, so the 390 MB MuseScore soundfont costs tens of MB.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import presets, soundfonts
 from .segment import Segment, part_of
 
 SAMPLE_RATE = 44100
@@ -21,67 +26,116 @@ class RenderError(Exception):
     """FluidSynth or the soundfont cannot be used; the message says how to fix it."""
 
 
+class _PartSynth:
+    """One part's FluidSynth and the soundfonts it has loaded."""
+
+    def __init__(self, channel: int, sample_rate: int, gain: float):
+        import fluidsynth
+        self.channel = channel
+        # A part rarely sounds more than a dozen voices; 64 bounds the cost when a model
+        # writes dense clusters. Effects come from the sound stage, not FluidSynth.
+        self.synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate), channels=16, **{
+            "synth.polyphony": 64, "synth.chorus.active": 0, "synth.reverb.active": 0,
+            "synth.dynamic-sample-loading": 1})
+        self._loaded: dict[Path, int] = {}
+        self.selected: tuple[Path, int, int] | None = None
+
+    def select(self, soundfont: Path, bank: int, program: int) -> None:
+        if self.selected == (soundfont, bank, program):
+            return
+        sfid = self._loaded.get(soundfont)
+        if sfid is None:
+            sfid = self.synth.sfload(str(soundfont))
+            if sfid == -1:
+                raise RenderError(f"FluidSynth cannot load soundfont {soundfont}")
+            self._loaded[soundfont] = sfid
+        if self.synth.program_select(self.channel, sfid, bank, program) != 0:
+            raise RenderError(f"{soundfont.name} has no preset bank {bank} program {program}")
+        self.selected = (soundfont, bank, program)
+
+
 class Renderer:
-    def __init__(self, soundfont: Path, lead_program: int = 81, bass_program: int = 33,
+    def __init__(self, fallback_soundfont: str | Path | None = None, sound: presets.SoundPreset | None = None,
                  sample_rate: int = SAMPLE_RATE, gain: float = 0.3):
         try:
-            import fluidsynth
+            import fluidsynth  # noqa: F401
         except (ImportError, OSError) as e:
             raise RenderError(f"FluidSynth library missing ({e}): `sudo apt-get install libfluidsynth3`")
         self.sample_rate = sample_rate
-        # A trio rarely sounds more than a dozen voices; 64 bounds the cost when a model
-        # writes dense clusters. Chorus adds little to GM drums and bass and costs ~20 %.
-        self._synth = fluidsynth.Synth(gain=gain, samplerate=float(sample_rate), channels=16,
-                                       **{"synth.polyphony": 64, "synth.chorus.active": 0})
-        self._sfid = self._synth.sfload(str(soundfont))
-        if self._sfid == -1:
-            raise RenderError(f"FluidSynth cannot load soundfont {soundfont}")
-        self.set_programs(lead_program, bass_program)
-        self._synth.program_select(DRUM_CH, self._sfid, 128, 0)
-        self._pending: list[tuple[float, int, int]] = []  # (seconds from next start, ch, pitch)
+        self.fallback = fallback_soundfont
+        self.missing: set[str] = set()      # soundfont names played with the fallback instead
+        self._synths = {part: _PartSynth(ch, sample_rate, gain) for part, ch in CHANNEL.items()}
+        self.sound = sound or presets.resolve("bare")
+        self.set_sound(self.sound)
+        self._pending: list[tuple[float, str, int]] = []  # (seconds from next start, part, pitch)
 
-    def set_programs(self, lead: int, bass: int) -> None:
-        self._programs = (lead, bass)
-        self._synth.program_select(LEAD_CH, self._sfid, 0, lead)
-        self._synth.program_select(BASS_CH, self._sfid, 0, bass)
+    def _soundfont(self, name: str) -> Path:
+        path, found = soundfonts.resolve(name, self.fallback)
+        if not found:
+            self.missing.add(name)
+        return path
 
-    def render(self, segment: Segment) -> np.ndarray:
-        """PCM for exactly segment.duration seconds; notes crossing the end keep sounding."""
+    def set_sound(self, sound: presets.SoundPreset) -> None:
+        """Instruments of a sound preset, heard from the next note (ringing notes keep theirs)."""
+        self.sound = sound
+        main = self._soundfont(sound.soundfont)
+        self._synths["lead"].select(main, 0, sound.lead.program)
+        self._synths["bass"].select(main, 0, sound.bass.program)
+        kit_font, bank, program = presets.KITS[sound.drums.kit]
+        if kit_font is None:
+            self._synths["drums"].select(main, bank, program)
+        else:
+            path, found = soundfonts.resolve(kit_font, self.fallback)
+            # without the acoustic kit's file, the GM soundfont's standard kit stands in
+            self._synths["drums"].select(*((path, bank, program) if found else (main, 128, 0)))
+            if not found:
+                self.missing.add(kit_font)
+
+    def render(self, segment: Segment) -> dict[str, np.ndarray]:
+        """PCM per part for exactly segment.duration seconds; notes crossing the end keep
+        sounding into the next render."""
         frames = int(round(segment.duration * self.sample_rate))
-        events = [(t, 0, ch, p, 0) for t, ch, p in self._pending]   # offs first at equal times
+        events = [(t, 0, part, p, 0) for t, part, p in self._pending]   # offs first at equal times
         for n in segment.sequence.notes:
-            ch = CHANNEL[part_of(n)]
-            end = n.end_time if ch != DRUM_CH else n.start_time + 0.2
-            events.append((n.start_time, 1, ch, n.pitch, n.velocity))
-            events.append((end, 0, ch, n.pitch, 0))
+            part = part_of(n)
+            end = n.end_time if part != "drums" else n.start_time + 0.2
+            events.append((n.start_time, 1, part, n.pitch, n.velocity))
+            events.append((end, 0, part, n.pitch, 0))
         events.sort(key=lambda e: (e[0], e[1]))
-        out = np.empty((frames, 2), np.int16)
+        out = {part: np.empty((frames, 2), np.int16) for part in CHANNEL}
         pos = 0
         self._pending = []
-        for t, on, ch, pitch, vel in events:
+        for t, on, part, pitch, vel in events:
             at = int(round(t * self.sample_rate))
             if at >= frames:
                 if not on:
-                    self._pending.append((t - segment.duration, ch, pitch))
+                    self._pending.append((t - segment.duration, part, pitch))
                 continue
             if at > pos:
-                out[pos:at] = self._synth.get_samples(at - pos).reshape(-1, 2)
+                self._advance(out, pos, at)
                 pos = at
+            part_synth = self._synths[part]
             if on:
-                self._synth.noteon(ch, pitch, vel)
+                part_synth.synth.noteon(part_synth.channel, pitch, vel)
             else:
-                self._synth.noteoff(ch, pitch)
+                part_synth.synth.noteoff(part_synth.channel, pitch)
         if frames > pos:
-            out[pos:] = self._synth.get_samples(frames - pos).reshape(-1, 2)
-        return out.T.astype(np.float32) / 32768.0
+            self._advance(out, pos, frames)
+        return {part: pcm.T.astype(np.float32) / 32768.0 for part, pcm in out.items()}
+
+    def _advance(self, out: dict[str, np.ndarray], start: int, end: int) -> None:
+        for part, part_synth in self._synths.items():
+            out[part][start:end] = part_synth.synth.get_samples(end - start).reshape(-1, 2)
 
     def reset(self) -> None:
         """Silences every voice and forgets carried note-offs (the segments they belonged to
         were dropped)."""
-        self._synth.system_reset()
-        self.set_programs(*self._programs)
-        self._synth.program_select(DRUM_CH, self._sfid, 128, 0)
+        for part_synth in self._synths.values():
+            part_synth.synth.system_reset()
+            part_synth.selected = None
+        self.set_sound(self.sound)
         self._pending = []
 
     def close(self) -> None:
-        self._synth.delete()
+        for part_synth in self._synths.values():
+            part_synth.synth.delete()

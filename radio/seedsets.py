@@ -77,6 +77,24 @@ class SeedLibrary:
     def manifest(self, set_name: str) -> dict:
         return read_manifest(self._set_dir(set_name))
 
+    def sound_of(self, set_name: str) -> str:
+        """The sound preset a set is played with: its manifest's `sound`, else the preset
+        named like the set, else "default"."""
+        from .presets import PRESETS
+        try:
+            named = self.manifest(set_name).get("sound")
+        except SeedSetError:
+            named = None
+        return named if named in PRESETS else set_name if set_name in PRESETS else "default"
+
+    def set_sound(self, set_name: str, preset: str) -> None:
+        from .presets import PRESETS
+        if preset not in PRESETS:
+            raise SeedSetError(f"sound preset {preset!r}: use one of {sorted(PRESETS)}")
+        data = self.manifest(set_name)
+        data["sound"] = preset
+        self._write_manifest(set_name, data)
+
     def _write_manifest(self, set_name: str, data: dict) -> None:
         write_atomic(self._set_dir(set_name) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode())
 

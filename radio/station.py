@@ -3,8 +3,9 @@ broadcasters in real time.
 
 `Station` runs a Pipeline in a thread, keeps a few rendered segments ahead of
 playback, and on the event loop cuts their PCM into 0.25 s chunks at real-time pace,
-encodes each chunk once per format (MP3, Ogg/Opus) and hands it to that format's
-Broadcaster. Encoding at the pacer keeps every format sample-continuous even when the
+masters each chunk (radio/master.py: one loudness control, compressor and limiter for
+everything that plays, fill included), encodes it once per format (MP3, Ogg/Opus) and
+hands it to that format's Broadcaster. Encoding at the pacer keeps every format sample-continuous even when the
 generator is late (the gap is filled with silence through the same encoders), and the
 server never waits on TensorFlow.
 """
@@ -29,6 +30,7 @@ from .config import Settings
 from .encoder import Mp3Encoder
 from .fallback import LoopFill
 from .hls import HlsWriter
+from .master import Master
 from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
 from .pipeline import Pipeline
@@ -47,6 +49,14 @@ def _close(pipeline, keep_model: bool = False) -> None:
             close(keep_model=keep_model)
         except Exception:
             log.exception("closing the pipeline")
+
+
+def sound_meta(sound) -> dict:
+    """What the page and the segment's MIDI need of the sound preset a segment played with."""
+    if sound is None:
+        return {}
+    return {"sound": sound.name, "programs": {"lead": sound.lead.program, "bass": sound.bass.program,
+                                              "drums": sound.drums.kit}}
 
 
 @dataclasses.dataclass
@@ -78,6 +88,7 @@ class Station:
         self._thread = threading.Thread(target=self._generate, name="generator", daemon=True)
         self._mp3 = Mp3Encoder(settings.bitrate)
         self._ogg = OggOpusEncoder(settings.opus_bitrate)
+        self.master = Master(SAMPLE_RATE, settings.loudness_lufs)
         self.streams = {
             "mp3": Broadcaster("mp3", settings.burst_seconds),
             "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._ogg.header),
@@ -264,8 +275,7 @@ class Station:
                 self.timings[stage][1] += seconds
             segment.id = self.segments_generated   # ids run on across pipeline restarts
             meta = {**segment.meta(), "mix": pipeline.mix.label(),
-                    "temperature": pipeline.mix.temperature,
-                    "programs": {"lead": pipeline.mix.lead_program, "bass": pipeline.mix.bass_program}}
+                    "temperature": pipeline.mix.temperature, **sound_meta(getattr(pipeline, "sound", None))}
             self.segments_generated += 1
             self.last_error = None
             self._save_state()
@@ -397,6 +407,7 @@ class Station:
             self.first_audio_at = time.monotonic()
 
     def _publish(self, pcm: np.ndarray) -> None:
+        pcm = self.master.process(pcm)
         for name, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):
             frames = encoder.encode(pcm)
             if frames:

@@ -35,6 +35,8 @@ async function refresh() {
       $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · walk ` +
         `${s.anchors.join(' → ')} at t=${s.t} · temperature ${s.temperature}`;
       $('#midi').href = `/api/segments/${s.id}.mid`;
+      const p = s.programs || {};
+      $('#sound').textContent = s.sound ? `${s.sound} (lead GM ${p.lead + 1}, bass GM ${p.bass + 1}, ${p.drums} kit)` : '–';
     }
   } catch (e) { /* the player keeps playing when the API is away */ }
 }
@@ -86,11 +88,15 @@ async function putMix(changes) {
   return r.ok ? body : null;
 }
 
+// an empty box: the sound preset's program
+const program = (id) => ($(id).value === '' ? null : Number($(id).value));
+
 function formMix() {
   const sets = {};
   for (const input of document.querySelectorAll('#sets input')) sets[input.name] = Number(input.value);
   return { sets, temperature: Number($('#temperature').value), qpm: Number($('#qpm').value),
-           lead_program: Number($('#lead_program').value), bass_program: Number($('#bass_program').value),
+           lead_program: program('#lead_program'), bass_program: program('#bass_program'),
+           sound: $('#sound-preset').value ? { preset: $('#sound-preset').value } : {},
            mode: $('#mode').value, groove: { preset: $('#groove').value } };
 }
 
@@ -112,7 +118,11 @@ async function unlock() {
     label.querySelector('input').value = mix.sets[name] || 0;
     box.appendChild(label);
   }
-  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program', 'mode']) $('#' + k).value = mix[k];
+  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program', 'mode']) $('#' + k).value = mix[k] ?? '';
+  const presets = $('#sound-preset');
+  presets.querySelectorAll('option:not([value=""])').forEach((o) => o.remove());
+  for (const name of mix.sound_presets) presets.add(new Option(name, name));
+  presets.value = (mix.sound && mix.sound.preset) || '';
   $('#groove').value = (mix.groove && mix.groove.preset) || 'default';
   showOutputs();
   $('#mix-form').hidden = false;
