@@ -93,9 +93,16 @@ def cmd_seeds(args) -> int:
     library = settings.seed_library()
     try:
         if args.action == "import":
+            if args.sound:          # checked before the (slow) import
+                from .presets import PRESETS
+                if args.sound not in PRESETS:
+                    raise SeedSetError(f"--sound {args.sound!r}: use one of {', '.join(sorted(PRESETS))}")
             result = library.import_folder(Path(args.folder), args.set, _converter(settings),
                                            transpose=args.transpose)
             print(result.summary())
+            if args.sound and (result.kept or result.duplicates):
+                library.set_sound(args.set, args.sound)
+                print(f"{args.set} plays with the {args.sound} sound preset")
             if not result.kept and not result.duplicates:
                 print(f"error: nothing under {args.folder} gave a trio segment (drums, bass line "
                       "and lead, 4/4, 16 bars or more); see the lines above", file=sys.stderr)
@@ -106,7 +113,8 @@ def cmd_seeds(args) -> int:
             print(f"seed sets in {library.root}:")
             for name, info in summary.items():
                 aug = f"  transposed ±{info['transpose']}" if info["transpose"] else ""
-                print(f"  {name:<20} {info['files']:>4} files {info['segments']:>6} segments{aug}")
+                print(f"  {name:<20} {info['files']:>4} files {info['segments']:>6} segments  "
+                      f"sound {library.sound_of(name)}{aug}")
             return 0
         removed = library.remove(args.set, args.file)
         print(f"removed {len(removed)} file(s) from {args.set}" + ("" if args.file else " and the set"))
@@ -218,6 +226,8 @@ def main(argv=None) -> int:
     q.add_argument("--set", required=True, help="set name: 1–40 of a-z 0-9 _ -")
     q.add_argument("--transpose", type=int, default=0,
                    help="augment: also train on the seeds moved ±1…±N semitones (0–6)")
+    q.add_argument("--sound", help="the sound preset the set plays with (default: the preset named "
+                                   "like the set, else default); see radio/presets.py")
     q = seeds_sub.add_parser("list", help="sets with file and segment counts")
     common(q)
     q = seeds_sub.add_parser("remove", help="remove a set, or one file of it")

@@ -1,10 +1,16 @@
 """Style mixes and votes on the real station: a change is heard from the next segment
 boundary with no gap; modes, grooves and tempo ranges validated; listeners vote."""
 
+import threading
 import time
+import urllib.request
+
+import numpy as np
 
 from test_api import ADMIN, call
 from test_server import wait_until_playing
+
+from radio.audiostats import decode_with_ffmpeg, short_term_lufs
 
 
 def _underrun(base) -> float:
@@ -13,8 +19,30 @@ def _underrun(base) -> float:
     return float(line.split()[-1])
 
 
+class Recorder(threading.Thread):
+    """Reads a live stream until stopped; `zero` is the stream time of its first sample
+    (what was published at connect time, less the 2 s burst)."""
+
+    def __init__(self, url: str, base: str):
+        super().__init__(daemon=True)
+        self.url, self.base, self.data, self.stop = url, base, bytearray(), threading.Event()
+        self.connected = threading.Event()
+
+    def run(self):
+        with urllib.request.urlopen(self.url, timeout=30) as r:
+            _, now, _ = call(self.base, "GET", "/api/now")
+            self.zero = now["position"] - 2.0
+            self.connected.set()
+            while not self.stop.is_set():
+                self.data += r.read(4000)
+
+
 def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     wait_until_playing(station)
+    recorder = Recorder(station + "/stream.mp3", station)
+    recorder.start()
+    assert recorder.connected.wait(30)
+    time.sleep(8)                      # 10 s of the old mix on record (with the burst)
     _, now, _ = call(station, "GET", "/api/now")
     playing = now["now_playing"]
     gap_before = _underrun(station)
@@ -35,6 +63,17 @@ def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     if playing["qpm"] != 150:  # the tempo ramps from the old one over a bar
         assert nxt["start_qpm"] == playing["qpm"] and nxt["ramp_beats"] == 4
     assert _underrun(station) == gap_before  # no fill, no silence at the change
+    # the new style's sound comes in at the level of the old: the short-term loudness of
+    # the 10 s after the boundary within 1.5 LU of the 10 s before it
+    time.sleep(max(0.0, nxt["start"] + 11 - now["position"]))
+    recorder.stop.set()
+    recorder.join(10)
+    pcm = decode_with_ffmpeg(bytes(recorder.data))
+    st = short_term_lufs(pcm)                      # window i covers [i, i + 3) s of the recording
+    change = int(round(nxt["start"] - recorder.zero))
+    before, after = np.median(st[max(0, change - 13):change - 3]), np.median(st[change:change + 8])
+    assert change >= 8 and abs(after - before) <= 1.5, (change, before, after, playing.get("sound"), nxt.get("sound"))
+    assert nxt["sound"] == "funk"                  # the preset follows the set the walk heads to
     seg = next(s for s in now["segments"] if s["id"] == nxt["id"])
     from radio.segment import tempo_map
     ramp_s = tempo_map(4, 150, nxt["start_qpm"], nxt["ramp_beats"])

@@ -47,17 +47,22 @@ def test_import_list_remove(tmp_path, song_dir, capsys, monkeypatch):
     assert sorted(manifest["files"]) == sorted(p.name for p in song_dir.glob("*.mid"))
     assert sorted(p.name for p in kept.glob("*.mid")) == sorted(manifest["files"])
 
-    # again: everything is a duplicate, nothing new is written, still a success
-    assert cli.main(["seeds", "import", str(song_dir), "--set", "my-band"]) == 0
+    # again: everything is a duplicate, nothing new is written, still a success; --sound
+    # names the set's sound preset (a bad name is refused before anything is read)
+    assert cli.main(["seeds", "import", str(song_dir), "--set", "my-band", "--sound", "polka"]) == 1
+    assert "--sound 'polka': use one of" in capsys.readouterr().err
+    assert cli.main(["seeds", "import", str(song_dir), "--set", "my-band", "--sound", "jazz"]) == 0
     assert "kept 0 file(s)" in capsys.readouterr().out
     assert len(list(kept.glob("*.mid"))) == 3
+    assert json.loads((kept / "manifest.json").read_text())["sound"] == "jazz"
 
     assert cli.main(["seeds", "list"]) == 0
     listing = capsys.readouterr().out
     row = next(line for line in listing.splitlines() if line.split()[0] == "my-band")
     segments = sum(f["segments"] for f in manifest["files"].values())
-    assert row.split()[1:5] == ["3", "files", str(segments), "segments"]
-    assert "rock" in listing  # the shipped sets are there too, counted on first listing
+    assert row.split()[1:7] == ["3", "files", str(segments), "segments", "sound", "jazz"]
+    rock = next(line for line in listing.splitlines() if line.split()[0] == "rock")
+    assert rock.split()[5:7] == ["sound", "rock"]  # shipped sets: the preset named like them
 
     assert cli.main(["seeds", "remove", "my-band", first.name]) == 0
     assert not (kept / first.name).exists()

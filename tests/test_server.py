@@ -10,7 +10,9 @@ import pytest
 
 from conftest import ADMIN_TOKEN
 from radio.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
+from radio.audiostats import integrated_lufs
 from radio.broadcaster import ICY_METAINT
+from radio.presets import PRESETS
 
 
 async def _get_json(http, url):
@@ -77,20 +79,39 @@ def test_both_streams_play_music(station, artifacts):
     assert sum(after["listeners"].values()) == 0        # listeners who left were let go
 
 
+def test_both_streams_land_at_the_target_loudness(station):
+    """After the stream's first 30 s, 20 s of the live MP3 and of the live Opus stream
+    each measure within ±2 LU of loudness_lufs (−16 LUFS, BS.1770 integrated)."""
+    async def main():
+        async with aiohttp.ClientSession() as http:
+            await _wait_until_playing(http, station)
+            while (await _get_json(http, station + "/api/now"))[1]["position"] < 32:
+                await asyncio.sleep(1)
+            return await asyncio.gather(_read(http, station + "/stream.mp3", 20.0),
+                                        _read(http, station + "/stream.ogg", 20.0))
+    for name, (_, data) in zip(("mp3", "ogg"), asyncio.run(main())):
+        pcm = decode_with_ffmpeg(data)
+        level = integrated_lufs(pcm)
+        print(f"\n{name}: {pcm.shape[1] / 44100:.1f} s at {level:.2f} LUFS")
+        assert pcm.shape[1] >= 20 * 44100 and abs(level + 16.0) <= 2.0, (name, level)
+
+
 def test_icy_title_names_the_mix_and_segment(station):
     wait_until_playing(station)
 
     async def main():
         async with aiohttp.ClientSession() as http:
+            _, before = await _get_json(http, station + "/api/now")
             headers, raw = await _read(http, station + "/stream.mp3", 3.0, {"Icy-MetaData": "1"})
             _, now = await _get_json(http, station + "/api/now")
-            return headers, raw, now
-    headers, raw, now = asyncio.run(main())
+            return headers, raw, before, now
+    headers, raw, before, now = asyncio.run(main())
     assert headers["icy-metaint"] == str(ICY_METAINT) and headers["icy-name"] == "latent radio"
     n = raw[ICY_METAINT] * 16
     title = raw[ICY_METAINT + 1: ICY_METAINT + 1 + n].rstrip(b"\0").decode()
     assert title.startswith("StreamTitle='") and title.endswith("';")
-    assert "segment " in title and now["now_playing"]["mix"] in title
+    # the segment playing when the read began, or the next one if a boundary fell inside it
+    assert "segment " in title and any(n["now_playing"]["mix"] in title for n in (before, now)), title
 
 
 def test_playlists_point_at_the_streams(station):
@@ -129,6 +150,9 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
             let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
         assert lit > 500                                   # notes really painted on the canvas
         assert "segment" in page.text_content("#now")
+        page.wait_for_function("document.getElementById('sound').textContent !== '–'", timeout=10000)
+        shown = page.text_content("#sound")                 # the sound preset playing
+        assert shown.split()[0] in PRESETS and "kit" in shown, shown
         assert page.get_attribute("#midi", "href").startswith("/api/segments/")
         page.click("#like")                                 # a listener's vote, on what they hear
         page.wait_for_function("/liked segment \\d+|already voted/.test("
@@ -144,6 +168,9 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
         page.eval_on_selector("#mix-form", "f => f.dispatchEvent(new Event('change'))")
         page.wait_for_function("document.getElementById('admin-status').textContent.startsWith('mix: rock 1')",
                                timeout=10000)
+        page.select_option("#sound-preset", "jazz")         # pin one sound preset for every set
+        page.wait_for_function("document.getElementById('admin-status').textContent.startsWith('mix: rock 1')",
+                               timeout=10000)
         page.screenshot(path=str(artifacts / "page.png"))
         page.select_option("#format", "ogg")                # the Opus stream plays too
         page.wait_for_function("""() => { const p = document.getElementById('player');
@@ -156,6 +183,7 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
             return (await _get_json(http, station + "/api/now"))[1]["mix"]
     mix = asyncio.run(mix_now())
     assert mix["label"] == "rock 1" and mix["sets"]["rock"] == 1.0
+    assert mix["sound"] == {"preset": "jazz"} and mix["lead_program"] is None   # empty box: the preset's
 
 
 def test_hls_playlist_is_served_and_plays(station):
