@@ -1,6 +1,21 @@
 #!/usr/bin/env python
-"""How much a trio model has learned, against the same architecture with random weights
-and against the data.
+"""The station measured against real band music (issue 13), and how much a trio model has
+learned (--legacy: the previous table, against random weights).
+
+Default table, each row computed the same way (radio/musicstats.band_stats) on
+(a) the station as a listener hears it: two 64-bar runs of `radio generate --bars 64`
+    (default mix, humanized; seeds 0 and 1), read on the sixteenth grid through the tempo map;
+(b) real band files HELD OUT from training: freedoom2 + freedink (radio/bandfiles.py),
+    cut into 16-bar segments by our import (parts found by role);
+(c) the shipped seed sets (radio/assets/seeds);
+plus the model's reconstruction loss (magenta's r_loss: nats per 16-bar segment, z drawn
+from the posterior, as training reports held_out_r_loss) on (b) and (c). Each row prints its
+goal range and whether the station meets it.
+
+    .venv/bin/python bench/model_quality.py [--model DIR] [--bars 64] [--runs 2]
+    .venv/bin/python bench/model_quality.py --legacy [--model DIR] [--data FOLDER] [--samples 100]
+
+--legacy:
 
 Held-out data: the shipped seed sets (the default model trains on a corpus built with
 another seed, so it never saw them), or --data FOLDER.
@@ -19,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
+import note_seq
 import numpy as np
 
 from radio import musicstats, seeds
@@ -65,13 +82,117 @@ def measure(model: TrioModel, tensors, n: int) -> dict:
             "walk": musicstats.summary(walk_midpoints(model, tensors))}
 
 
+HELD_OUT_SOURCES = ("freedoom2", "freedink")  # never trained on (the corpus uses freedoom1)
+
+
+def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int) -> list:
+    """`radio generate --bars N --seed k` for k in range(runs), each as one trio NoteSequence
+    at 120 qpm: every note placed by its beat through the segment's tempo map."""
+    from radio import output
+    from radio.config import Settings
+    from radio.pipeline import Pipeline
+    from radio.segment import BASS, DRUMS, LEAD, part_of
+    out = []
+    for seed in range(runs):
+        with tempfile.TemporaryDirectory() as data:
+            settings = Settings.from_env(model=model_dir, data=data, seed=seed, humanize=True)
+            pipeline = Pipeline(settings, model=model)
+            segments = [pipeline.next_segment() for _ in range(-(-bars // 16))]
+            segments = output.trim_to_bars(segments, bars)
+        ns, offset = note_seq.NoteSequence(), 0.0
+        ns.tempos.add(qpm=120)
+        for seg in segments:
+            for n in seg.sequence.notes:
+                m = ns.notes.add()
+                m.CopyFrom(n)
+                m.instrument = {"lead": LEAD, "bass": BASS, "drums": DRUMS}[part_of(n)]
+                m.start_time = (offset + seg.beat_at(n.start_time)) * 0.5
+                m.end_time = (offset + seg.beat_at(n.end_time)) * 0.5
+            offset += seg.bars * 4
+        out.append(ns)
+    return out
+
+
+def reconstruction_loss(model_dir: str, tensors: list[np.ndarray], batch: int = 8) -> float:
+    """Mean r_loss of the model on `tensors` (magenta's training loss graph, no update)."""
+    from radio import model as model_lib
+    card, ckpt = model_lib.resolve(model_dir)
+    ckpt = model_lib.checkpoint_file(ckpt)
+    tf = model_lib._tf()
+    import tensorflow.compat.v1 as tf
+    config = model_lib.make_config(card.config, {**card.hparams, "batch_size": batch})
+    with tf.Graph().as_default():
+        tf.set_random_seed(0)
+        config.model.build(config.hparams, config.data_converter.output_depth, is_training=False)
+        x = tf.placeholder(tf.float32, [batch, config.hparams.max_seq_len, config.data_converter.input_depth])
+        lens = tf.placeholder(tf.int32, [batch])
+        _, scalars = config.model._compute_model_loss(x, x, lens, None)
+        names = {name for name, _ in tf.train.list_variables(ckpt)}
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.train.Saver([v for v in tf.global_variables() if v.op.name in names]).restore(sess, ckpt)
+            losses = []
+            for i in range(0, len(tensors), batch):
+                chunk = tensors[i:i + batch]
+                padded = np.stack(chunk + [chunk[0]] * (batch - len(chunk))).astype(np.float32)
+                r = sess.run(scalars["losses/r_loss"], {x: padded, lens: np.full(batch, padded.shape[1])})
+                losses += list(r[:len(chunk)])
+    return float(np.mean(losses))
+
+
+def band_table(args) -> None:
+    from radio import bandfiles
+    model = TrioModel(args.model, batch_size=4)
+    t0 = time.time()
+    runs = station_runs(model, args.model, args.bars, args.runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [p for s in bandfiles.SOURCES if s.name in HELD_OUT_SOURCES
+                 for p in bandfiles.extract(s, Path(tmp))]
+        real, reports = seeds.import_files(files, model.converter)
+    shipped, _ = seeds.import_folder(ASSETS / "seeds", model.converter)
+    columns = {
+        "station": musicstats.band_stats(runs, bars=args.bars),
+        "real band files": musicstats.band_stats([s.sequence for s in real], bars=16),
+        "shipped seeds": musicstats.band_stats([s.sequence for s in shipped], bars=16),
+    }
+    per_run = [musicstats.band_stats([r], bars=args.bars) for r in runs]
+    loss = {"real band files": reconstruction_loss(args.model, [s.tensor for s in real]),
+            "shipped seeds": reconstruction_loss(args.model, [s.tensor for s in shipped])}
+    print(f"model {args.model} ({model.card.steps} steps); station: {args.runs} run(s) of "
+          f"{args.bars} bars (seeds 0…{args.runs - 1}, default mix, humanized); real band files "
+          f"(held out: {' + '.join(HELD_OUT_SOURCES)}): {sum(r.segments > 0 for r in reports)} of "
+          f"{len(files)} files, {len(real)} segments; shipped seeds: {len(shipped)} segments; "
+          f"{time.time() - t0:.0f} s")
+    print("\n| | station (runs) | real band files | shipped seeds | goal | station meets it |"
+          "\n|---|---|---|---|---|---|")
+    for stat, (lo, hi) in musicstats.GOALS.items():
+        fmt = "{:.0f}" if "median" in stat else "{:.2f}"
+        goal = f"{fmt.format(lo)}–{fmt.format(hi)}" if hi < 1 or "median" in stat else f"≥ {fmt.format(lo)}"
+        if stat == "lead silent bars":
+            goal = f"≤ {hi:.2f}"
+        station = columns["station"][stat]
+        runs_text = " / ".join(fmt.format(r[stat]) for r in per_run)
+        print(f"| {stat} | {fmt.format(station)} ({runs_text}) | "
+              f"{fmt.format(columns['real band files'][stat])} | {fmt.format(columns['shipped seeds'][stat])} "
+              f"| {goal} | {'pass' if musicstats.meets(stat, station) else 'FAIL'} |")
+    print(f"| held-out reconstruction loss (r_loss, nats/segment) | — | {loss['real band files']:.1f} "
+          f"| {loss['shipped seeds']:.1f} | lower after retraining | — |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default=str(ASSETS / "model"))
-    parser.add_argument("--data", default=str(ASSETS / "seeds"))
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--no-random", action="store_true", help="skip the random-weights baseline")
+    parser.add_argument("--bars", type=int, default=64, help="bars per station run")
+    parser.add_argument("--runs", type=int, default=2, help="station runs (seeds 0, 1, …)")
+    parser.add_argument("--legacy", action="store_true", help="the previous table: reconstruction "
+                        "accuracy, prior samples and walk midpoints against random weights")
+    parser.add_argument("--data", default=str(ASSETS / "seeds"), help="--legacy: held-out data")
+    parser.add_argument("--samples", type=int, default=100, help="--legacy: prior samples")
+    parser.add_argument("--no-random", action="store_true", help="--legacy: skip the random-weights baseline")
     args = parser.parse_args()
+    if not args.legacy:
+        band_table(args)
+        return
     trained = TrioModel(args.model, batch_size=4)
     segments, _ = seeds.import_folder(Path(args.data), trained.converter)
     tensors = [s.tensor.astype(np.float32) for s in segments]

@@ -61,3 +61,122 @@ def summary(sequences, qpm: float = 120.0) -> dict[str, float]:
         "bass notes/bar": float(counts["bass"]),
         "drum notes/bar": float(counts["drums"]),
     }
+
+
+# ── Band statistics: the station beside real band music ─────────────────────────────────
+# Each takes a trio NoteSequence (lead = instrument 0, bass 1, drums is_drum) timed at
+# `qpm` with `bars` bars of 4/4 (default: as many as its notes reach). Times are read on
+# the sixteenth-note grid (nearest step), so humanized output is binned like the score.
+
+from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES  # noqa: E402
+
+KICKS = {35, 36}
+# the trio's 9 drum classes (kick, snare, closed hat, open hat, toms ×3, crash, ride)
+DRUM_CLASS = {p: i for i, pitches in enumerate(DEFAULT_DRUM_TYPE_PITCHES) for p in pitches}
+MAJOR = (0, 2, 4, 5, 7, 9, 11)
+MINOR = (0, 2, 3, 5, 7, 8, 10)
+SCALES = [frozenset((root + d) % 12 for d in steps) for steps in (MAJOR, MINOR) for root in range(12)]
+
+
+def _steps(n, qpm: float) -> tuple[int, int]:
+    s = round(n.start_time / _step_s(qpm))
+    return s, max(s + 1, round(n.end_time / _step_s(qpm)))
+
+
+def bar_count(ns, qpm: float = 120.0, bars: int | None = None) -> int:
+    if bars is not None:
+        return bars
+    return int(np.ceil(max((_steps(n, qpm)[1] for n in ns.notes), default=0) / STEPS - 1e-9))
+
+
+def lead_pitch_sets(ns, qpm: float = 120.0, bars: int | None = None) -> list[set[int]]:
+    """Per bar, the lead pitches sounding in it (held over from before counts); empty where
+    the lead is silent."""
+    bars = bar_count(ns, qpm, bars)
+    out = [set() for _ in range(bars)]
+    for n in ns.notes:
+        if n.is_drum or n.instrument != LEAD:
+            continue
+        s, e = _steps(n, qpm)
+        for b in range(max(0, s // STEPS), min(bars, (e - 1) // STEPS + 1)):
+            out[b].add(n.pitch)
+    return out
+
+
+def lead_onsets(ns, qpm: float = 120.0) -> list[tuple[int, int]]:
+    """(step, pitch) of the lead's onsets in time order (the higher first at one step)."""
+    return sorted(((_steps(n, qpm)[0], n.pitch) for n in ns.notes
+                   if not n.is_drum and n.instrument == LEAD), key=lambda x: (x[0], -x[1]))
+
+
+def drum_bar_sets(ns, qpm: float = 120.0, bars: int | None = None) -> list[set[int]]:
+    """Per bar, the drum pitches struck in it (raw GM numbers); empty where drums are silent."""
+    bars = bar_count(ns, qpm, bars)
+    out = [set() for _ in range(bars)]
+    for n in ns.notes:
+        if n.is_drum:
+            b = _steps(n, qpm)[0] // STEPS
+            if 0 <= b < bars:
+                out[b].add(n.pitch)
+    return out
+
+
+def scale_fit_counts(ns, qpm: float = 120.0, bars: int | None = None,
+                     window: int = 16) -> tuple[int, int]:
+    """(lead notes in the best-fitting of the 24 major/minor scales, lead notes), summed
+    over `window`-bar windows, each window with its own best scale."""
+    bars = bar_count(ns, qpm, bars)
+    hits = total = 0
+    for w in range(0, max(bars, 1), window):
+        pcs = [p % 12 for s, p in lead_onsets(ns, qpm) if w * STEPS <= s < (w + window) * STEPS]
+        if pcs:
+            hits += max(sum(pc in scale for pc in pcs) for scale in SCALES)
+            total += len(pcs)
+    return hits, total
+
+
+def band_stats(sequences, qpm: float = 120.0, bars: int | None = None) -> dict[str, float]:
+    """The station-versus-real-music table, pooled over `sequences` (every bar of every
+    sequence counts once; medians over bars where the part sounds)."""
+    lead_sets, drum_sets, repeats, silent, fit = [], [], [], [], [0, 0]
+    for ns in sequences:
+        sets = lead_pitch_sets(ns, qpm, bars)
+        lead_sets += [s for s in sets if s]
+        silent += [not s for s in sets]
+        drum_sets += [s for s in drum_bar_sets(ns, qpm, bars) if s]
+        pitches = [p for _, p in lead_onsets(ns, qpm)]
+        repeats += [a == b for a, b in zip(pitches, pitches[1:])]
+        h, t = scale_fit_counts(ns, qpm, bars)
+        fit[0] += h
+        fit[1] += t
+
+    def share(xs):
+        return float(np.mean(xs)) if len(xs) else float("nan")
+
+    return {
+        "lead one-pitch bars": share([len(s) <= 1 for s in lead_sets]),
+        "lead repeated notes": share(repeats),
+        "lead distinct pitches/bar (median)": float(np.median([len(s) for s in lead_sets])) if lead_sets else float("nan"),
+        "bars with a kick": share([bool(s & KICKS) for s in drum_sets]),
+        "drum sounds/bar (median)": float(np.median([len({DRUM_CLASS[p] for p in s if p in DRUM_CLASS})
+                                                     for s in drum_sets])) if drum_sets else float("nan"),
+        "lead silent bars": share(silent),
+        "lead scale fit": fit[0] / fit[1] if fit[1] else float("nan"),
+    }
+
+
+# Goals (issue 13): the range each row of band_stats should fall in.
+GOALS = {
+    "lead one-pitch bars": (0.05, 0.25),
+    "lead repeated notes": (0.08, 0.30),
+    "lead distinct pitches/bar (median)": (3, 5),
+    "bars with a kick": (0.60, 0.95),
+    "drum sounds/bar (median)": (4, 7),
+    "lead silent bars": (0.0, 0.25),
+    "lead scale fit": (0.85, 1.0),
+}
+
+
+def meets(stat: str, value: float) -> bool:
+    lo, hi = GOALS[stat]
+    return bool(lo <= value <= hi)

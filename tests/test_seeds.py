@@ -80,3 +80,111 @@ def test_bad_files_get_one_clear_line_and_the_rest_go_on(tmp_path, converter, so
     assert by_name["waltz.mid"].reason == "not 4/4"
     assert by_name["good.mid"].segments > 0 and segments
     assert all(len(r.line().splitlines()) == 1 for r in reports)
+
+
+# Real band files: a lead that overlaps itself, a tune passed between instruments, drums
+# on several tracks, and a piano piece that must not pass for a band.
+
+TUNE = [72, 74, 76, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 71, 67]  # one note a beat
+
+
+def _rhythm(bars: int = 20, qpm: float = 120, drum_tracks: int = 1) -> note_seq.NoteSequence:
+    """Drums (kick and snare on one track, hi-hats on the next when `drum_tracks` is 2)
+    and a bass line; no lead."""
+    ns = note_seq.NoteSequence(ticks_per_quarter=220)
+    ns.tempos.add(qpm=qpm)
+    ns.time_signatures.add(numerator=4, denominator=4)
+    beat = 60.0 / qpm
+    for b in range(bars * 4):
+        t = b * beat
+        ns.notes.add(pitch=36 if b % 2 == 0 else 38, start_time=t, end_time=t + 0.1, velocity=100,
+                     is_drum=True, instrument=9)
+        ns.notes.add(pitch=42, start_time=t + beat / 2, end_time=t + beat / 2 + 0.05, velocity=80,
+                     is_drum=True, instrument=9 if drum_tracks == 1 else 10)
+        ns.notes.add(pitch=[36, 40, 43, 41][b % 4], start_time=t, end_time=t + beat * 0.9,
+                     velocity=90, instrument=1, program=33)
+    ns.total_time = bars * 4 * beat
+    return ns
+
+
+def _lead_pitches(segment) -> list[int]:
+    return [n.pitch for n in sorted(segment.sequence.notes, key=lambda n: n.start_time)
+            if not n.is_drum and n.instrument == 0]
+
+
+def test_skyline_keeps_the_top_line():
+    N = seeds._Note
+    legato = [N(0.0, 0.6, 76, 90), N(0.5, 1.1, 74, 90), N(1.0, 1.5, 72, 90)]  # descending, overlapping
+    assert [(n.pitch, n.end) for n in seeds.skyline(legato)] == [(76, 0.5), (74, 1.0), (72, 1.5)]
+    chord_under_tune = [N(0.0, 2.0, 79, 90), N(0.0, 2.0, 67, 90), N(0.0, 2.0, 64, 90),
+                        N(1.0, 2.0, 60, 90)]  # a held tune note over a chord and a late inner voice
+    assert [n.pitch for n in seeds.skyline(chord_under_tune)] == [79]
+    assert [n.pitch for n in seeds.skyline(chord_under_tune, top=False)] == [64, 60]
+    higher_cuts = [N(0.0, 2.0, 60, 90), N(1.0, 2.0, 72, 90)]
+    assert [(n.pitch, n.end) for n in seeds.skyline(higher_cuts)] == [(60, 1.0), (72, 2.0)]
+
+
+def test_overlapping_legato_lead_is_kept_as_its_skyline(tmp_path, converter):
+    """A lead played legato (each note held into the next) and doubled an octave below, as
+    one track: too polyphonic for a plain melody, but its top line is the tune."""
+    ns = _rhythm()
+    for b in range(80):
+        t = b * 0.5
+        for octave in (0, -12):
+            ns.notes.add(pitch=TUNE[b % 16] + octave, start_time=t, end_time=t + 0.7, velocity=90,
+                         instrument=2, program=65)
+    path = _write(ns, tmp_path / "legato.mid")
+    segments, reports = seeds.import_files([path], converter)
+    assert reports[0].segments == 1, reports[0].line()
+    assert _lead_pitches(segments[0]) == TUNE * 4
+
+
+def test_tune_passed_between_instruments_is_merged(tmp_path, converter):
+    """Flute plays the tune for 8 bars while the sax holds long notes under it, then they
+    swap: the lead follows the tune across both."""
+    ns = _rhythm()
+    for b in range(80):
+        t, first_half = b * 0.5, (b // 32) % 2 == 0
+        tune, pad = (73, 65) if first_half else (65, 73)
+        ns.notes.add(pitch=TUNE[b % 16], start_time=t, end_time=t + 0.45, velocity=90,
+                     instrument=2 if tune == 73 else 3, program=tune)
+        if b % 4 == 0:
+            ns.notes.add(pitch=60, start_time=t, end_time=t + 1.95, velocity=70,
+                         instrument=2 if pad == 73 else 3, program=pad)
+    path = _write(ns, tmp_path / "passing.mid")
+    segments, reports = seeds.import_files([path], converter)
+    assert reports[0].segments == 1, reports[0].line()
+    assert "lead prog 65+73" in reports[0].roles
+    assert _lead_pitches(segments[0]) == TUNE * 4
+
+
+def test_drums_split_over_two_tracks_are_merged(tmp_path, converter):
+    path = _write(_rhythm(drum_tracks=2), tmp_path / "two-kits.mid")
+    ns = seeds.read_midi(path)
+    assert len([p for p in seeds.describe_parts(ns) if p.is_drum]) == 2
+    tune = _band(73, 33)
+    ns.notes.extend(n for n in tune.notes if n.program == 73)
+    path = _write(ns, path)
+    segments, reports = seeds.import_files([path], converter)
+    assert reports[0].segments == 1, reports[0].line()
+    assert "drums ×2" in reports[0].roles
+    drums = {n.pitch for n in segments[0].sequence.notes if n.is_drum}
+    assert {36, 38, 42} <= drums
+
+
+def test_piano_only_piece_is_dropped(tmp_path, converter):
+    """Chords under a melody on one piano, left hand on another piano track, no drums."""
+    ns = note_seq.NoteSequence(ticks_per_quarter=220)
+    ns.tempos.add(qpm=120)
+    ns.time_signatures.add(numerator=4, denominator=4)
+    for b in range(80):
+        t = b * 0.5
+        ns.notes.add(pitch=TUNE[b % 16], start_time=t, end_time=t + 0.45, velocity=90, instrument=0)
+        if b % 4 == 0:
+            for p in (60, 64, 67):
+                ns.notes.add(pitch=p, start_time=t, end_time=t + 1.9, velocity=70, instrument=0)
+            ns.notes.add(pitch=36 + b % 7, start_time=t, end_time=t + 1.9, velocity=80, instrument=1)
+    ns.total_time = 40
+    path = _write(ns, tmp_path / "piano-only.mid")
+    segments, reports = seeds.import_files([path], converter)
+    assert not segments and reports[0].reason == "no drums", reports[0].line()
