@@ -3,9 +3,10 @@
 One FluidSynth per part (lead, bass, drums) for the station's whole life, so the sound
 stage can give each part its own channel strip, and a note held over a seam keeps ringing:
 its note-off is carried into the next segment's render instead of being cut. Three synths
-loading the same soundfont share its samples (FluidSynth caches them per file) and cost
-less CPU than one synth with 16 output groups (bench/results/sound-*.txt). Samples are
-loaded per preset on demand, so the 390 MB MuseScore soundfont costs tens of MB.
+cost about what one synth with 16 output groups does (bench/render_split.py: 0.0103 vs
+0.0109 CPU s per audio s; they share a soundfont's samples), need no private FluidSynth
+API, and let the drums play from a soundfont of their own (the AVL acoustic kits).
+Samples load per selected preset, so the MuseScore soundfont costs tens of MB, not 500.
 """
 
 from __future__ import annotations
