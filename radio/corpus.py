@@ -553,14 +553,18 @@ def song_entry(song: Song, path: Path) -> dict:
 
 def copy_game_songs(out_dir: Path) -> dict[str, dict]:
     """Copies the real band MIDI of GAME_SOURCES into out_dir/game/; returns manifest entries.
-    Held-out sources (freedoom2, freedink) are refused."""
+    Held-out sources (freedoom2, freedink) are refused; a file with the bytes of one already
+    copied is left out (freedoom1 ships one tune under two lump names)."""
     from . import bandfiles
-    entries = {}
+    entries, seen = {}, set()
     for name in GAME_SOURCES:
         source = bandfiles.by_name(name)
         if source.held_out:
             raise ValueError(f"{name} is held out for evaluation: it never enters a corpus")
         for song, body in bandfiles.midi_items(source).items():
+            if hashlib.sha256(body).digest() in seen:
+                continue
+            seen.add(hashlib.sha256(body).digest())
             rel = f"{GAME_FOLDER}/{source.name}_{song.lower()}.mid"
             path = Path(out_dir) / rel
             path.parent.mkdir(parents=True, exist_ok=True)
