@@ -20,9 +20,11 @@ doctor: deps
 bench: deps
 	$(PY) bench/chain_cpu.py
 
-# Rebuilds the default model: corpus with mma, then training (resumes from data/train/default).
+# Rebuilds the default model: the corpus (a song per folk tune over mma grooves, plus game
+# MIDI; ~2,700 files, ~10 min), then training (resumes from data/train/default).
 model: deps
-	$(PY) -m radio build-corpus --out data/corpus --songs 240 --seed 2026
+	@bash deploy/system-packages.sh --corpus
+	$(PY) -m radio build-corpus --out data/corpus --seed 2026
 	$(PY) -m radio train --sets data/corpus --work data/train/default --out radio/assets/model --steps $${STEPS:-1000}
 
 deps: system $(STAMP)

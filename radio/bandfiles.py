@@ -2,8 +2,9 @@
 
 Offline tooling (corpus, benches, reference sets): the station never imports it. Each
 source records where it comes from and its licence, so a corpus manifest can carry both.
-Freedoom keeps its music as MIDI lumps (`D_*`) inside its WADs; freedink-data ships
-plain `.mid` files.
+Freedoom keeps its music as MIDI lumps (`D_*`) inside its WADs; freedink-data and
+planetblupi-music-midi ship plain `.mid` files. freedoom2 and freedink are the held-out
+real-band reference set (`held_out`): a training corpus takes none of them.
 """
 
 from __future__ import annotations
@@ -21,16 +22,22 @@ class Source:
     path: Path         # a WAD file or a folder of .mid files
     license: str       # SPDX-style id or a short name, with the package's copyright file
     copyright: str     # where the package states it
+    held_out: bool = False  # the real-band reference set for evaluation: never in a corpus
 
 
 SOURCES = (
     Source("freedoom1", "freedoom", Path("/usr/share/games/doom/freedoom1.wad"),
            "BSD-3-Clause", "/usr/share/doc/freedoom/copyright"),
     Source("freedoom2", "freedoom", Path("/usr/share/games/doom/freedoom2.wad"),
-           "BSD-3-Clause", "/usr/share/doc/freedoom/copyright"),
+           "BSD-3-Clause", "/usr/share/doc/freedoom/copyright", held_out=True),
     Source("freedink", "freedink-data", Path("/usr/share/games/dink/dink/Sound"),
-           "see copyright (zlib-style / GPL-3+ / CC-BY-3.0 per file)", "/usr/share/doc/freedink-data/copyright"),
+           "see copyright (zlib-style / GPL-3+ / CC-BY-3.0 per file)", "/usr/share/doc/freedink-data/copyright",
+           held_out=True),
+    # Planet Blupi's ten game tunes (1997, EPSITEC), plain .mid files.
+    Source("blupi", "planetblupi-music-midi", Path("/usr/share/planetblupi/music"),
+           "GPL-3+", "/usr/share/doc/planetblupi-music-midi/copyright"),
 )
+HELD_OUT = tuple(s.name for s in SOURCES if s.held_out)
 
 
 class WadError(ValueError):
@@ -55,15 +62,25 @@ def wad_midi_lumps(wad: Path) -> dict[str, bytes]:
     return lumps
 
 
+def by_name(name: str) -> Source:
+    return next(s for s in SOURCES if s.name == name)
+
+
+def midi_items(source: Source) -> dict[str, bytes]:
+    """{song name: Standard MIDI bytes} of a source, in a fixed order; {} if its package is absent."""
+    if not source.path.exists():
+        return {}
+    if source.path.is_dir():
+        return {p.stem: p.read_bytes() for p in sorted(source.path.glob("*.mid"))}
+    return wad_midi_lumps(source.path)
+
+
 def extract(source: Source, out: Path) -> list[Path]:
     """Writes the source's MIDI files under `out/<source.name>/`; [] if the package is absent.
     Files with the same bytes as one already written (in any source) are skipped."""
-    if not source.path.exists():
+    items = midi_items(source)
+    if not items:
         return []
-    if source.path.is_dir():
-        items = {p.stem: p.read_bytes() for p in sorted(source.path.glob("*.mid"))}
-    else:
-        items = wad_midi_lumps(source.path)
     folder = out / source.name
     folder.mkdir(parents=True, exist_ok=True)
     seen = {hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("*/*.mid")}

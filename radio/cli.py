@@ -75,8 +75,11 @@ def cmd_doctor(args) -> int:
 
 def cmd_corpus(args) -> int:
     from . import corpus
-    paths = corpus.build(Path(args.out), args.songs, seed=args.seed, bars=args.bars)
-    print(f"wrote {len(paths)} songs under {args.out}")
+    t0 = time.monotonic()
+    paths = corpus.build(Path(args.out), args.songs, seed=args.seed, bars=args.bars, game=not args.no_game)
+    size = sum(p.stat().st_size for p in paths)
+    print(f"wrote {len(paths)} songs ({size / 2**20:.1f} MB) and manifest.json under {args.out} "
+          f"in {time.monotonic() - t0:.0f} s")
     return 0
 
 
@@ -211,9 +214,12 @@ def main(argv=None) -> int:
     common(p)
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("build-corpus", help="write trio MIDI songs: mma grooves (drums, bass) and a lead (written, or a folk tune from music21)")
+    p = sub.add_parser("build-corpus", help="write the training corpus: folk tunes from music21 over mma "
+                                            "grooves (and Hydrogen drums), plus freedoom1/Planet Blupi game MIDI")
     p.add_argument("--out", required=True)
-    p.add_argument("--songs", type=int, default=120)
+    p.add_argument("--songs", type=int, default=0,
+                   help="folk songs to write; 0 (default): one per distinct folk tune, ~2,650")
+    p.add_argument("--no-game", action="store_true", help="leave out the game MIDI (DIR/game)")
     p.add_argument("--bars", type=int, default=32)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_corpus)

@@ -1,31 +1,33 @@
-"""Builds trio seed MIDI offline: Debian's `mma` plays drums and bass, the lead comes from us.
+"""Builds the training corpus offline, from human-written music only.
 
-mma turns a chord progression and a named groove into a full backing band. We keep its
-drum and bass tracks only (its comping tracks would confuse the trio extractor) and add a
-lead line. Two kinds of lead:
+Folk songs, one per tune: every lead is a real 4/4 folk melody from the ABC collections
+that ship with music21 (Essen, Aird's Airs, O'Neill's, Nottingham, …), transposed to the
+song's key, with its own chord symbols where it has them and chords fitted bar by bar to
+the melody where it has none. Debian's `mma` plays that progression in a named groove of
+the song's style family; we keep its bass (and, in most songs, its drums): human-written
+patterns from mma's groove library. Some songs take their drums from Hydrogen's demo
+songs (hydrogen-data) instead, converted to GM drums (radio/hydrogen.py).
 
-- generated: written here from a stock progression: chord tones on strong beats, scale
-  steps in between, phrases of four bars that repeat with variation, as folk and pop
-  tunes do;
-- tune: a real 4/4 folk melody from the ABC collections that ship with music21
-  (Nottingham, Essen, Aird's Airs, O'Neill's, …), transposed to the song's key, with its
-  own chord symbols as the progression where it has them (the Nottingham tunes) and
-  chords fitted bar by bar to the melody where it has none.
+Game songs: real multi-instrument MIDI that Debian ships (freedoom1, Planet Blupi),
+copied as they are into DIR/game/. freedoom2 and freedink are held out for evaluation
+(radio/bandfiles.py) and never enter a corpus.
 
-Everything is drawn from the song's seed (mma's own humanising too, via RndSeed), so
-the same seed writes byte-identical files.
+DIR/manifest.json gives each file its sources and licences. Everything is drawn from the
+build's seed (mma's own humanising too, via RndSeed), so a seed writes byte-identical files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
+import math
 import random
 import re
 import shutil
 import subprocess
 import tempfile
-import warnings
 from pathlib import Path
 
 import note_seq
@@ -52,44 +54,36 @@ TEMPI: dict[str, tuple[int, int]] = {
     "jazz": (110, 168), "latin": (96, 136), "pop": (100, 128), "rock": (100, 148),
     "ska": (126, 160), "swing": (112, 168),
 }
-TUNE_SHARE = 0.3  # share of songs whose lead and chords come from a real tune
-
 NOTE_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MAJOR_SCALE = [0, 2, 4, 5, 7, 9, 11]
-# Progressions as (semitones above the key, quality), one chord a bar, looped.
-PROGRESSIONS = [
-    [(0, ""), (9, "m"), (5, ""), (7, "7")],
-    [(0, ""), (7, ""), (9, "m"), (5, "")],
-    [(0, ""), (5, ""), (0, ""), (7, "7")],
-    [(2, "m7"), (7, "7"), (0, "maj7"), (0, "maj7")],
-    [(0, ""), (0, ""), (5, ""), (7, "")],
-    [(9, "m"), (5, ""), (0, ""), (7, "")],
-]
-# Extra progressions a style also draws from; the funk vamp is dorian on the 6th degree
-# so the lead's major scale fits it.
-STYLE_PROGRESSIONS = {
-    "blues": [[(0, "7"), (5, "7"), (0, "7"), (0, "7"), (5, "7"), (5, "7"), (0, "7"), (0, "7"),
-               (7, "7"), (5, "7"), (0, "7"), (7, "7")]],
-    "funk": [[(9, "m7"), (9, "m7"), (2, "7"), (9, "m7")], [(2, "m7"), (2, "m7"), (7, "7"), (7, "7")]],
-    "jazz": [[(2, "m7"), (7, "7"), (0, "maj7"), (9, "m7")], [(4, "m7"), (9, "7"), (2, "m7"), (7, "7")]],
-}
 CHORD_TONES = {"": [0, 4, 7], "m": [0, 3, 7], "7": [0, 4, 7, 10], "m7": [0, 3, 7, 10],
                "maj7": [0, 4, 7, 11], "6": [0, 4, 7, 9], "m6": [0, 3, 7, 9], "dim": [0, 3, 6],
                "aug": [0, 4, 8], "sus4": [0, 5, 7]}
-# One-bar rhythms for the lead, in sixteenth steps: (onset, length).
-RHYTHMS = [
-    [(0, 4), (4, 4), (8, 4), (12, 4)],
-    [(0, 2), (2, 2), (4, 4), (8, 2), (10, 2), (12, 4)],
-    [(0, 6), (6, 2), (8, 8)],
-    [(0, 3), (3, 3), (6, 2), (8, 4), (12, 2), (14, 2)],
-    [(0, 8), (8, 4), (12, 4)],
-    [(2, 2), (4, 2), (6, 2), (8, 4), (12, 4)],
-    [(0, 4), (6, 2), (8, 2), (10, 2), (12, 4)],
-]
 LEAD_PROGRAMS = [0, 11, 24, 56, 65, 73, 80, 81]  # piano … sax, flute, synth leads
 
-# ABC collections in music21's corpus that hold whole tunes (folders under its corpus path).
-TUNE_COLLECTIONS = ["nottingham-dataset", "essenFolksong", "airdsAirs", "oneills1850", "miscFolk"]
+# ABC collections in music21's corpus that hold whole tunes (folders under its corpus path),
+# with what the manifest says about each. music21's corpus/license.txt: the encodings
+# are distributed with the encoders' permission; the tunes are traditional.
+TUNE_COLLECTIONS = {
+    "nottingham-dataset": "Nottingham Music Database (ABC by Eric Foxley, tidied by Jay Glanville)",
+    "essenFolksong": "Essen Folksong Collection (EsAC, Helmut Schaffrath)",
+    "airdsAirs": "Aird's Selection of Scotch, English, Irish and Foreign Airs (1782-1803)",
+    "oneills1850": "O'Neill's Music of Ireland, 1850 Melodies (1903; ABC by Norbert Paap)",
+    "miscFolk": "music21 miscFolk (American fife tunes and others)",
+}
+TUNE_LICENSE = ("traditional melody (public domain); encoding from music21's corpus, BSD-3-Clause "
+                "software, corpus/license.txt: distributed with the encoders' permission")
+MMA_LICENSE = "GPL-2+ (mma's groove library, used as pattern data; /usr/share/doc/mma/copyright)"
+# Hydrogen demo songs whose drums may stand in for a groove's, by the style families they fit.
+HYDROGEN_STYLES = {
+    "GM_kit_Diddley": ["rock"], "GM_kit_Jazzy": ["jazz", "swing"],
+    "GM_kit_demo1": ["rock", "pop"], "GM_kit_demo2": ["rock", "pop"], "GM_kit_demo3": ["pop", "rock"],
+    "TR808kit-demo": ["funk", "pop"], "tutorial_georgyporgy": ["funk"],
+}
+HYDROGEN_SHARE = 0.15  # share of the songs of those families that take Hydrogen drums
+# Real band MIDI copied into DIR/game/ (bandfiles sources; the held-out ones never).
+GAME_SOURCES = ["freedoom1", "blupi"]
+GAME_FOLDER = "game"
 # music21 chord kinds → mma chord names; any other kind is played as its triad.
 CHORD_KINDS = {"major": "", "minor": "m", "dominant-seventh": "7", "minor-seventh": "m7",
                "major-seventh": "maj7", "major-sixth": "6", "minor-sixth": "m6",
@@ -100,14 +94,15 @@ Chord = tuple[int, str]  # (root pitch class, quality)
 
 @dataclasses.dataclass(frozen=True)
 class Song:
-    """What one generated file is made of."""
+    """What one folk song file is made of."""
     style: str
     groove: str       # "file:Groove" in mma's stdlib
     key: int          # pitch class of the tonic
     qpm: float
     bars: int
     seed: int
-    tune: str = ""    # "collection/file.abc#n" (n-th tune in the file); "" → generated lead
+    tune: str         # "collection/file.abc#n" (n-th tune in the file): lead and chords
+    drums: str = ""   # "" → the groove's drums; "hydrogen:NAME" → that Hydrogen demo song's
 
     @property
     def groove_name(self) -> str:
@@ -123,40 +118,7 @@ class Tune:
     chords: list[list[Chord]]           # 4 chords (one a beat) per bar
     bars: int
     chords_from_tune: bool              # False: fitted to the melody here
-
-
-# --- generated leads ---------------------------------------------------------------
-
-def _chords(song: Song, rng: random.Random) -> list[list[Chord]]:
-    progression = rng.choice(PROGRESSIONS + STYLE_PROGRESSIONS.get(song.style, []))
-    return [[((song.key + off) % 12, q)] * 4
-            for off, q in (progression[b % len(progression)] for b in range(song.bars))]
-
-
-def _lead(song: Song, chords: list[list[Chord]], rng: random.Random) -> list[tuple]:
-    """Returns (pitch, start_step, end_step) notes for the lead line."""
-    scale = sorted({(song.key + d) % 12 for d in MAJOR_SCALE})
-    pitch = 67 + (song.key % 12 - 6) // 2
-    notes = []
-    motif = [rng.choice(RHYTHMS) for _ in range(2)]
-    for bar, beats in enumerate(chords):
-        phrase_bar = bar % 4
-        rhythm = motif[phrase_bar % 2] if phrase_bar < 3 else [(0, 8)]
-        if phrase_bar == 2 and rng.random() < 0.5:
-            rhythm = rng.choice(RHYTHMS)
-        for onset, length in rhythm:
-            root, quality = beats[onset // 4]
-            tones = [(root + t) % 12 for t in CHORD_TONES[quality]]
-            strong = onset % 8 == 0
-            pool = tones if strong else scale
-            candidates = [p for p in range(55, 86) if p % 12 in pool and abs(p - pitch) <= 5]
-            candidates = candidates or [p for p in range(55, 86) if p % 12 in pool]
-            pitch = min(candidates, key=lambda p: abs(p - pitch) + rng.random() * 4)
-            if rng.random() < 0.08 and not strong:
-                continue  # a breath
-            start = bar * 16 + onset
-            notes.append((pitch, start, start + max(1, length - (1 if rng.random() < 0.5 else 0))))
-    return notes
+    title: str = ""
 
 
 # --- tune leads ----------------------------------------------------------------------
@@ -288,9 +250,10 @@ def _fit_chords(notes: list[tuple[int, int, int]], bars: int, tonic: int,
     return out
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=None)
 def load_tune(name: str) -> Tune:
-    """Parses one tune of the index (music21's ABC parser takes ~0.1 s a tune: hence the cache)."""
+    """Parses one tune of the index (music21's ABC parser takes 0.03–0.1 s a tune: hence the
+    cache, which a full build fills with every tune, a few MB)."""
     from music21 import converter, harmony, key as m21key, note
     rel, idx = name.rsplit("#", 1)
     root = _corpus_root()
@@ -345,7 +308,8 @@ def load_tune(name: str) -> Tune:
             chords.append(beats)
     else:
         chords = _fit_chords(melody, len(bars), tonic, scale, minor)
-    return Tune(name, tonic, melody, chords, len(bars), bool(symbols))
+    title = re.search(r"^T:\s*(.*?)\s*$", abc, flags=re.M)
+    return Tune(name, tonic, melody, chords, len(bars), bool(symbols), title.group(1) if title else "")
 
 
 def _tune_parts(song: Song) -> tuple[list[list[Chord]], list[tuple[int, int, int]]]:
@@ -402,16 +366,41 @@ def _bass_notes(backing: note_seq.NoteSequence) -> list:
     return line
 
 
+@functools.lru_cache(maxsize=None)
+def _hydrogen_part(name: str):
+    from . import hydrogen
+    part = hydrogen.read_song(hydrogen.DEMO_SONGS / f"{name}.h2song")
+    if not part.bars or not part.hits:
+        raise RuntimeError(f"hydrogen song {name} has no 4/4 drum bars")
+    return part
+
+
+def _hydrogen_drums(song: Song) -> list[tuple[int, float, float, int]]:
+    """(pitch, start s, end s, velocity) of the song's Hydrogen drums, looped to song.bars
+    from a bar of the pattern sequence drawn from the song's seed."""
+    from .hydrogen import BAR_TICKS, TICKS_PER_QUARTER
+    part = _hydrogen_part(song.drums.split(":", 1)[1])
+    first = random.Random(song.seed + 1).randrange(part.bars)
+    tick_s = 60.0 / song.qpm / TICKS_PER_QUARTER
+    by_bar: dict[int, list] = {}
+    for pitch, tick, velocity in part.hits:
+        by_bar.setdefault(tick // BAR_TICKS, []).append((pitch, tick % BAR_TICKS, velocity))
+    out = []
+    for bar in range(song.bars):
+        for pitch, tick, velocity in by_bar.get((first + bar) % part.bars, []):
+            start = (bar * BAR_TICKS + tick) * tick_s
+            out.append((pitch, start, start + 6 * tick_s, velocity))  # a 32nd: drums ring out anyway
+    return out
+
+
 def make_song(song: Song, out_path: Path) -> Path:
     """Writes one trio MIDI file (drums ch. 10, bass, lead) for `song`."""
     if shutil.which("mma") is None:
         raise RuntimeError("`mma` not found: install it with `apt-get install mma`.")
+    if not song.tune:
+        raise ValueError("every song's lead is a folk tune: Song.tune is empty")
     rng = random.Random(song.seed)
-    if song.tune:
-        chords, lead = _tune_parts(song)
-    else:
-        chords = _chords(song, rng)
-        lead = _lead(song, chords, rng)
+    chords, lead = _tune_parts(song)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "song.mma"
         src.write_text(_mma_source(song, chords))
@@ -424,9 +413,15 @@ def make_song(song: Song, out_path: Path) -> Path:
     ns = note_seq.NoteSequence(ticks_per_quarter=220)
     ns.tempos.add(qpm=song.qpm)
     ns.time_signatures.add(numerator=4, denominator=4)
-    for n in backing.notes:
-        if n.is_drum:
-            ns.notes.append(n)
+    if song.drums:
+        drum_instrument = max([n.instrument for n in backing.notes] + [0]) + 1
+        for pitch, start, end, velocity in _hydrogen_drums(song):
+            ns.notes.add(pitch=pitch, start_time=start, end_time=end, velocity=velocity,
+                         instrument=drum_instrument, is_drum=True)
+    else:
+        for n in backing.notes:
+            if n.is_drum:
+                ns.notes.append(n)
     bass = _bass_notes(backing)
     if not bass:
         raise RuntimeError(f"groove {song.groove} has no bass line")
@@ -447,51 +442,159 @@ def make_song(song: Song, out_path: Path) -> Path:
     return out_path
 
 
-def songs(n: int, seed: int = 0, styles: list[str] | None = None, bars: int = 32,
-          tune_share: float = TUNE_SHARE) -> list[Song]:
-    """A reproducible list of `n` songs spread over the style families; about `tune_share`
-    of them take lead and chords from a real tune (none when music21 is missing)."""
+def _melody_key(tune: Tune) -> tuple:
+    """The melody up to transposition: two collections holding one tune give one key."""
+    first = tune.notes[0][0]
+    return tuple((p - first, s, e) for p, s, e in tune.notes)
+
+
+def distinct_tunes(order: list[str], n: int = 0, progress: bool = False) -> list[str]:
+    """The tunes of `order` that parse into a melody (a few in the collections do not), each
+    melody once, in that order; the first `n` of them (n = 0: all)."""
+    from tqdm import tqdm
+    out, seen = [], set()
+    for name in tqdm(order, desc="tunes", unit="tune", disable=not progress):
+        try:
+            key = _melody_key(load_tune(name))
+        except Exception:
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(name)
+        if n and len(out) == n:
+            break
+    return out
+
+
+def songs(n: int = 0, seed: int = 0, styles: list[str] | None = None, bars: int = 32,
+          progress: bool = False) -> list[Song]:
+    """A reproducible list of songs, each led by a folk tune; n = 0: one song per distinct
+    tune (all of them, ~2,650). Tunes come in an order shuffled by `seed` and take the style
+    families in turn; when `n` asks for more songs than there are tunes, the tunes come round
+    again, each in another family, so a tune plays at most once per style until every
+    family has had it. A song is the tune played through as often as it takes to fill at
+    least `bars` bars. In the families a Hydrogen demo song fits, about HYDROGEN_SHARE of
+    the songs take their drums from it (when hydrogen-data is installed)."""
+    from . import hydrogen
+    index = tune_index()
+    if not index:
+        raise RuntimeError("music21 is not installed: every corpus song's lead is a folk tune "
+                           "from its corpus (pip install music21)")
     rng = random.Random(seed)
+    order = list(index)
+    rng.shuffle(order)
+    tunes = distinct_tunes(order, n, progress)
+    if not tunes:
+        raise RuntimeError("no tune in music21's corpus could be read")
     styles = styles or sorted(GROOVES)
-    index = tune_index() if tune_share > 0 else ()
-    if tune_share > 0 and not index:
-        warnings.warn("music21 is not installed: every song gets a generated lead")
+    installed = {p.stem for p in hydrogen.demo_songs()}
     out = []
-    for i in range(n):
-        style = styles[i % len(styles)]
+    for i in range(n or len(tunes)):
+        rounds, j = divmod(i, len(tunes))
+        style = styles[(j + rounds) % len(styles)]
+        tune = load_tune(tunes[j])
         lo, hi = TEMPI[style]
         song = Song(style=style, groove=rng.choice(GROOVES[style]), key=rng.randrange(12),
-                    qpm=float(rng.randrange(lo, hi + 1, 2)), bars=bars, seed=rng.randrange(2**31))
-        if index and rng.random() < tune_share:
-            song = dataclasses.replace(song, tune=_usable_tune(index, rng.randrange(len(index))))
+                    qpm=float(rng.randrange(lo, hi + 1, 2)),
+                    bars=tune.bars * max(1, math.ceil(bars / tune.bars)),
+                    seed=rng.randrange(2**31), tune=tunes[j])
+        # drawn for every song, so the list does not depend on what is installed
+        share, pick = rng.random(), rng.random()
+        fits = [h for h, fam in HYDROGEN_STYLES.items() if style in fam]
+        if fits and share < HYDROGEN_SHARE and fits[int(pick * len(fits))] in installed:
+            song = dataclasses.replace(song, drums=f"hydrogen:{fits[int(pick * len(fits))]}")
         out.append(song)
     return out
 
 
-def _usable_tune(index: tuple[str, ...], start: int) -> str:
-    """The first tune from `start` on that parses into a melody (a few in the collections
-    do not); deterministic, so the song list stays reproducible."""
-    for k in range(len(index)):
-        name = index[(start + k) % len(index)]
-        try:
-            load_tune(name)
-            return name
-        except Exception:
-            continue
-    raise RuntimeError("no tune in music21's corpus could be read")
-
-
 def file_name(i: int, song: Song) -> str:
     groove = re.sub(r"[^a-z0-9]", "", song.groove_name.lower())
-    return f"{song.style}_{i:04d}_{groove}{'_tune' if song.tune else ''}.mid"
+    rel, idx = song.tune.rsplit("#", 1)
+    tune = re.sub(r"[^a-z0-9]", "", Path(rel).stem.lower())
+    drums = "_h2" if song.drums else ""
+    return f"{song.style}_{i:04d}_{groove}{drums}_{tune}-{idx}.mid"
 
 
-def build(out_dir: Path, n: int, seed: int = 0, bars: int = 32, progress: bool = True,
-          tune_share: float = TUNE_SHARE) -> list[Path]:
-    """Writes `n` songs under out_dir/<style>/; returns their paths."""
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def song_entry(song: Song, path: Path) -> dict:
+    """The manifest's record of one folk song: every part's source and licence."""
+    tune = load_tune(song.tune)
+    collection = song.tune.split("/")[0]
+    lead = {"source": "music21 corpus", "package": "music21 (PyPI)", "tune": song.tune,
+            "title": tune.title, "collection": TUNE_COLLECTIONS.get(collection, collection),
+            "chords": "from the tune" if tune.chords_from_tune else "fitted to the melody",
+            "licence": TUNE_LICENSE}
+    bass = {"source": "mma groove", "package": "mma (Debian)", "groove": song.groove,
+            "licence": MMA_LICENSE}
+    if song.drums:
+        from . import hydrogen
+        part = _hydrogen_part(song.drums.split(":", 1)[1])
+        drums = {"source": "hydrogen demo song", "package": hydrogen.PACKAGE,
+                 "song": f"{part.name}.h2song", "title": part.title, "author": part.author,
+                 "licence": f"{hydrogen.LICENSE} ({hydrogen.COPYRIGHT}; the song file itself "
+                            "says 'Unknown license')"}
+    else:
+        drums = dict(bass)
+    licences = sorted({lead["licence"], bass["licence"], drums["licence"]})
+    return {
+        "kind": "folk", "style": song.style, "source": f"music21:{song.tune} + mma:{song.groove}"
+        + (f" + {song.drums}" if song.drums else ""),
+        "package": "music21, mma" + (", hydrogen-data" if song.drums else ""),
+        "licence": "; ".join(licences), "tune": song.tune, "title": tune.title,
+        "groove": song.groove, "drums": song.drums or "mma", "key": NOTE_NAMES[song.key],
+        "qpm": song.qpm, "bars": song.bars, "seed": song.seed,
+        "parts": {"lead": lead, "bass": bass, "drums": drums}, "sha256": _sha256(path),
+    }
+
+
+def copy_game_songs(out_dir: Path) -> dict[str, dict]:
+    """Copies the real band MIDI of GAME_SOURCES into out_dir/game/; returns manifest entries.
+    Held-out sources (freedoom2, freedink) are refused; a file with the bytes of one already
+    copied is left out (freedoom1 ships one tune under two lump names)."""
+    from . import bandfiles
+    entries, seen = {}, set()
+    for name in GAME_SOURCES:
+        source = bandfiles.by_name(name)
+        if source.held_out:
+            raise ValueError(f"{name} is held out for evaluation: it never enters a corpus")
+        for song, body in bandfiles.midi_items(source).items():
+            if hashlib.sha256(body).digest() in seen:
+                continue
+            seen.add(hashlib.sha256(body).digest())
+            rel = f"{GAME_FOLDER}/{source.name}_{song.lower()}.mid"
+            path = Path(out_dir) / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+            entries[rel] = {"kind": "band", "style": GAME_FOLDER, "source": f"{source.name}:{song}",
+                            "package": source.package, "licence": source.license,
+                            "copyright": source.copyright, "title": song,
+                            "sha256": hashlib.sha256(body).hexdigest()}
+    return entries
+
+
+def build(out_dir: Path, n: int = 0, seed: int = 0, bars: int = 32, progress: bool = True,
+          game: bool = True) -> list[Path]:
+    """Writes the folk songs under out_dir/<style>/ (n = 0: one per distinct tune), the game
+    songs under out_dir/game/ and out_dir/manifest.json; returns the MIDI files' paths."""
     from tqdm import tqdm
+    out_dir = Path(out_dir)
+    entries: dict[str, dict] = {}
     paths = []
-    for i, song in enumerate(tqdm(songs(n, seed, bars=bars, tune_share=tune_share),
+    for i, song in enumerate(tqdm(songs(n, seed, bars=bars, progress=progress),
                                   desc="corpus", unit="song", disable=not progress)):
-        paths.append(make_song(song, Path(out_dir) / song.style / file_name(i, song)))
+        path = make_song(song, out_dir / song.style / file_name(i, song))
+        entries[path.relative_to(out_dir).as_posix()] = song_entry(song, path)
+        paths.append(path)
+    if game:
+        found = copy_game_songs(out_dir)
+        entries.update(found)
+        paths += [out_dir / rel for rel in found]
+    manifest = {"seed": seed, "songs": n, "bars": bars,
+                "tunes": len({e["tune"] for e in entries.values() if e["kind"] == "folk"}),
+                "files": entries}
+    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return paths

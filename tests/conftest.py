@@ -31,7 +31,7 @@ def converter(model):
 
 @pytest.fixture(scope="session")
 def song_dir(tmp_path_factory) -> Path:
-    """Three real trio MIDI files written by mma (drums, bass) plus a generated lead."""
+    """Three real trio MIDI files: mma grooves (drums, bass) under a folk tune lead."""
     from radio import corpus
     out = tmp_path_factory.mktemp("songs")
     for song in corpus.songs(3, seed=11):

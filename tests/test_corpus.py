@@ -1,15 +1,20 @@
-"""Corpus builder: real mma backings in every style family, generated and tune leads,
-reproducible files, and shipped seed sets that all import."""
+"""Corpus builder: every lead a real folk tune over real mma backings in every style family,
+Hydrogen drums, game MIDI (never the held-out sources), a manifest with source and licence
+per file, reproducible files, and shipped seed sets that all import."""
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+import hashlib
+import json
 from pathlib import Path
 
 import mido
 import note_seq
 import pytest
 
-from radio import corpus, seeds
+from radio import bandfiles, corpus, hydrogen, seeds
 from radio.config import ASSETS
 
 STYLES = ["blues", "funk", "jazz", "pop", "rock"]
@@ -43,21 +48,40 @@ def _bass_and_lead(parts: dict) -> tuple[list, list]:
 
 @pytest.fixture(scope="module")
 def style_songs(tmp_path_factory) -> dict[str, Path]:
-    """One generated-lead song per style, same key and tempo, so only the groove differs."""
+    """One song per style, same tune, key and tempo, so only the groove differs."""
+    pytest.importorskip("music21")
     out = tmp_path_factory.mktemp("styles")
     return {style: corpus.make_song(corpus.Song(style, corpus.GROOVES[style][0], key=7, qpm=112.0,
-                                                bars=32, seed=21), out / f"{style}.mid")
+                                                bars=32, seed=21, tune=NOTTINGHAM), out / f"{style}.mid")
             for style in STYLES}
 
 
 def test_style_families_and_tempi():
+    pytest.importorskip("music21")
     assert len(corpus.GROOVES) >= 8 and set(corpus.TEMPI) == set(corpus.GROOVES)
     assert {"rock", "ska", "country", "latin", "swing", "ballad"} <= set(corpus.GROOVES)
-    for song in corpus.songs(40, seed=3, tune_share=0):
+    songs = corpus.songs(40, seed=3)
+    for song in songs:
         lo, hi = corpus.TEMPI[song.style]
-        assert lo <= song.qpm <= hi and song.groove in corpus.GROOVES[song.style] and not song.tune
+        assert lo <= song.qpm <= hi and song.groove in corpus.GROOVES[song.style]
+        assert song.tune in corpus.tune_index() and song.bars >= 32
+        assert song.bars % corpus.load_tune(song.tune).bars == 0  # the tune played through
+    assert len({s.tune for s in songs}) == 40  # one song per tune
+    assert {s.style for s in songs} == set(corpus.GROOVES)
     # funk sits well below ska
     assert corpus.TEMPI["funk"][1] < corpus.TEMPI["ska"][0]
+
+
+def test_tunes_come_round_in_other_styles(monkeypatch):
+    """More songs than tunes: a tune comes back, but never twice in one style."""
+    pytest.importorskip("music21")
+    index = corpus.tune_index()[2:9]
+    monkeypatch.setattr(corpus, "tune_index", lambda: index)
+    songs = corpus.songs(30, seed=1, styles=["rock", "pop", "jazz"])
+    tunes = {s.tune for s in songs}
+    assert len(tunes) <= 7 and len(songs) == 30
+    pairs = [(s.tune, s.style) for s in songs[:3 * len(tunes)]]
+    assert len(set(pairs)) == len(pairs)
 
 
 def test_every_style_is_a_4_4_trio_that_imports(style_songs, converter):
@@ -93,20 +117,152 @@ def test_styles_have_different_drum_patterns(style_songs):
 
 
 def test_same_seed_writes_identical_files(tmp_path):
-    a = corpus.build(tmp_path / "a", 3, seed=5, bars=32, progress=False)  # as `radio build-corpus` calls it
-    b = corpus.build(tmp_path / "b", 3, seed=5, bars=32, progress=False)
+    pytest.importorskip("music21")
+    a = corpus.build(tmp_path / "a", 3, seed=5, bars=32, progress=False, game=False)  # as `radio build-corpus` calls it
+    b = corpus.build(tmp_path / "b", 3, seed=5, bars=32, progress=False, game=False)
     assert [p.relative_to(tmp_path / "a") for p in a] == [p.relative_to(tmp_path / "b") for p in b]
     assert all(p.parent.name == p.name.split("_")[0] for p in a)  # DIR/<style>/<style>_…
-    assert sorted("_tune" in p.name for p in a) == [False, False, True]  # both kinds of lead
     assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b))
+    assert (tmp_path / "a/manifest.json").read_bytes() == (tmp_path / "b/manifest.json").read_bytes()
     assert corpus.songs(12, seed=5) == corpus.songs(12, seed=5) != corpus.songs(12, seed=6)
 
 
-def test_tune_share():
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory) -> Path:
+    """A few folk songs, one more on Hydrogen drums (where hydrogen-data is installed), and
+    the game MIDI (where freedoom and Planet Blupi are)."""
     pytest.importorskip("music21")
-    assert len(corpus.tune_index()) > 1000
-    assert all(s.tune for s in corpus.songs(4, seed=2, tune_share=1.0))
-    assert not any(s.tune for s in corpus.songs(12, seed=2, tune_share=0.0))
+    out = tmp_path_factory.mktemp("corpus")
+    corpus.build(out, 4, seed=8, progress=False)
+    song = corpus.songs(1, seed=9, styles=["rock"])[0]
+    if hydrogen.demo_songs():
+        song = dataclasses.replace(song, drums="hydrogen:GM_kit_demo1")
+    path = corpus.make_song(song, out / "rock" / corpus.file_name(99, song))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"][path.relative_to(out).as_posix()] = corpus.song_entry(song, path)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_every_lead_is_its_folk_tune(small_corpus):
+    files = json.loads((small_corpus / "manifest.json").read_text())["files"]
+    folk = {rel: e for rel, e in files.items() if e["kind"] == "folk"}
+    assert len(folk) == 5
+    for rel, entry in folk.items():
+        tune = corpus.load_tune(entry["tune"])
+        ns = note_seq.midi_file_to_note_sequence(str(small_corpus / rel))
+        _, lead = _bass_and_lead(_parts(ns))
+        lead = sorted(lead, key=lambda n: n.start_time)
+        step = 60 / entry["qpm"] / 4
+        # the whole tune, note for note and in its rhythm, moved to the song's key
+        played = [(n.pitch, round(n.start_time / step), round(n.end_time / step)) for n in lead]
+        shift = played[0][0] - tune.notes[0][0]
+        assert shift % 12 == (corpus.NOTE_NAMES.index(entry["key"]) - tune.tonic) % 12, rel
+        assert played[:len(tune.notes)] == [(p + shift, s, e) for p, s, e in tune.notes], rel
+        assert len(played) == len(tune.notes) * entry["bars"] // tune.bars, rel  # played through
+        assert entry["title"] == tune.title and entry["parts"]["lead"]["source"] == "music21 corpus"
+
+
+def test_manifest_gives_source_and_licence_of_every_file(small_corpus):
+    files = json.loads((small_corpus / "manifest.json").read_text())["files"]
+    on_disk = {p.relative_to(small_corpus).as_posix() for p in small_corpus.rglob("*.mid")}
+    assert set(files) == on_disk
+    for rel, entry in files.items():
+        assert entry["source"] and entry["licence"] and entry["package"], rel
+        assert entry["sha256"] == hashlib.sha256((small_corpus / rel).read_bytes()).hexdigest(), rel
+        if entry["kind"] == "folk":
+            assert {"lead", "bass", "drums"} == set(entry["parts"]), rel
+            assert all(part["licence"] for part in entry["parts"].values()), rel
+            assert "GPL-2+" in entry["parts"]["bass"]["licence"], rel
+    # the held-out reference set never enters a corpus
+    assert bandfiles.HELD_OUT == ("freedoom2", "freedink")
+    text = json.dumps(files).lower() + " ".join(sorted(on_disk))
+    assert "freedoom2" not in text and "freedink" not in text
+    game = {rel: e for rel, e in files.items() if e["kind"] == "band"}
+    assert all(rel.startswith("game/") for rel in game)
+    assert {e["source"].split(":")[0] for e in game.values()} <= set(corpus.GAME_SOURCES)
+    if bandfiles.by_name("freedoom1").path.exists():
+        freedoom = [e for e in game.values() if e["source"].startswith("freedoom1:")]
+        assert len(freedoom) == 31 and {e["licence"] for e in freedoom} == {"BSD-3-Clause"}
+
+
+def test_held_out_sources_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "GAME_SOURCES", ["freedoom2"])
+    with pytest.raises(ValueError, match="held out"):
+        corpus.copy_game_songs(tmp_path)
+
+
+H2SONG = """<?xml version="1.0" encoding="UTF-8"?>
+<song><bpm>100</bpm><name>test</name><author>us</author>
+ <instrumentList>
+  <instrument><id>0</id><name>Kick Long</name><midiOutNote>36</midiOutNote></instrument>
+  <instrument><id>1</id><name>Snare 1</name><midiOutNote>38</midiOutNote></instrument>
+  <instrument><id>2</id><name>Clap</name><midiOutNote>40</midiOutNote></instrument>
+  <instrument><id>3</id><name>Closed Hat</name><midiOutNote>44</midiOutNote></instrument>
+  <instrument><id>4</id><name>Open Hat</name><midiOutNote>46</midiOutNote></instrument>
+  <instrument><id>5</id><name>Ride</name><midiOutNote>48</midiOutNote></instrument>
+ </instrumentList>
+ <patternList>
+  <pattern><name>beat</name><size>192</size><noteList>
+   <note><position>0</position><velocity>1</velocity><instrument>0</instrument></note>
+   <note><position>48</position><velocity>0.5</velocity><instrument>1</instrument></note>
+   <note><position>96</position><velocity>0.8</velocity><instrument>0</instrument></note>
+   <note><position>144</position><velocity>0.8</velocity><instrument>2</instrument></note>
+   <note><position>24</position><velocity>0.8</velocity><instrument>3</instrument></note>
+   <note><position>120</position><velocity>0.8</velocity><instrument>4</instrument></note>
+   <note><position>72</position><velocity>0.8</velocity><instrument>3</instrument><note_off>true</note_off></note>
+  </noteList></pattern>
+  <pattern><name>ride</name><size>192</size><noteList>
+   <note><position>0</position><velocity>0.8</velocity><instrument>5</instrument></note>
+  </noteList></pattern>
+  <pattern><name>waltz</name><size>144</size><noteList>
+   <note><position>0</position><velocity>0.8</velocity><instrument>0</instrument></note>
+  </noteList></pattern>
+ </patternList>
+ <patternSequence>
+  <group><patternID>beat</patternID></group>
+  <group><patternID>waltz</patternID></group>
+  <group><patternID>beat</patternID><patternID>ride</patternID></group>
+ </patternSequence>
+</song>
+"""
+
+
+def test_hydrogen_pattern_to_gm_pitches(tmp_path):
+    """Instruments by name (the TR-808 kit's midiOutNote numbers are not GM), 48 ticks a
+    quarter, note-offs and bars that are not 4/4 left out, stacked patterns merged."""
+    path = tmp_path / "test.h2song"
+    path.write_text(H2SONG)
+    part = hydrogen.read_song(path)
+    assert part.bars == 2 and part.bpm == 100 and not part.unmapped
+    assert part.hits == [(36, 0, 127), (42, 24, 102), (38, 48, 64), (36, 96, 102), (46, 120, 102),
+                         (39, 144, 102),
+                         (36, 192, 127), (51, 192, 102), (42, 216, 102), (38, 240, 64),
+                         (36, 288, 102), (46, 312, 102), (39, 336, 102)]
+    path.write_bytes(gzip.compress(H2SONG.encode()))  # gzipped songs read the same
+    assert hydrogen.read_song(path).hits == part.hits
+
+
+def test_hydrogen_demo_songs_convert_and_drive_songs(small_corpus, converter):
+    songs = hydrogen.demo_songs()
+    if not songs:
+        pytest.skip("hydrogen-data is not installed")
+    assert {p.stem for p in songs} == set(corpus.HYDROGEN_STYLES)
+    for path in songs:
+        part = hydrogen.read_song(path)
+        assert part.bars >= 8 and not part.unmapped, path.name
+        assert all(35 <= pitch <= 81 for pitch, _, _ in part.hits), path.name
+    files = json.loads((small_corpus / "manifest.json").read_text())["files"]
+    rel = next(r for r, e in files.items() if e.get("drums") == "hydrogen:GM_kit_demo1")
+    assert files[rel]["parts"]["drums"]["package"] == "hydrogen-data"
+    assert "GPL-2+" in files[rel]["parts"]["drums"]["licence"]
+    ns = note_seq.midi_file_to_note_sequence(str(small_corpus / rel))
+    drums = [n for n in ns.notes if n.is_drum]
+    demo = hydrogen.read_song(hydrogen.DEMO_SONGS / "GM_kit_demo1.h2song")
+    assert {n.pitch for n in drums} <= {h[0] for h in demo.hits}
+    assert len(drums) >= 8 * files[rel]["bars"]
+    _, reports = seeds.import_files([small_corpus / rel], converter)
+    assert reports[0].segments >= 2, reports[0].line()
 
 
 def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter):
