@@ -4,9 +4,10 @@ silenced for every `radio` command unless `--verbose`, in this one place.
 `setup()` must run before TensorFlow is imported; the first call decides (the CLI calls it
 with its --verbose flag, radio.model calls it with the default on import). TensorFlow's
 native libraries log a few lines while they load, before absl::InitializeLog, where
-TF_CPP_MIN_LOG_LEVEL does not reach them; `loading()` sends file descriptor 2 to
-/dev/null for the duration of that import (radio.model._tf is the only place TensorFlow is
-imported). Anything else on stderr, errors included, is left alone.
+TF_CPP_MIN_LOG_LEVEL does not reach them; `loading()` holds back file descriptor 2 for
+the duration of that import (radio.model._tf is the only place TensorFlow is imported) and
+then passes on every line that is not one of those native log lines, so another thread's
+log lines or an error are delayed by the import, never lost.
 """
 
 from __future__ import annotations
@@ -14,12 +15,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import sys
+import tempfile
 import warnings
 
 VERBOSE: bool | None = None  # None: not set up yet
 NOISY = ("tensorflow", "tf_keras", "keras", "magenta", "tensorflow_probability", "absl",
          "note_seq", "google.protobuf", "numba")
+
+# absl's native log lines (I0000 00:00:1795651656.230055 8503 port.cc:153] ...), the note
+# absl prints before them, and the second line of TensorFlow's CPU-feature notice
+NATIVE_LOG = re.compile(rb"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] "
+                        rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+                        rb"|To enable the following instructions: .*rebuild TensorFlow")
 
 
 def setup(verbose: bool = False) -> None:
@@ -46,14 +55,18 @@ def loading():
         return
     sys.stderr.flush()
     saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    with tempfile.TemporaryFile() as held:
+        try:
+            os.dup2(held.fileno(), 2)
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().splitlines(keepends=True) if not NATIVE_LOG.match(line)]
+            if kept:
+                os.write(2, b"".join(kept))
 
 
 def quiet_imported() -> None:

@@ -88,3 +88,15 @@ def test_commands_are_quiet_unless_verbose(tmp_path):
         runs[flags] = r.stderr
     assert not NOISE.search(runs[()]), runs[()][-2000:]
     assert len(NOISE.findall(runs[("--verbose",)])) >= 2, runs[("--verbose",)][-2000:]
+
+
+def test_loading_keeps_other_stderr_lines(capfd, monkeypatch):
+    """While TensorFlow loads, only its native log lines are dropped: the rest comes out after."""
+    from radio import quiet
+    monkeypatch.setattr(quiet, "VERBOSE", False)
+    with quiet.loading():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+                    b"I0000 00:00:1795651656.230055    8503 port.cc:153] oneDNN custom operations are on.\n"
+                    b"a log line of another thread\n"
+                    b"an error\n")
+    assert capfd.readouterr().err == "a log line of another thread\nan error\n"
