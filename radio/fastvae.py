@@ -28,7 +28,6 @@ magenta's code.
 from __future__ import annotations
 
 from magenta.common import flatten_maybe_padded_sequences
-import magenta.contrib.seq2seq as contrib_seq2seq
 from magenta.models.music_vae import MusicVAE, lstm_models, lstm_utils
 import tensorflow.compat.v1 as tf
 
@@ -81,7 +80,7 @@ def lstm_loop(pre, recurrent, c, h):
     pre: [T, ..., N, 4H] time-major gate pre-activations (input product + bias);
     recurrent: [..., H, 4H], the kernel's rows for h; c, h: [..., N, H] initial state.
     Returns all outputs h [T, ..., N, H] and the final (c, h)."""
-    steps = int(pre.shape[0])
+    steps = tf.shape(pre)[0]
     inputs = tf.TensorArray(tf.float32, size=steps).unstack(pre)
     outputs = tf.TensorArray(tf.float32, size=steps)
 
@@ -110,7 +109,7 @@ class GatherBidirectionalLstmEncoder(lstm_models.BidirectionalLstmEncoder):
     def encode(self, sequence, sequence_length):
         if not self._fast or int(sequence.shape[-1]) != sum(self._onehot_depths):
             return super().encode(sequence, sequence_length)
-        batch, steps = int(sequence.shape[0]), int(sequence.shape[1])
+        batch, steps = int(sequence.shape[0]), tf.shape(sequence)[1]
         lengths = tf.cast(sequence_length, tf.int32)
         ids, values = onehot_ids(sequence, self._onehot_depths)        # [B, T, parts]
         rev = lambda t: tf.reverse_sequence(t, lengths, seq_axis=1, batch_axis=0)
@@ -156,7 +155,7 @@ class SummedCategoricalLstmDecoder(lstm_models.CategoricalLstmDecoder):
         if c_input is not None or tf.get_static_value(self._sampling_probability) != 0.0 \
                 or not self._fast:
             return super().reconstruction_loss(x_input, x_target, x_length, z, c_input)
-        batch, steps, depth = (int(d) for d in x_input.shape)
+        batch, steps, depth = int(x_input.shape[0]), tf.shape(x_input)[1], int(x_input.shape[2])
         z = tf.zeros([batch, 0]) if z is None else z
         state = tf.nest.flatten(lstm_utils.initial_cell_state_from_embedding(
             self._dec_cell, z, name="decoder/z_to_initial_state"))  # c0, h0, c1, h1, ...
@@ -175,7 +174,7 @@ class SummedCategoricalLstmDecoder(lstm_models.CategoricalLstmDecoder):
                     pre = tf.reshape(tf.matmul(tf.reshape(below, [-1, input_size]), kernel[:input_size]) + bias,
                                      [steps, batch, 4 * units])
                 below, _, _ = lstm_loop(pre, kernel[input_size:], state[2 * layer], state[2 * layer + 1])
-            logits = self._output_layer(tf.reshape(tf.transpose(below, [1, 0, 2]), [batch * steps, -1]))
+            logits = self._output_layer(tf.reshape(tf.transpose(below, [1, 0, 2]), [-1, self._sizes[-1]]))
         rnn_output = tf.reshape(logits, [batch, steps, self._output_depth])
         flat_x_target = flatten_maybe_padded_sequences(x_target, x_length)
         flat_rnn_output = flatten_maybe_padded_sequences(rnn_output, x_length)
