@@ -1,16 +1,18 @@
 #!/usr/bin/env python
-"""Training throughput: magenta's hierdec-trio_16bar graph vs our batched-bars graph.
+"""Training throughput: magenta's hierdec-trio_16bar graph vs ours (radio/fastvae.py).
 
-Same config (the default model's hparams unless --full), same batch, same optimizer step
-(MusicVAE.train + Adam), random one-hot data; prints the median seconds per step of each
-after warm-up, and their ratio.
+Same config (the default model's hparams), same batch, same optimizer step (MusicVAE.train
++ Adam), random one-hot data, both graphs in one run; prints the median seconds per step
+of each after warm-up, and their ratio. --profile traces one more step of our graph and
+prints where its time goes, by op type (summed over both cores, so it can exceed the step).
 
-    .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5]
+    .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5] [--profile] [--only-fast]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import statistics
 import time
 
@@ -19,7 +21,42 @@ import numpy as np
 from radio import model as model_lib, train
 
 
-def seconds_per_step(fast: bool, hparams: dict, steps: int) -> tuple[float, float]:
+def profile(tf, sess, step, top: int = 15) -> None:
+    meta = tf.RunMetadata()
+    t = time.monotonic()
+    sess.run(step, options=tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE), run_metadata=meta)
+    wall = time.monotonic() - t
+    by_type, by_part = collections.Counter(), collections.Counter()
+    for dev in meta.step_stats.dev_stats:
+        for node in dev.node_stats:
+            kind = node.timeline_label.split("(")[0].split(" = ")[-1] if " = " in node.timeline_label \
+                else node.node_name.split(":")[-1]
+            by_type[kind] += node.all_end_rel_micros / 1e6
+            by_part[part_of(node.node_name)] += node.all_end_rel_micros / 1e6
+    total = sum(by_type.values())
+    print(f"profile of one traced step ({wall:.2f} s wall, {total:.2f} s summed over ops):")
+    for kind, sec in by_part.most_common():
+        print(f"  {kind:<28} {sec:6.2f} s  {100 * sec / total:4.1f} %")
+    print("  by op type:")
+    for kind, sec in by_type.most_common(top):
+        print(f"  {kind:<28} {sec:6.2f} s  {100 * sec / total:4.1f} %")
+
+
+def part_of(name: str) -> str:
+    """The model part an op belongs to, forward and backward together, from its scope."""
+    name = name.removeprefix("gradients/")
+    if name.startswith("encoder"):
+        return "encoder (fw+bw)"
+    if name.startswith("core_decoder"):
+        return "core decoders (3 parts)"
+    if name.startswith("decoder/hierarchical"):
+        return "conductor"
+    if "Adam" in name or name.startswith(("clip", "global_norm", "beta")):
+        return "Adam, clipping"
+    return "other (loss, KL, data)"
+
+
+def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False) -> tuple[float, float]:
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
     if fast:
@@ -46,6 +83,8 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int) -> tuple[float, floa
                 t = time.monotonic()
                 sess.run(step)
                 times.append(time.monotonic() - t)
+            if trace:
+                profile(tf, sess, step)
     return statistics.median(times), build
 
 
@@ -53,14 +92,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="trace a step of our graph: time by op type")
+    parser.add_argument("--only-fast", action="store_true", help="skip magenta's graph")
     args = parser.parse_args()
     hparams = {**train.DEFAULT_HPARAMS, "batch_size": args.batch}
     print(f"hierdec-trio_16bar with {hparams}")
-    slow, slow_build = seconds_per_step(False, hparams, args.steps)
-    print(f"magenta graph:  {slow:.2f} s/step ({args.batch / slow:.1f} segments/s), build+first step {slow_build:.0f} s")
-    fast, fast_build = seconds_per_step(True, hparams, args.steps)
-    print(f"batched graph:  {fast:.2f} s/step ({args.batch / fast:.1f} segments/s), build+first step {fast_build:.0f} s")
-    print(f"speed-up: {slow / fast:.1f}×")
+    if not args.only_fast:
+        slow, slow_build = seconds_per_step(False, hparams, args.steps)
+        print(f"magenta graph:  {slow:.2f} s/step ({args.batch / slow:.1f} segments/s), "
+              f"build+first step {slow_build:.0f} s", flush=True)
+    fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile)
+    print(f"our graph:      {fast:.2f} s/step ({args.batch / fast:.1f} segments/s), build+first step {fast_build:.0f} s")
+    if not args.only_fast:
+        print(f"speed-up: {slow / fast:.1f}×")
 
 
 if __name__ == "__main__":

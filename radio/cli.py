@@ -183,8 +183,15 @@ def cmd_fetch_model(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="radio", description="latent radio: endless generative trio music")
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="show TensorFlow's and absl's logs and warnings (hidden by default)")
+    parser = argparse.ArgumentParser(prog="radio", description="latent radio: endless generative trio music",
+                                     parents=[verbose])
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(subparsers, name, **kw):  # --verbose goes before or after the command
+        return subparsers.add_parser(name, parents=[verbose], **kw)
 
     def common(p):
         p.add_argument("--model", help="model folder, official checkpoint folder or tarball")
@@ -193,13 +200,13 @@ def main(argv=None) -> int:
         p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
         p.add_argument("--soundfont", help="a General MIDI .sf2 file")
 
-    p = sub.add_parser("serve", help="run the station")
+    p = command(sub, "serve", help="run the station")
     common(p)
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("generate", help="write N bars to a .mid, .wav or .mp3 file")
+    p = command(sub, "generate", help="write N bars to a .mid, .wav or .mp3 file")
     common(p)
     p.add_argument("--bars", type=int, default=32)
     p.add_argument("--out", required=True)
@@ -210,12 +217,12 @@ def main(argv=None) -> int:
                                  '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("doctor", help="check library, soundfont, model and encoder")
+    p = command(sub, "doctor", help="check library, soundfont, model and encoder")
     common(p)
     p.set_defaults(func=cmd_doctor)
 
-    p = sub.add_parser("build-corpus", help="write the training corpus: folk tunes from music21 over mma "
-                                            "grooves (and Hydrogen drums), plus freedoom1/Planet Blupi game MIDI")
+    p = command(sub, "build-corpus", help="write the training corpus: folk tunes from music21 over mma "
+                                          "grooves (and Hydrogen drums), plus freedoom1/Planet Blupi game MIDI")
     p.add_argument("--out", required=True)
     p.add_argument("--songs", type=int, default=0,
                    help="folk songs to write; 0 (default): one per distinct folk tune, ~2,650")
@@ -224,9 +231,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_corpus)
 
-    p = sub.add_parser("seeds", help="import, list and remove seed sets")
+    p = command(sub, "seeds", help="import, list and remove seed sets")
     seeds_sub = p.add_subparsers(dest="action", required=True)
-    q = seeds_sub.add_parser("import", help="import every MIDI file under a folder into a set")
+    q = command(seeds_sub, "import", help="import every MIDI file under a folder into a set")
     common(q)
     q.add_argument("folder")
     q.add_argument("--set", required=True, help="set name: 1–40 of a-z 0-9 _ -")
@@ -234,15 +241,15 @@ def main(argv=None) -> int:
                    help="augment: also train on the seeds moved ±1…±N semitones (0–6)")
     q.add_argument("--sound", help="the sound preset the set plays with (default: the preset named "
                                    "like the set, else default); see radio/presets.py")
-    q = seeds_sub.add_parser("list", help="sets with file and segment counts")
+    q = command(seeds_sub, "list", help="sets with file and segment counts")
     common(q)
-    q = seeds_sub.add_parser("remove", help="remove a set, or one file of it")
+    q = command(seeds_sub, "remove", help="remove a set, or one file of it")
     common(q)
     q.add_argument("set")
     q.add_argument("file", nargs="?")
     p.set_defaults(func=cmd_seeds)
 
-    p = sub.add_parser("train", help="train (or fine-tune) a trio model on seed sets and export it")
+    p = command(sub, "train", help="train (or fine-tune) a trio model on seed sets and export it")
     p.add_argument("--data", help="the station's data folder (seed sets live in DATA/seeds)")
     p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
     p.add_argument("--sets", nargs="+", required=True,
@@ -260,12 +267,14 @@ def main(argv=None) -> int:
     p.add_argument("--hop-bars", type=int, default=4)
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("fetch-model", help="get an official MusicVAE trio checkpoint")
+    p = command(sub, "fetch-model", help="get an official MusicVAE trio checkpoint")
     p.add_argument("name", help="e.g. hierdec-trio_16bar")
     p.add_argument("--dest", default="models", help="folder to put it in")
     p.set_defaults(func=cmd_fetch_model)
 
     args = parser.parse_args(argv)
+    from . import quiet
+    quiet.setup(verbose=getattr(args, "verbose", False))  # before anything imports TensorFlow
     from .config import ConfigError
     from .model import ModelError
     from .renderer import RenderError

@@ -14,22 +14,19 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
+import sys
 import tarfile
 import threading
 from pathlib import Path
 from typing import Sequence
 
-# Must be set before TensorFlow is first imported: magenta needs Keras 2 behaviour.
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import warnings
-
 import numpy as np
 
-# magenta 2.1.4 calls Keras 2 APIs that now warn on every graph build; nothing to act on.
-warnings.filterwarnings("ignore", category=UserWarning, module=r"magenta\..*")
+from . import quiet
+
+# Before TensorFlow is first imported: Keras 2 behaviour for magenta, and quiet logs (the
+# CLI has already decided with its --verbose flag; then this call does nothing).
+quiet.setup()
 
 CARD_NAME = "model.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "model"
@@ -65,9 +62,11 @@ class ModelCard:
 
 
 def _tf():
-    from magenta.models.music_vae import configs  # noqa: F401  (imports TF once)
+    if "magenta.models.music_vae.configs" not in sys.modules:
+        with quiet.loading():
+            from magenta.models.music_vae import configs  # noqa: F401  (imports TF once)
+        quiet.quiet_imported()
     import tensorflow.compat.v1 as tf
-    tf.logging.set_verbosity(tf.logging.ERROR)
     return tf
 
 

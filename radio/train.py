@@ -114,7 +114,8 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     weights (fine-tuning) or from random ones. Keeps the last `keep` checkpoints, saves
     every `save_every_s` seconds, at the end and on Ctrl-C, and refuses to start (or to
     save) when the disk cannot take it. `fast` swaps in the batched-bars training graph
-    (radio/fastvae.py) for hierdec-trio_16bar: same variables and loss, fewer ops.
+    (radio/fastvae.py) for hierdec-trio_16bar: same variables and loss, all bars in one batch,
+    gathers instead of one-hot products.
     """
     tf = model_lib._tf()
     from tqdm import tqdm

@@ -1,6 +1,7 @@
 """The `radio` command as a user runs it: files written, measured; bad arguments refused."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -69,3 +70,33 @@ def test_fetch_model_offline_says_where_to_get_it(tmp_path):
     assert not list(tmp_path.iterdir())  # no partial file left behind
     r = subprocess.run([sys.executable, "-m", "radio", "fetch-model", "mel_2bar"], capture_output=True, text=True)
     assert r.returncode == 2 and "known: hierdec-trio_16bar, flat-trio_16bar" in r.stderr
+
+
+NOISE = re.compile(r"tensorflow|absl|onednn|cudart|cuda|cuinit|^[IWEF]\d{4} |deprecat|tf_keras",
+                   re.IGNORECASE | re.MULTILINE)
+
+
+def test_commands_are_quiet_unless_verbose(tmp_path):
+    """A command that loads TensorFlow prints none of its start-up logs; --verbose shows them."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "GRPC_VERBOSITY")}
+    runs = {}
+    for flags in ((), ("--verbose",)):
+        out = tmp_path / f"x{len(flags)}.mid"
+        r = subprocess.run([sys.executable, "-m", "radio", *flags, "generate", "--bars", "16", "--out", str(out),
+                            "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=600, env=env)
+        assert r.returncode == 0 and out.exists(), r.stderr[-2000:]
+        runs[flags] = r.stderr
+    assert not NOISE.search(runs[()]), runs[()][-2000:]
+    assert len(NOISE.findall(runs[("--verbose",)])) >= 2, runs[("--verbose",)][-2000:]
+
+
+def test_loading_keeps_other_stderr_lines(capfd, monkeypatch):
+    """While TensorFlow loads, only its native log lines are dropped: the rest comes out after."""
+    from radio import quiet
+    monkeypatch.setattr(quiet, "VERBOSE", False)
+    with quiet.loading():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+                    b"I0000 00:00:1795651656.230055    8503 port.cc:153] oneDNN custom operations are on.\n"
+                    b"a log line of another thread\n"
+                    b"an error\n")
+    assert capfd.readouterr().err == "a log line of another thread\nan error\n"

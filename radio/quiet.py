@@ -1,0 +1,78 @@
+"""TensorFlow's start-up chatter (oneDNN, cudart, cuInit, absl, deprecation warnings):
+silenced for every `radio` command unless `--verbose`, in this one place.
+
+`setup()` must run before TensorFlow is imported; the first call decides (the CLI calls it
+with its --verbose flag, radio.model calls it with the default on import). TensorFlow's
+native libraries log a few lines while they load, before absl::InitializeLog, where
+TF_CPP_MIN_LOG_LEVEL does not reach them; `loading()` holds back file descriptor 2 for
+the duration of that import (radio.model._tf is the only place TensorFlow is imported) and
+then passes on every line that is not one of those native log lines, so another thread's
+log lines or an error are delayed by the import, never lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import sys
+import tempfile
+import warnings
+
+VERBOSE: bool | None = None  # None: not set up yet
+NOISY = ("tensorflow", "tf_keras", "keras", "magenta", "tensorflow_probability", "absl",
+         "note_seq", "google.protobuf", "numba")
+
+# absl's native log lines (I0000 00:00:1795651656.230055 8503 port.cc:153] ...), the note
+# absl prints before them, and the second line of TensorFlow's CPU-feature notice
+NATIVE_LOG = re.compile(rb"[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] "
+                        rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+                        rb"|To enable the following instructions: .*rebuild TensorFlow")
+
+
+def setup(verbose: bool = False) -> None:
+    global VERBOSE
+    if VERBOSE is not None:
+        return
+    VERBOSE = verbose
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # magenta needs Keras 2 behaviour
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+    for module in NOISY:
+        warnings.filterwarnings("ignore", module=module.replace(".", r"\.") + r"(\..*)?$")
+        logging.getLogger(module).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def loading():
+    """Native writes to stderr go to /dev/null inside the block (quiet mode only)."""
+    if VERBOSE is not False:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        try:
+            os.dup2(held.fileno(), 2)
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().splitlines(keepends=True) if not NATIVE_LOG.match(line)]
+            if kept:
+                os.write(2, b"".join(kept))
+
+
+def quiet_imported() -> None:
+    """After TensorFlow's import: its Python loggers down to errors (quiet mode only)."""
+    if VERBOSE is False:
+        from absl import logging as absl_logging
+        absl_logging.set_verbosity(absl_logging.ERROR)
+        import tensorflow.compat.v1 as tf
+        tf.logging.set_verbosity(tf.logging.ERROR)
