@@ -85,7 +85,7 @@ def measure(model: TrioModel, tensors, n: int) -> dict:
 HELD_OUT_SOURCES = ("freedoom2", "freedink")  # never trained on (the corpus uses freedoom1)
 
 
-def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int) -> list:
+def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, temperature: float | None = None) -> list:
     """`radio generate --bars N --seed k` for k in range(runs), each as one trio NoteSequence
     at 120 qpm: every note placed by its beat through the segment's tempo map."""
     from radio import output
@@ -95,7 +95,8 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int) -> list
     out = []
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as data:
-            settings = Settings.from_env(model=model_dir, data=data, seed=seed, humanize=True)
+            settings = Settings.from_env(model=model_dir, data=data, seed=seed, humanize=True,
+                                         temperature=temperature)
             pipeline = Pipeline(settings, model=model)
             segments = [pipeline.next_segment() for _ in range(-(-bars // 16))]
             segments = output.trim_to_bars(segments, bars)
@@ -144,7 +145,7 @@ def band_table(args) -> None:
     from radio import bandfiles
     model = TrioModel(args.model, batch_size=4)
     t0 = time.time()
-    runs = station_runs(model, args.model, args.bars, args.runs)
+    runs = station_runs(model, args.model, args.bars, args.runs, args.temperature)
     with tempfile.TemporaryDirectory() as tmp:
         files = [p for s in bandfiles.SOURCES if s.name in HELD_OUT_SOURCES
                  for p in bandfiles.extract(s, Path(tmp))]
@@ -159,7 +160,8 @@ def band_table(args) -> None:
     loss = {"real band files": reconstruction_loss(args.model, [s.tensor for s in real]),
             "shipped seeds": reconstruction_loss(args.model, [s.tensor for s in shipped])}
     print(f"model {args.model} ({model.card.steps} steps); station: {args.runs} run(s) of "
-          f"{args.bars} bars (seeds 0…{args.runs - 1}, default mix, humanized); real band files "
+          f"{args.bars} bars (seeds 0…{args.runs - 1}, default mix, temperature "
+          f"{args.temperature or 'default'}, humanized); real band files "
           f"(held out: {' + '.join(HELD_OUT_SOURCES)}): {sum(r.segments > 0 for r in reports)} of "
           f"{len(files)} files, {len(real)} segments; shipped seeds: {len(shipped)} segments; "
           f"{time.time() - t0:.0f} s")
@@ -184,6 +186,8 @@ def main() -> None:
     parser.add_argument("--model", default=str(ASSETS / "model"))
     parser.add_argument("--bars", type=int, default=64, help="bars per station run")
     parser.add_argument("--runs", type=int, default=2, help="station runs (seeds 0, 1, …)")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="the mix's sampling temperature for the station runs (default: the settings')")
     parser.add_argument("--legacy", action="store_true", help="the previous table: reconstruction "
                         "accuracy, prior samples and walk midpoints against random weights")
     parser.add_argument("--data", default=str(ASSETS / "seeds"), help="--legacy: held-out data")

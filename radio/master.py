@@ -115,6 +115,12 @@ class Master:
             self._blocks.popleft()
         return out
 
+    @property
+    def output_lufs(self) -> float | None:
+        """The gated loudness of the last `window_s` seconds as they left the master."""
+        level = gated([b[2] for b in self._blocks])
+        return None if level is None else level - self.loss_db
+
     def _steer(self, seconds: float) -> None:
         if not self._blocks:
             return

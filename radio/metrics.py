@@ -36,6 +36,12 @@ class StationCollector:
                                   value=st.restarts)
         yield GaugeMetricFamily("radio_stream_position_seconds", "Stream seconds published",
                                 value=st.position)
+        yield GaugeMetricFamily("radio_master_gain_db", "Gain of the master's loudness control",
+                                value=st.master.gain_db)
+        level = st.master.output_lufs
+        if level is not None:
+            yield GaugeMetricFamily("radio_output_loudness_lufs",
+                                    "Gated loudness of the last 6 s of the stream (BS.1770)", value=level)
         for stage, (count, total) in st.timings.items():
             yield SummaryMetricFamily(f"radio_{stage}_seconds", f"Wall seconds per segment in {stage}",
                                       count_value=count, sum_value=total)

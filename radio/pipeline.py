@@ -127,9 +127,9 @@ class Pipeline:
             self.walk.last_qpm = last.qpm
 
     def _preset(self, name: str) -> SoundPreset:
-        mix = getattr(self, "mix", None)
-        overrides = {k: v for k, v in mix.sound.items() if k != "preset"} if mix else {}
-        return resolve(name, overrides, *((mix.lead_program, mix.bass_program) if mix else ()))
+        """The named preset with the mix's sound overrides and explicit programs."""
+        overrides = {k: v for k, v in self.mix.sound.items() if k != "preset"}
+        return resolve(name, overrides, self.mix.lead_program, self.mix.bass_program)
 
     def sound_for(self, segment: Segment) -> SoundPreset:
         """The mix's pinned preset, else that of the set the walk is heading to; a step

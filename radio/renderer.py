@@ -11,6 +11,7 @@ Samples load per selected preset, so the MuseScore soundfont costs tens of MB, n
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from .segment import Segment, part_of
 SAMPLE_RATE = 44100
 LEAD_CH, BASS_CH, DRUM_CH = 0, 1, 9   # channel 10 (index 9) is GM percussion
 CHANNEL = {"lead": LEAD_CH, "bass": BASS_CH, "drums": DRUM_CH}
+log = logging.getLogger("radio.renderer")
 
 
 class RenderError(Exception):
@@ -73,8 +75,15 @@ class Renderer:
     def _soundfont(self, name: str) -> Path:
         path, found = soundfonts.resolve(name, self.fallback)
         if not found:
-            self.missing.add(name)
+            self._missing(name, path)
         return path
+
+    def _missing(self, name: str, instead: Path) -> None:
+        if name not in self.missing:
+            package = soundfonts.SOUNDFONTS[name][0]
+            log.warning("soundfont %s is not installed (`apt-get install %s`); playing %s instead",
+                        name, package, instead.name)
+        self.missing.add(name)
 
     def set_sound(self, sound: presets.SoundPreset) -> None:
         """Instruments of a sound preset, heard from the next note (ringing notes keep theirs)."""
@@ -90,7 +99,7 @@ class Renderer:
             # without the acoustic kit's file, the GM soundfont's standard kit stands in
             self._synths["drums"].select(*((path, bank, program) if found else (main, 128, 0)))
             if not found:
-                self.missing.add(kit_font)
+                self._missing(kit_font, main)
 
     def render(self, segment: Segment) -> dict[str, np.ndarray]:
         """PCM per part for exactly segment.duration seconds; notes crossing the end keep

@@ -89,6 +89,7 @@ async def healthz(request: web.Request) -> web.Response:
         "icecast": ({"connected": request.app[ICECAST].connected,
                      "reconnects": request.app[ICECAST].reconnects}
                     if ICECAST in request.app else None),
+        "sound": station.sound_health(),
         "last_error": station.last_error,
     }
     return web.json_response(body, status=503 if status == "error" else 200)

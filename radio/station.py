@@ -5,9 +5,9 @@ broadcasters in real time.
 playback, and on the event loop cuts their PCM into 0.25 s chunks at real-time pace,
 masters each chunk (radio/master.py: one loudness control, compressor and limiter for
 everything that plays, fill included), encodes it once per format (MP3, Ogg/Opus) and
-hands it to that format's Broadcaster. Encoding at the pacer keeps every format sample-continuous even when the
-generator is late (the gap is filled with silence through the same encoders), and the
-server never waits on TensorFlow.
+hands it to that format's Broadcaster. Encoding at the pacer keeps every format
+sample-continuous even when the generator is late (the last bars loop through the same
+master and encoders), and the server never waits on TensorFlow.
 """
 
 from __future__ import annotations
@@ -307,6 +307,17 @@ class Station:
             log.info("mix change: segments %s–%s made ahead are dropped",
                      current.id + 1 if current else 0, self._last_made)
             self._last_made = current.id if current else None
+
+    def sound_health(self) -> dict:
+        """The preset playing, the master's gain and output loudness, and soundfonts that
+        are missing (their presets play on the General MIDI fallback)."""
+        renderer = getattr(self.pipeline, "renderer", None)
+        level = self.master.output_lufs
+        return {"preset": self.current.meta.get("sound") if self.current else None,
+                "master_gain_db": round(self.master.gain_db, 2),
+                "loudness_lufs": None if level is None else round(level, 2),
+                "target_lufs": self.master.target,
+                "missing_soundfonts": sorted(getattr(renderer, "missing", ()))}
 
     @property
     def filling(self) -> bool:

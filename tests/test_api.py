@@ -9,6 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import ADMIN_TOKEN
+from radio.presets import PRESETS
 from test_server import wait_until_playing
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -136,6 +137,9 @@ def test_health_and_prometheus_metrics(station):
     wait_until_playing(station)
     status, health, _ = call(station, "GET", "/healthz")
     assert status == 200 and health["status"] == "ok" and health["lead_seconds"] > 0
+    sound = health["sound"]
+    assert sound["preset"] in PRESETS and sound["target_lufs"] == -16.0 and sound["missing_soundfonts"] == []
+    assert 0 < sound["master_gain_db"] < 20     # the presets sit ~10 dB under the target
     status, text, headers = call(station, "GET", "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
     samples = {(s.name, s.labels.get("format", "")): s.value
@@ -144,6 +148,7 @@ def test_health_and_prometheus_metrics(station):
     assert samples[("radio_bytes_out_total", "mp3")] >= 0 and ("radio_listeners", "ogg") in samples
     assert samples[("radio_decode_seconds_count", "")] >= 1 and samples[("radio_render_seconds_sum", "")] > 0
     assert ("radio_generator_lead_seconds", "") in samples and ("radio_listeners_dropped_total", "mp3") in samples
+    assert abs(samples[("radio_output_loudness_lufs", "")] + 16.0) < 3 and ("radio_master_gain_db", "") in samples
 
 
 def test_fault_drills_need_the_token_and_a_known_fault(station):
