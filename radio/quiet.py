@@ -21,8 +21,10 @@ import tempfile
 import warnings
 
 VERBOSE: bool | None = None  # None: not set up yet
+# pretty_midi warns about the odd real-world file (tempo events on other tracks); the
+# import's own line per file already says what became of it
 NOISY = ("tensorflow", "tf_keras", "keras", "magenta", "tensorflow_probability", "absl",
-         "note_seq", "google.protobuf", "numba")
+         "note_seq", "google.protobuf", "numba", "pretty_midi")
 
 # absl's native log lines (I0000 00:00:1795651656.230055 8503 port.cc:153] ...), the note
 # absl prints before them, and the second line of TensorFlow's CPU-feature notice
