@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import tempfile
 import time
 
@@ -99,13 +100,14 @@ def repetition(segments, threshold: float = 0.9) -> float:
     return dup / len(segments)
 
 
-def in_style(model, anchors, per_set: int, seed: int) -> dict:
+def in_style(model, anchors, per_set: int, seed: int, temperature: float) -> dict:
     sets = sorted({a.set for a in anchors})
     Z = np.stack([a.z for a in anchors])
     labels = np.array([a.set for a in anchors])
     nearer, own_d, other_d = [], [], []
     for s in sets:
-        walk = LatentWalk(model, anchors, steps_per_leg=4, seed=seed, weights={s: 1.0}, qpm=MODEL_QPM)
+        walk = LatentWalk(model, anchors, steps_per_leg=4, temperature=temperature, seed=seed,
+                          weights={s: 1.0}, qpm=MODEL_QPM)
         outs = [next(walk) for _ in range(per_set)]
         tensors = []
         for seg in outs:
@@ -130,15 +132,19 @@ def main() -> None:
     ap.add_argument("--per-set", type=int, default=8)
     ap.add_argument("--model", default=str(ASSETS / "model"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--temperature", type=float, default=None, help="default: the station's")
+    ap.add_argument("--seeds", default=str(ASSETS / "seeds"), help="seed sets (one folder a set)")
+    ap.add_argument("--in-style-only", action="store_true", help="skip the walks, seams and seed data")
     args = ap.parse_args()
     t0 = time.monotonic()
-    settings = Settings.from_env(data=tempfile.mkdtemp())
+    settings = Settings.from_env(data=tempfile.mkdtemp(), temperature=args.temperature)
     model = TrioModel(args.model, batch_size=4)
-    anchors = load_anchors(model, ASSETS / "seeds")
+    anchors = load_anchors(model, Path(args.seeds))
     print(f"model {args.model} ({model.card.steps} steps); {len(anchors)} seed segments in "
           f"{len({a.set for a in anchors})} sets")
 
-    for mode in ("walk", "loop"):
+    print(f"temperature {settings.temperature}")
+    for mode in () if args.in_style_only else ("walk", "loop"):
         walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=args.seed,
                           mode=mode)
         raw, played, seconds = [], [], 0.0
@@ -161,13 +167,14 @@ def main() -> None:
                       f"{np.mean([b[part]['onset_deviation_ms'] for b in before]):5.2f} → "
                       f"{np.mean([a[part]['onset_deviation_ms'] for a in after]):5.2f} ms")
 
-    seeds_gap = max(sounding_gaps(list(seq.notes), 0, 32.0) for _, seq in _seed_sequences(model))
-    print(f"\nseed data: longest all-parts silence inside a seed segment {seeds_gap:.2f} s (at 120 qpm)")
-    across, within = _seed_density_changes(model)
-    print(f"seed data: notes/bar change across a 16-bar boundary inside a song {across:.3f}, "
-          f"between bars {within:.3f}")
+    if not args.in_style_only:
+        seeds_gap = max(sounding_gaps(list(seq.notes), 0, 32.0) for _, seq in _seed_sequences(model))
+        print(f"\nseed data: longest all-parts silence inside a seed segment {seeds_gap:.2f} s (at 120 qpm)")
+        across, within = _seed_density_changes(model)
+        print(f"seed data: notes/bar change across a 16-bar boundary inside a song {across:.3f}, "
+              f"between bars {within:.3f}")
     print("\nin-style (one set at a time):")
-    for k, v in in_style(model, anchors, args.per_set, args.seed).items():
+    for k, v in in_style(model, anchors, args.per_set, args.seed, settings.temperature).items():
         print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
     print(f"\n{time.monotonic() - t0:.0f} s")
 

@@ -55,7 +55,7 @@ class Settings:
     data: str = "data"                  # the station's own files: seed sets, state
     seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets
     soundfont: str = ""                 # empty: first of find_soundfont()'s places
-    temperature: float = 0.5
+    temperature: float = 1.0            # sampling temperature; chosen by bench/model_quality.py
     steps_per_leg: int = 8              # walk steps from one anchor to the next
     qpm: float = 0.0                    # 0: follow the seeds' tempi
     lead_program: int = -1              # a GM program 0–127 for every style; -1: the sound preset's

@@ -5,7 +5,7 @@ the API or a bad config value is refused with a message naming the field and nev
 half-applied. The station plays a change from the next segment boundary (segments made
 ahead under the old mix are dropped); a tempo change ramps over `ramp_bars` bars.
 
-Fields (defaults): sets (every set, weight 1), temperature 0.5, qpm 0 (follow the seeds;
+Fields (defaults): sets (every set, weight 1), temperature 1.0, qpm 0 (follow the seeds;
 or a fixed tempo 40–240), qpm_range [] (clamp the seeds' tempi, e.g. [90, 130]), transpose
 0 (semitones for lead and bass, −12…12), lead_program / bass_program null (the sound
 preset's; a GM program 0–127 overrides it), sound {} (the preset of the set the walk is
@@ -28,7 +28,7 @@ class MixError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class StyleMix:
     sets: dict[str, float]                 # seed set → weight; anchors drawn in proportion
-    temperature: float = 0.5
+    temperature: float = 1.0               # plain softmax sampling: bench/model_quality.py
     qpm: float = 0.0                       # 0: follow the tempi of the seeds
     lead_program: int | None = None        # None: the sound preset's
     bass_program: int | None = None

@@ -12,7 +12,7 @@ EXAMPLE = Path(__file__).parent.parent / "deploy" / "radio.toml"
 
 def test_the_example_file_loads_and_env_and_flags_win(tmp_path):
     s = Settings.from_env(env={}, config=EXAMPLE)
-    assert s.host == "0.0.0.0" and s.data == "/var/lib/latent-radio" and s.temperature == 0.5
+    assert s.host == "0.0.0.0" and s.data == "/var/lib/latent-radio" and s.temperature == 1.0
     s = Settings.from_env(env={"RADIO_CONFIG": str(EXAMPLE), "RADIO_PORT": "9000"}, port=None, bitrate=192)
     assert s.port == 9000 and s.bitrate == 192 and s.log_format == "json"
 

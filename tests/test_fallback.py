@@ -146,7 +146,7 @@ def test_mix_survives_a_restart_and_a_torn_write(tmp_path):
     second.stop()
     (tmp_path / "state.json").write_text("{not json")                              # a damaged file
     third = _started(settings)
-    assert third.mix.temperature == 0.5 and third.pipeline is not None              # defaults, running
+    assert third.mix.temperature == 1.0 and third.pipeline is not None              # defaults, running
     third.stop()
 
 
