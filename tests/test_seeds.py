@@ -15,21 +15,11 @@ def _write(ns: note_seq.NoteSequence, path: Path) -> Path:
 
 def _band(lead_program: int, bass_program: int, bars: int = 20, qpm: float = 120) -> note_seq.NoteSequence:
     """Drums, a bass line and a lead, with the programs given (any GM numbers)."""
-    ns = note_seq.NoteSequence(ticks_per_quarter=220)
-    ns.tempos.add(qpm=qpm)
-    ns.time_signatures.add(numerator=4, denominator=4)
+    ns = _rhythm(bars, qpm, bass_program=bass_program)
     beat = 60.0 / qpm
     for b in range(bars * 4):
-        t = b * beat
-        ns.notes.add(pitch=36 if b % 2 == 0 else 38, start_time=t, end_time=t + 0.1, velocity=100,
-                     is_drum=True, instrument=9)
-        ns.notes.add(pitch=42, start_time=t + beat / 2, end_time=t + beat / 2 + 0.05, velocity=80,
-                     is_drum=True, instrument=9)
-        ns.notes.add(pitch=[36, 40, 43, 41][b % 4], start_time=t, end_time=t + beat * 0.9,
-                     velocity=90, instrument=1, program=bass_program)
-        ns.notes.add(pitch=[72, 74, 76, 79, 77, 76, 74, 72][b % 8], start_time=t,
-                     end_time=t + beat * 0.9, velocity=90, instrument=2, program=lead_program)
-    ns.total_time = bars * 4 * beat
+        ns.notes.add(pitch=[72, 74, 76, 79, 77, 76, 74, 72][b % 8], start_time=b * beat,
+                     end_time=b * beat + beat * 0.9, velocity=90, instrument=2, program=lead_program)
     return ns
 
 
@@ -88,7 +78,7 @@ def test_bad_files_get_one_clear_line_and_the_rest_go_on(tmp_path, converter, so
 TUNE = [72, 74, 76, 79, 77, 76, 74, 72, 71, 72, 74, 76, 74, 72, 71, 67]  # one note a beat
 
 
-def _rhythm(bars: int = 20, qpm: float = 120, drum_tracks: int = 1) -> note_seq.NoteSequence:
+def _rhythm(bars: int = 20, qpm: float = 120, drum_tracks: int = 1, bass_program: int = 33) -> note_seq.NoteSequence:
     """Drums (kick and snare on one track, hi-hats on the next when `drum_tracks` is 2)
     and a bass line; no lead."""
     ns = note_seq.NoteSequence(ticks_per_quarter=220)
@@ -102,7 +92,7 @@ def _rhythm(bars: int = 20, qpm: float = 120, drum_tracks: int = 1) -> note_seq.
         ns.notes.add(pitch=42, start_time=t + beat / 2, end_time=t + beat / 2 + 0.05, velocity=80,
                      is_drum=True, instrument=9 if drum_tracks == 1 else 10)
         ns.notes.add(pitch=[36, 40, 43, 41][b % 4], start_time=t, end_time=t + beat * 0.9,
-                     velocity=90, instrument=1, program=33)
+                     velocity=90, instrument=1, program=bass_program)
     ns.total_time = bars * 4 * beat
     return ns
 
