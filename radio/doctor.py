@@ -29,6 +29,16 @@ def run_checks(settings: Settings) -> int:
         path = find_soundfont(settings.soundfont)
         return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
 
+    def sound_presets():
+        from . import soundfonts
+        from .presets import PRESETS
+        import pedalboard  # noqa: F401  (the strips and the master)
+        missing = {n: pkg for n, (pkg, _) in soundfonts.SOUNDFONTS.items() if soundfonts.locate(n) is None}
+        if missing:
+            raise RuntimeError(f"soundfonts {', '.join(sorted(missing))} missing (their presets play on the GM "
+                               f"fallback); fix: sudo apt-get install {' '.join(sorted(set(missing.values())))}")
+        return f"{len(PRESETS)} presets, soundfonts {', '.join(soundfonts.SOUNDFONTS)} installed"
+
     def encoder():
         import numpy as np
         from .encoder import Mp3Encoder
@@ -59,7 +69,7 @@ def run_checks(settings: Settings) -> int:
         return path
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
-                                         ("encoder", encoder), ("seeds", seeds), ("model", model),
+                                         ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds), ("model", model),
                                          ("ffmpeg", ffmpeg)]]
     print("all good" if all(results) else f"{results.count(False)} problem(s) above")
     return 0 if all(results) else 1
