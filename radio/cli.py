@@ -174,6 +174,9 @@ def cmd_train(args) -> int:
           f"{result.steps_run} steps in {result.seconds:.0f} s, "
           f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
           f"held-out: {result.metrics}")
+    if result.interrupted:
+        print(f"stopped by Ctrl-C at step {result.step}; run the same command again to go on", file=sys.stderr)
+        return 130
     return 0
 
 

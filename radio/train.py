@@ -61,6 +61,7 @@ class TrainResult:
     seconds: float           # wall time of this run's training steps (not the graph build)
     steps_run: int
     build_seconds: float     # graph build, restore or warm start
+    interrupted: bool = False  # stopped by Ctrl-C before `steps` (saved all the same)
 
 
 def _checkpoint_bytes(tf) -> int:
@@ -186,6 +187,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             last_save = t_loop = time.monotonic()
             path = latest
             loss = float("nan")
+            interrupted = False
             try:
                 while step < steps:
                     idx = rng.choice(len(x), hp.batch_size, replace=False)
@@ -198,6 +200,8 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                                                           for k, v in metrics.items()})
                     if time.monotonic() - last_save > save_every_s:
                         path, last_save = save(), time.monotonic()
+            except KeyboardInterrupt:
+                interrupted = True   # saved below and exported by the caller, like a finished run
             finally:
                 t_end = time.monotonic()
                 bar.close()
@@ -205,7 +209,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                     path = save()  # on success, on Ctrl-C and on errors alike: nothing is lost
                 step = int(sess.run(model.global_step))
     metrics = {**metrics, "train_loss": round(float(loss), 3)} if step > start else metrics
-    return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0)
+    return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0, interrupted)
 
 
 def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:

@@ -108,6 +108,8 @@ def test_ctrl_c_saves_and_training_resumes(tmp_path, sets):
     assert proc.returncode == 130
     saved = tf_step(tmp_path / "work")
     assert saved >= 5
+    # what was trained up to Ctrl-C is exported too, not only saved
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["steps"] == saved
     done = subprocess.run(args[:-1] + [str(saved + 2)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "2 steps in" in done.stdout
