@@ -9,8 +9,9 @@ Chain: a slow loudness control (a broadcast-style AGC: BS.1770 K-weighted loudne
 last `window_s` seconds of its input, gated like BS.1770's integrated loudness, sets the
 gain that lands the output at `target_lufs`; the gain moves at most `max_rate_db` per
 second and only while something sounds, so there is no pumping and silence is not
-boosted), then a glue compressor and a true-peak brick-wall limiter (pedalboard). What
-the compressor and limiter take off is measured on the output and added back slowly.
+boosted), then a glue compressor and a brick-wall peak limiter 1 dB under the true-peak
+ceiling (pedalboard). What the compressor and limiter take off is measured on the output
+and added back slowly.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import numpy as np
 import pedalboard as pb
 from scipy.signal import lfilter
 
-# BS.1770-4 K-weighting at 44.1 kHz as pyloudnorm computes it (pre-filter shelf, RLB
-# high-pass); other rates get theirs from pyloudnorm at construction.
 MIX_LEVEL_LUFS = -26.0      # where the presets put a style before the master (bench/sound.py)
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
@@ -31,6 +30,8 @@ SILENCE_LUFS = -45.0        # a chunk quieter than this does not move the gain
 
 
 def k_filters(sample_rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """BS.1770-4 K-weighting (pre-filter shelf, RLB high-pass) for this rate, as (b, a)
+    pairs, from pyloudnorm (which keeps them in a private attribute)."""
     import pyloudnorm
     meter = pyloudnorm.Meter(sample_rate)
     return [(f.b, f.a) for f in (meter._filters["high_shelf"], meter._filters["high_pass"])]
