@@ -94,12 +94,11 @@ class Renderer:
         kit_font, bank, program = presets.KITS[sound.drums.kit]
         if kit_font is None:
             self._synths["drums"].select(main, bank, program)
-        else:
-            path, found = soundfonts.resolve(kit_font, self.fallback)
-            # without the acoustic kit's file, the GM soundfont's standard kit stands in
-            self._synths["drums"].select(*((path, bank, program) if found else (main, 128, 0)))
-            if not found:
-                self._missing(kit_font, main)
+        elif (path := soundfonts.locate(kit_font)) is not None:
+            self._synths["drums"].select(path, bank, program)
+        else:  # without the acoustic kit's file, the GM soundfont's standard kit stands in
+            self._missing(kit_font, main)
+            self._synths["drums"].select(main, 128, 0)
 
     def render(self, segment: Segment) -> dict[str, np.ndarray]:
         """PCM per part for exactly segment.duration seconds; notes crossing the end keep
