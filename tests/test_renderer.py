@@ -93,3 +93,10 @@ def test_a_missing_soundfont_falls_back_to_general_midi(monkeypatch):
         assert "musescore" in r.missing
     finally:
         r.close()
+    monkeypatch.setitem(soundfonts.SOUNDFONTS, "avl-red-zeppelin", ("avldrums.lv2-soundfont", ()))
+    r = Renderer(None, presets.resolve("rock"))      # an acoustic kit: the GM standard kit stands in
+    try:
+        parts = r.render(Segment(id=0, sequence=_seq((38, 0.0, 0.5, True, 9)), qpm=120.0, bars=1))
+        assert np.abs(parts["drums"]).max() > 0.01 and "avl-red-zeppelin" in r.missing
+    finally:
+        r.close()
