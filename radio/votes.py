@@ -5,8 +5,9 @@ segment's tally (likes − skips, one vote per listener address) becomes a bump 
 ±`step` in log-weight, spread to the anchors near that z (a Gaussian in angle, width
 `width` radians): liking a passage makes the walk head for that region more often,
 skipping it less often. Bounds keep the station out of any one listener's hands:
-- one vote per address per segment, at most `per_hour` counted votes per address an hour
-  and `per_network_hour` per /24 (IPv6 /64), then 429 with the seconds to wait;
+- one vote per address per segment; at most `per_hour` votes (repeats included) per
+  address an hour and `per_network_hour` per /24 (IPv6 /64), then 429 with the seconds
+  to wait;
 - the tables are bounded: addresses in an LRU of `ratelimit.MAX_KEYS`, at most
   `MAX_VOTERS` voters per segment (a segment's bump saturates long before);
 - tanh saturates a segment's bump: a thousand likes move it no more than a handful do;
@@ -95,22 +96,24 @@ class Votes:
         else is limited as one address of its own); returns the segment's tally and
         whether this vote counted."""
         if kind not in KINDS:
-            raise VoteError(f"vote: {kind!r}; use \"like\" or \"skip\"")
+            raise VoteError(f"vote: {kind!r:.60}; use \"like\" or \"skip\"")
         addr = clients.parse_address(client)
         network = clients.network_of(addr) if addr is not None else None
         voter = self._voter(str(addr) if addr is not None else client)
+        limits = [(self._per_address, voter, self.per_hour, "one address")]
+        if network is not None:
+            limits.append((self._per_network, network, self.per_network_hour, "one network (/24 or /64)"))
         with self._lock:
-            tally = self._tallies.get(segment_id)
-            if tally is not None and voter in tally.voters:
-                return {"segment": segment_id, "counted": False, "likes": tally.likes, "skips": tally.skips}
-            limits = [(self._per_address, voter, self.per_hour, "one address")]
-            if network is not None:
-                limits.append((self._per_network, network, self.per_network_hour, "one network (/24 or /64)"))
-            for table, key, limit, who in limits:
+            for table, key, limit, who in limits:   # every vote sent counts, a repeat too
                 wait = table.retry_after(key)
                 if wait:
                     raise VoteError(f"at most {limit} votes an hour from {who}; "
                                     f"try again in {wait} s", 429, wait)
+            for table, key, _, _ in limits:
+                table.take(key)
+            tally = self._tallies.get(segment_id)
+            if tally is not None and voter in tally.voters:
+                return {"segment": segment_id, "counted": False, "likes": tally.likes, "skips": tally.skips}
             if tally is not None and len(tally.voters) >= MAX_VOTERS:
                 raise VoteError(f"segment {segment_id} has its fill of {MAX_VOTERS} votes; "
                                 f"vote on the next one", 409)
@@ -118,8 +121,6 @@ class Votes:
                 tally = self._tallies[segment_id] = Tally(np.asarray(z, np.float32))
                 while len(self._tallies) > self._memory:
                     self._tallies.popitem(last=False)
-            for table, key, _, _ in limits:
-                table.take(key)
             tally.voters.add(voter)
             if kind == "like":
                 tally.likes += 1
