@@ -70,10 +70,10 @@ class Settings:
     seed: int = 0
     bitrate: int = 128                  # MP3 kbps, CBR
     opus_bitrate: int = 96              # Ogg/Opus kbps
-    admin_token: str = ""               # empty: the admin API is off (read-only station)
+    admin_token: str = dataclasses.field(default="", repr=False)   # empty: the admin API is off
     history_segments: int = 32          # played segments kept for /api/history and MIDI
     name: str = "latent radio"          # what players show (icy-name)
-    icecast: str = ""                   # icecast://source:PASSWORD@HOST:PORT/NAME: push there too
+    icecast: str = dataclasses.field(default="", repr=False)   # icecast://source:PASSWORD@HOST:PORT/NAME
     hls: bool = True                    # HLS segments + playlist in <data>/hls, served at /hls/
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once

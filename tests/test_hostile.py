@@ -453,3 +453,49 @@ def test_the_stream_played_on_through_all_of_it(station):
     time.sleep(1.5)
     _, b, _ = call(station, "GET", "/api/now")
     assert b["position"] > a["position"]
+
+
+def test_settings_never_show_their_secrets():
+    from radio.config import Settings
+    settings = Settings(admin_token="a-very-secret-token", icecast="icecast://source:hunter2@host:8000/radio")
+    assert "a-very-secret-token" not in repr(settings) and "hunter2" not in repr(settings)
+
+
+# -- the pieces, in-process -------------------------------------------------------------------
+@pytest.mark.parametrize("peer,forwarded,expected", [
+    ("203.0.113.5", "198.51.100.1", "203.0.113.5"),              # not a trusted proxy: header ignored
+    ("::ffff:203.0.113.5", None, "203.0.113.5"),                 # IPv4-mapped IPv6 is IPv4
+    ("127.0.0.9", "198.51.100.1", "198.51.100.1"),               # the trusted proxy's word
+    ("::ffff:127.0.0.9", "198.51.100.1", "198.51.100.1"),        # … on a dual-stack socket too
+    ("127.0.0.9", "6.6.6.6, 198.51.100.1", "198.51.100.1"),      # a client's own entry is not believed
+    ("127.0.0.9", "198.51.100.1, 127.0.0.9", "198.51.100.1"),    # proxies in the chain are skipped
+    ("127.0.0.9", "not-an-address", "127.0.0.9"),                # garbage: the last hop we know
+    ("127.0.0.9", "::ffff:198.51.100.1", "198.51.100.1"),
+    (None, "198.51.100.1", "0.0.0.0"),                           # a Unix socket
+])
+def test_one_function_decides_the_client_address(peer, forwarded, expected):
+    from radio.clients import client_address, parse_networks
+    assert str(client_address(peer, forwarded, parse_networks(TRUSTED_PROXY))) == expected
+
+
+def test_networks_for_the_limits():
+    from radio.clients import network_of, parse_address
+    assert str(network_of(parse_address("203.0.113.77"))) == "203.0.113.0/24"
+    assert str(network_of(parse_address("2001:db8:1:2:3:4:5:6"))) == "2001:db8:1:2::/64"
+    assert str(network_of(parse_address("::ffff:203.0.113.77"))) == "203.0.113.0/24"
+
+
+def test_token_lockout_lasts_a_minute_and_forgets():
+    from radio.ratelimit import Lockout
+    now = [0.0]
+    lock = Lockout(limit=10, window=60, lock=60, max_keys=100, clock=lambda: now[0])
+    for _ in range(9):
+        assert lock.failed("a") == 0
+    assert lock.failed("a") == 60 and lock.retry_after("b") == 0
+    now[0] = 59.5
+    assert lock.retry_after("a") == 1
+    now[0] = 60.5
+    assert lock.retry_after("a") == 0
+    for i in range(1000):
+        lock.failed(f"k{i}")
+    assert len(lock) == 100
