@@ -319,6 +319,32 @@ def test_votes_while_the_generator_reads_them():
     assert errors == []
 
 
+def test_the_last_mix_change_is_the_one_the_generator_plays(tmp_path):
+    """Mix changes from the event loop while the generator takes them: none is lost in the
+    swap, so the last one set is what the pipeline ends up playing."""
+    from radio.config import Settings
+    from radio.station import Station
+    from test_fallback import TonePipeline
+    station = Station(Settings(data=str(tmp_path)), pipeline_factory=lambda s, model=None: TonePipeline())
+    station._thread.start()
+    try:
+        end = time.monotonic() + 30
+        while station.mix is None and time.monotonic() < end:
+            time.sleep(0.01)
+        rng = np.random.default_rng(0)
+        for i in range(60):        # two changes close together, the second while the first is taken
+            station.set_mix({"temperature": 0.5})
+            time.sleep(rng.uniform(0, 0.003))
+            last = round(0.6 + i / 200, 3)
+            station.set_mix({"temperature": last})
+            end = time.monotonic() + 5
+            while station.pipeline.mix.temperature != last and time.monotonic() < end:
+                time.sleep(0.002)
+            assert station.pipeline.mix.temperature == last, f"change {i} was lost"
+    finally:
+        station.stop()
+
+
 # -- uploads and manifests --------------------------------------------------------------
 def _variants(song_dir, tmp_path, n):
     """n valid trio MIDI files with different bytes (one velocity changed in each)."""
