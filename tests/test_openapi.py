@@ -76,6 +76,7 @@ def _check(schema, method, path, response):
     ("post", "/api/seeds/{set}", "/api/seeds/rock", {"data": b"x", "headers": ADMIN}, 415),
     ("get", "/api/segments/{id}.mid", "/api/segments/99999999.mid", {}, 404),
     ("post", "/api/drill", "/api/drill", {"json": {"fault": "flood"}, "headers": ADMIN}, 400),
+    ("post", "/api/drill", "/api/drill", {"json": {"fault": "stall", "seconds": 0}, "headers": ADMIN}, 202),
     ("get", "/healthz", "/healthz", {}, 200),
     ("get", "/metrics", "/metrics", {}, 200),
     ("get", "/listen.{kind}", "/listen.m3u", {}, 200),
