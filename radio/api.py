@@ -1,8 +1,11 @@
 """The JSON API: what is playing, what was played (as MIDI), the style mix, the seed sets.
 
 Reads are open to every listener; every change needs the admin token (`Authorization:
-Bearer …`, compared in constant time). Every refusal is a 4xx with a JSON `error` that
-says why, and nothing a request does can stop the music.
+Bearer …`, compared in constant time; 10 wrong tokens a minute from one address and that
+address waits a minute). Every refusal is a 4xx with a JSON `error` that says why, and
+nothing a request does can stop the music. JSON bodies are read by jsonbody.py (size,
+depth, strict numbers), client addresses decided by clients.py, and the whole API is
+described by openapi.py, served at /api/openapi.json.
 """
 
 from __future__ import annotations
@@ -11,19 +14,28 @@ import asyncio
 import hmac
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from . import clients, jsonbody, openapi
 from .mix import MixError
 from .output import midi_bytes
+from .ratelimit import Lockout
 from .seedsets import MAX_UPLOAD_BYTES, SeedSetError
 from .station import Station
 
 STATION = web.AppKey("station", Station)
+TOKEN_FAILURES = web.AppKey("token_failures", Lockout)   # wrong admin tokens, per address
+PROXIES = web.AppKey("trusted_proxies", tuple)            # clients.parse_networks of the setting
+MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers["WWW-Authenticate"] = "Bearer"
 
 
 @web.middleware
@@ -31,9 +43,10 @@ async def json_errors(request: web.Request, handler):
     """API refusals and aiohttp's own (404, 405, 413 …) as JSON on /api/ paths."""
     try:
         return await handler(request)
+    except jsonbody.BodyError as e:
+        return web.json_response({"error": str(e)}, status=e.status)
     except ApiError as e:
-        return web.json_response({"error": str(e)}, status=e.status,
-                                 headers={"WWW-Authenticate": "Bearer"} if e.status == 401 else None)
+        return web.json_response({"error": str(e)}, status=e.status, headers=e.headers or None)
     except web.HTTPException as e:
         if request.path.startswith("/api/") and e.status >= 400:
             return web.json_response({"error": e.reason}, status=e.status)
@@ -51,13 +64,41 @@ def ready_station(request: web.Request):
     return station
 
 
+def client_of(request: web.Request) -> clients.Address:
+    """The request's client address (clients.py: the peer, or X-Forwarded-For from a trusted proxy)."""
+    return clients.of_request(request, request.app[PROXIES])
+
+
 def require_admin(request: web.Request) -> None:
+    """Passes with the admin token. Wrong tokens are counted per client address, so a
+    guesser is slowed down without locking the admin out from anywhere else."""
     token = station_of(request).settings.admin_token
     if not token:
         raise ApiError(403, "the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart")
+    who, failures = client_of(request), request.app[TOKEN_FAILURES]
+    wait = failures.retry_after(who)
+    if wait:
+        raise ApiError(429, f"too many wrong admin tokens from {who}; try again in {wait} s",
+                       {"Retry-After": str(wait)})
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode("utf-8", "surrogateescape"), token.encode()):
+        failures.failed(who)
         raise ApiError(401, "this change needs the admin token: send `Authorization: Bearer <token>`")
+
+
+def check_origin(request: web.Request) -> None:
+    """A browser's cross-site request carries an Origin: it must be this station's own or
+    one of the `origins` setting, so no other web page can make its visitors act here.
+    No Origin (players, scripts, curl) is fine."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    allowed = {f"{request.scheme}://{request.host}".lower(),
+               *(o.lower() for o in station_of(request).settings.origin_list())}
+    if origin.strip().lower() not in allowed:
+        raise ApiError(403, f"requests from the web page at {origin[:100]!r} are not allowed here "
+                            f"(the station's operator can add it to the `origins` setting)")
 
 
 async def now(request: web.Request) -> web.Response:
@@ -80,9 +121,11 @@ async def history(request: web.Request) -> web.Response:
 
 
 async def segment_midi(request: web.Request) -> web.Response:
-    played = station_of(request).find(int(request.match_info["id"]))
+    text = request.match_info["id"]
+    # checked before int(): Python refuses to convert 4,300+ digits (a ValueError, a 500)
+    played = station_of(request).find(int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
     if played is None:
-        raise ApiError(404, f"segment {request.match_info['id']} is not in the recent history "
+        raise ApiError(404, f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
                             f"(see /api/history)")
     programs = played.meta.get("programs", {})
     data = midi_bytes([played.segment], programs.get("lead", 81), programs.get("bass", 33))
@@ -101,10 +144,7 @@ async def get_mix(request: web.Request) -> web.Response:
 async def put_mix(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
-    try:
-        changes = await request.json()
-    except ValueError:
-        raise ApiError(400, "the body must be JSON, e.g. {\"sets\": {\"rock\": 1}}") from None
+    changes = await jsonbody.read(request, example='{"sets": {"rock": 1}}')
     try:
         mix = station.set_mix(changes)
     except MixError as e:
@@ -115,20 +155,19 @@ async def put_mix(request: web.Request) -> web.Response:
 async def post_vote(request: web.Request) -> web.Response:
     """A listener's like or skip: {"vote": "like" | "skip", "segment": id (default: now)}."""
     from .votes import VoteError
+    check_origin(request)
+    # JSON only: a form or text/plain body is what another site's page can send unasked
+    body = await jsonbody.read(request, example='{"vote": "like"}', require_type=True)
     station = ready_station(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "the body must be JSON, e.g. {\"vote\": \"like\"}") from None
     if not isinstance(body, dict) or set(body) - {"vote", "segment"}:
         raise ApiError(400, "send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}")
     segment = body.get("segment")
     if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int)):
-        raise ApiError(400, f"segment: expected an integer id, got {segment!r}")
+        raise ApiError(400, f"segment: expected an integer id, got {segment!r:.60}")
     try:
-        result = station.vote(request.remote or "?", body.get("vote"), segment)
+        result = station.vote(str(client_of(request)), body.get("vote"), segment)
     except VoteError as e:
-        raise ApiError(e.status, str(e)) from None
+        raise ApiError(e.status, str(e), {"Retry-After": str(e.retry_after)} if e.retry_after else None) from None
     return web.json_response(result)
 
 
@@ -146,26 +185,35 @@ async def list_seeds(request: web.Request) -> web.Response:
     for a in station.pipeline.anchors:
         file = a.label.rsplit("@", 1)[0]
         counts[file] = counts.get(file, 0) + 1
-    return web.json_response({"sets": {
-        name: [{"name": p.name, "bytes": p.stat().st_size,
-                "segments": counts.get(f"{name}/{p.stem}", 0)} for p in paths]
-        for name, paths in station.pipeline.library.sets().items()}})
+    listing = {}
+    for name, paths in station.pipeline.library.sets().items():
+        listing[name] = []
+        for p in paths:
+            try:
+                size = p.stat().st_size
+            except FileNotFoundError:   # deleted since the folder was listed
+                continue
+            listing[name].append({"name": p.name, "bytes": size, "segments": counts.get(f"{name}/{p.stem}", 0)})
+    return web.json_response({"sets": listing})
 
 
 async def _read_upload(request: web.Request) -> tuple[str, bytes]:
     """The first file of a multipart body, read with the size limit enforced as it streams."""
     if not request.content_type.startswith("multipart/"):
         raise ApiError(415, "upload a MIDI file as multipart/form-data (field `file`)")
-    reader = await request.multipart()
-    async for part in reader:
-        if not part.filename:
-            continue
-        data = bytearray()
-        while chunk := await part.read_chunk(65536):
-            data += chunk
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise ApiError(413, f"file is over the {MAX_UPLOAD_BYTES}-byte limit")
-        return part.filename, bytes(data)
+    try:
+        reader = await request.multipart()
+        async for part in reader:
+            if not getattr(part, "filename", None):
+                continue
+            data = bytearray()
+            while chunk := await part.read_chunk(65536):
+                data += chunk
+                if len(data) > MAX_UPLOAD_BYTES:
+                    raise ApiError(413, f"file is over the {MAX_UPLOAD_BYTES}-byte limit")
+            return part.filename, bytes(data)
+    except (ValueError, HttpProcessingError) as e:   # aiohttp's words for malformed multipart
+        raise ApiError(400, f"the upload is not well-formed multipart/form-data ({str(e)[:100]})") from None
     raise ApiError(400, "no file in the upload (send it as the multipart field `file`)")
 
 
@@ -200,22 +248,32 @@ async def drill(request: web.Request) -> web.Response:
     """POST {"fault": "crash" | "stall", "seconds": N}: a fault drill (admin)."""
     require_admin(request)
     station = station_of(request)
+    body = await jsonbody.read(request, example='{"fault": "crash"}')
+    usage = '; send {"fault": "crash"} or {"fault": "stall", "seconds": 60}'
+    if not isinstance(body, dict) or set(body) - {"fault", "seconds"}:
+        raise ApiError(400, "drill: expected an object with `fault` and `seconds`" + usage)
+    seconds = body.get("seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 600:
+        raise ApiError(400, f"drill: seconds={seconds!r:.30}: use a number 0–600" + usage)
     try:
-        body = await request.json()
-        seconds = float(body.get("seconds", 0))
-        if not 0 <= seconds <= 600:
-            raise ValueError("seconds: use 0–600")
-        station.drill(body.get("fault"), seconds)
-    except (ValueError, TypeError, AttributeError) as e:
-        raise ApiError(400, f"drill: {e}; send {{\"fault\": \"crash\"}} or "
-                            f"{{\"fault\": \"stall\", \"seconds\": 60}}") from None
-    return web.json_response({"drill": body["fault"], "seconds": seconds}, status=202)
+        station.drill(body.get("fault"), float(seconds))
+    except ValueError as e:
+        raise ApiError(400, f"drill: {str(e)[:100]}" + usage) from None
+    return web.json_response({"drill": body["fault"], "seconds": float(seconds)}, status=202)
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(openapi.DOCUMENT)
 
 
 def add_routes(app: web.Application) -> None:
+    """The API's routes (each in openapi.DOCUMENT) and the state its checks keep."""
+    app[PROXIES] = clients.parse_networks(app[STATION].settings.trusted_proxies)
+    app[TOKEN_FAILURES] = Lockout(limit=10, window=60.0, lock=60.0)
+    app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/api/now", now)
     app.router.add_get("/api/history", history)
-    app.router.add_get(r"/api/segments/{id:\d+}.mid", segment_midi)
+    app.router.add_get(r"/api/segments/{id:[0-9]+}.mid", segment_midi)
     app.router.add_get("/api/mix", get_mix)
     app.router.add_put("/api/mix", put_mix)
     app.router.add_post("/api/vote", post_vote)

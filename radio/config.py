@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 from pathlib import Path
+
+from . import redact
 
 ASSETS = Path(__file__).parent / "assets"
 REPO_SOUNDFONTS = Path(__file__).parent.parent / "soundfonts"
@@ -67,14 +70,16 @@ class Settings:
     seed: int = 0
     bitrate: int = 128                  # MP3 kbps, CBR
     opus_bitrate: int = 96              # Ogg/Opus kbps
-    admin_token: str = ""               # empty: the admin API is off (read-only station)
+    admin_token: str = dataclasses.field(default="", repr=False)   # empty: the admin API is off
     history_segments: int = 32          # played segments kept for /api/history and MIDI
     name: str = "latent radio"          # what players show (icy-name)
-    icecast: str = ""                   # icecast://source:PASSWORD@HOST:PORT/NAME: push there too
+    icecast: str = dataclasses.field(default="", repr=False)   # icecast://source:PASSWORD@HOST:PORT/NAME
     hls: bool = True                    # HLS segments + playlist in <data>/hls, served at /hls/
     lead_segments: int = 2              # segments the generator keeps ahead of playback
     burst_seconds: float = 2.0          # audio a new listener gets at once
     log_format: str = "json"            # json: one object per line, for log collectors; or text
+    trusted_proxies: str = ""           # addresses/networks whose X-Forwarded-For is believed, e.g. "127.0.0.1"
+    origins: str = ""                   # browser origins besides our own that may vote, e.g. "https://a.example"
     mix: dict = dataclasses.field(default_factory=dict)  # the starting style mix (radio/mix.py)
 
     @classmethod
@@ -91,7 +96,8 @@ class Settings:
                 values[f.name] = (raw.lower() in ("1", "true", "yes")) if f.type == "bool" else \
                     {"int": int, "float": float, "dict": json_object}.get(f.type, str)(raw)
             except ValueError:
-                raise ConfigError(f"RADIO_{f.name.upper()}={raw!r} is not a valid {f.type}") from None
+                raise ConfigError(f"RADIO_{f.name.upper()}={redact.value(f.name, raw)} "
+                                  f"is not a valid {f.type}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
         settings.check()
@@ -117,7 +123,7 @@ class Settings:
                 raise ConfigError(f"{path}: unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else
                                   f"; known keys: {', '.join(fields)}"))
             if isinstance(value, bool) and fields[key] != "bool" or not isinstance(value, types[fields[key]]):
-                raise ConfigError(f"{path}: {key} = {value!r} should be a {fields[key]}")
+                raise ConfigError(f"{path}: {key} = {redact.value(key, value)} should be a {fields[key]}")
         return {k: float(v) if fields[k] == "float" else v for k, v in data.items()}
 
     def start_mix(self, sets):
@@ -137,6 +143,10 @@ class Settings:
         """The station's seed sets, made from the shipped ones on first use."""
         from .seedsets import SeedLibrary
         return SeedLibrary(self.seed_folder(), defaults=ASSETS / "seeds")
+
+    def origin_list(self) -> list[str]:
+        """The `origins` setting as a list (trailing slashes dropped)."""
+        return [o.strip().rstrip("/") for o in self.origins.split(",") if o.strip()]
 
     def seed_folder(self) -> Path:
         return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"
@@ -173,5 +183,14 @@ class Settings:
                 Target.parse(self.icecast)
             except IcecastConfigError as e:
                 raise ConfigError(str(e)) from None
+        from .clients import parse_networks
+        try:
+            parse_networks(self.trusted_proxies)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        for origin in self.origin_list():
+            if not re.fullmatch(r"https?://[^/\s]+", origin):
+                raise ConfigError(f"origins: {origin!r} is not an origin; use scheme://host[:port], "
+                                  f"comma-separated, e.g. https://radio.example")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port}: use 1–65535")

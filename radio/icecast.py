@@ -16,6 +16,8 @@ import dataclasses
 import logging
 import urllib.parse
 
+from . import redact
+
 log = logging.getLogger("radio.icecast")
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
 
@@ -29,19 +31,25 @@ class Target:
     host: str
     port: int
     user: str
-    password: str
-    name: str
+    password: str = dataclasses.field(repr=False)   # never shown: see radio/redact.py
+    name: str = ""
 
     @classmethod
     def parse(cls, url: str) -> "Target":
-        u = urllib.parse.urlsplit(url)
+        shown = redact.url(url)          # messages never carry the password
+        try:
+            u = urllib.parse.urlsplit(url)
+            port = u.port
+        except ValueError as e:            # a bad port, a bad IPv6 literal
+            raise IcecastConfigError(f"icecast={shown!r}: {redact.url(str(e))}; "
+                                     f"expected icecast://source:PASSWORD@HOST:PORT/NAME") from None
         if u.scheme not in ("icecast", "http") or not u.hostname or not u.password:
             raise IcecastConfigError(
-                f"icecast={url!r}: expected icecast://source:PASSWORD@HOST:PORT/NAME")
+                f"icecast={shown!r}: expected icecast://source:PASSWORD@HOST:PORT/NAME")
         name = u.path.strip("/")
         if not name or "/" in name:
-            raise IcecastConfigError(f"icecast={url!r}: give one mount name after the port, e.g. /radio")
-        return cls(u.hostname, u.port or 8000, urllib.parse.unquote(u.username or "source"),
+            raise IcecastConfigError(f"icecast={shown!r}: give one mount name after the port, e.g. /radio")
+        return cls(u.hostname, port or 8000, urllib.parse.unquote(u.username or "source"),
                    urllib.parse.unquote(u.password), name)
 
     def auth(self) -> str:

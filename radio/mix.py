@@ -19,6 +19,11 @@ for a fresh point of the model's prior), ramp_bars 1, groove {} (performer.Groov
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
+
+# "set/file" or "set/file@bar": a seed set, a file's stem in it, a bar its segment starts at
+ENDPOINT = re.compile(r"(?P<set>[a-z0-9][a-z0-9_-]{0,39})/(?P<stem>[^/@\x00-\x1f\x7f]{1,120})(?:@(?P<bar>[0-9]{1,5}))?")
 
 
 class MixError(ValueError):
@@ -58,8 +63,10 @@ class StyleMix:
                    groove=dict(self.groove), sound=dict(self.sound), label=self.label())
         return out
 
-    def updated(self, changes: dict, known_sets) -> "StyleMix":
-        """A new mix with `changes` (any subset of the fields) applied, checked as a whole."""
+    def updated(self, changes: dict, known_sets, anchors=None) -> "StyleMix":
+        """A new mix with `changes` (any subset of the fields) applied, checked as a whole.
+        `known_sets`: seed set → its files (SeedLibrary.sets()); `anchors`: the labels of
+        the seed segments ("set/file@bar"), when known, which endpoints must name."""
         if not isinstance(changes, dict):
             raise MixError("the mix must be a JSON object")
         unknown = set(changes) - set(self.FIELDS) - {"label"}
@@ -67,29 +74,45 @@ class StyleMix:
             raise MixError(f"unknown field(s) {sorted(unknown)}; allowed: {list(self.FIELDS)}")
         values = {**{k: getattr(self, k) for k in self.FIELDS},
                   **{k: v for k, v in changes.items() if k != "label"}}
-        return StyleMix(**_checked(values, known_sets))
+        return StyleMix(**_checked(values, known_sets, anchors))
+
+
+def _show(v) -> str:
+    """A client's value for an error message: its repr, cut short."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _number(values: dict, key: str, lo: float, hi: float, integer: bool = False):
     v = values[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and v != int(v)):
-        raise MixError(f"{key}: expected {'an integer' if integer else 'a number'}, got {v!r}")
+    # checked before any conversion: int() of an infinity raises OverflowError
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+            or (integer and v != int(v)):
+        raise MixError(f"{key}: expected {'an integer' if integer else 'a number'}, got {_show(v)}")
     if not lo <= v <= hi:
         raise MixError(f"{key}={v}: allowed range is {lo}–{hi}")
     return int(v) if integer else float(v)
 
 
-def _endpoints(values: dict, known_sets: dict) -> tuple:
+def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
+    """Two existing seed segments for interpolate (kept, and checked, in every mode; []
+    when not interpolating)."""
     ends = values["endpoints"]
-    if values["mode"] != "interpolate":
-        return tuple(ends) if isinstance(ends, (list, tuple)) else ()
+    if values["mode"] != "interpolate" and isinstance(ends, (list, tuple)) and not ends:
+        return ()
     if not isinstance(ends, (list, tuple)) or len(ends) != 2 or not all(isinstance(e, str) for e in ends):
-        raise MixError('endpoints: interpolate needs two seed segments, e.g. ["rock/song", "ska/tune@4"]')
+        raise MixError('endpoints: interpolate needs two seed segments, e.g. ["rock/song", "ska/tune@4"] '
+                       '([] in the other modes)')
+    labels = None if anchors is None else set(anchors)
     for e in ends:
-        set_name, _, rest = e.partition("/")
-        stem = rest.split("@")[0]
-        if stem not in {p.stem for p in known_sets.get(set_name, ())}:
-            raise MixError(f"endpoints: no seed file {e!r} (use set/file, as /api/seeds lists them)")
+        m = ENDPOINT.fullmatch(e)
+        if m is None or m["stem"] not in {p.stem for p in known_sets.get(m["set"], ())}:
+            raise MixError(f"endpoints: no seed file {_show(e)} (use set/file or set/file@bar, "
+                           f"as /api/seeds lists them)")
+        if labels is not None and e not in labels and \
+                (m["bar"] is not None or not any(label.split("@")[0] == e for label in labels)):
+            raise MixError(f"endpoints: {_show(e)} is not a seed segment (a file's segments start "
+                           f"at the bars its labels show, e.g. {min(labels, default='rock/song@0')!r})")
     return tuple(ends)
 
 
@@ -116,10 +139,10 @@ def _program(values: dict, key: str):
     return None if values[key] is None else _number(values, key, 0, 127, integer=True)
 
 
-def _checked(values: dict, known_sets: dict) -> dict:
-    """`known_sets`: seed set → its files (SeedLibrary.sets())."""
-    if values["mode"] not in ("walk", "interpolate", "loop"):
-        raise MixError(f"mode: {values['mode']!r}; use walk, interpolate or loop")
+def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
+    """`known_sets`: seed set → its files (SeedLibrary.sets()); `anchors`: segment labels."""
+    if not isinstance(values["mode"], str) or values["mode"] not in ("walk", "interpolate", "loop"):
+        raise MixError(f"mode: {_show(values['mode'])}; use walk, interpolate or loop")
     qpm_range = values["qpm_range"]
     if qpm_range:
         if not isinstance(qpm_range, (list, tuple)) or len(qpm_range) != 2:
@@ -128,9 +151,9 @@ def _checked(values: dict, known_sets: dict) -> dict:
         if lo > hi:
             raise MixError(f"qpm_range: {lo} is above {hi}")
         qpm_range = (lo, hi)
-    if values["loop_bars"] not in (1, 2, 4, 8):
-        raise MixError(f"loop_bars={values['loop_bars']!r}: use 1, 2, 4 or 8")
-    extra = {"mode": values["mode"], "endpoints": _endpoints(values, known_sets),
+    if isinstance(values["loop_bars"], bool) or values["loop_bars"] not in (1, 2, 4, 8):
+        raise MixError(f"loop_bars={_show(values['loop_bars'])}: use 1, 2, 4 or 8")
+    extra = {"mode": values["mode"], "endpoints": _endpoints(values, known_sets, anchors),
              "prior": _number(values, "prior", 0.0, 1.0),
              "loop_bars": int(values["loop_bars"]),
              "transpose": _number(values, "transpose", -12, 12, integer=True),
@@ -148,7 +171,7 @@ def _basic(values: dict, known_sets: set[str]) -> dict:
     clean = {}
     for name, w in sets.items():
         if name not in known_sets:
-            raise MixError(f"sets: no seed set named {name!r}; known: {sorted(known_sets)}")
+            raise MixError(f"sets: no seed set named {_show(name)}; known: {sorted(known_sets)}")
         clean[name] = _number({name: w}, name, 0.0, 1000.0)
     if not any(w > 0 for w in clean.values()):
         raise MixError("sets: at least one weight must be above 0")

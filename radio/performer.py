@@ -186,8 +186,10 @@ def _merge(into: dict, changes: dict, key: str) -> None:
 
 
 def _number(v, key: str, lo, hi, integer: bool):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (integer and v != int(v)):
-        raise ValueError(f"{key}: expected {'an integer' if integer else 'a number'}, got {v!r}")
+    # finite first: int() of an infinity raises OverflowError, and NaN passes every range
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+            or (integer and v != int(v)):
+        raise ValueError(f"{key}: expected {'an integer' if integer else 'a number'}, got {v!r:.60}")
     if not (lo <= v <= hi):
         raise ValueError(f"{key}={v}: allowed range is {lo}–{hi}")
     return int(v) if integer else float(v)

@@ -17,6 +17,7 @@ preset's output level, set so every style reaches the master at about the same l
 from __future__ import annotations
 
 import copy
+import math
 import dataclasses
 
 from .soundfonts import SOUNDFONTS
@@ -166,8 +167,9 @@ def merge(base: dict, over: dict) -> dict:
 
 
 def _number(field: str, v, lo: float, hi: float, integer: bool = False):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or (integer and v != int(v)):
-        raise SoundError(f"{field}: expected {'an integer' if integer else 'a number'}, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
+            or (integer and v != int(v)):
+        raise SoundError(f"{field}: expected {'an integer' if integer else 'a number'}, got {v!r:.60}")
     if not lo <= v <= hi:
         raise SoundError(f"{field}={v}: allowed range is {lo:g}–{hi:g}")
     return int(v) if integer else float(v)

@@ -8,25 +8,34 @@ the root; a file is validated as trio MIDI before it is kept, and written atomic
 Each set has a `manifest.json`: per kept file its sha256, segment count, the roles found
 and where it came from, plus the set's transposition augmentation (used by training).
 Files without an entry (copied in by hand) are validated and recorded when listed.
+Every change to a set (a file kept or removed, its manifest entry) is made under one lock,
+`<root>/.lock` (flock), which holds across threads and processes: the server's upload
+threads, `radio seeds import`, a generator process. Manifests are only written whole,
+atomically, by a read-modify-write inside that lock. The API cannot delete a manifest:
+only MIDI files are files of a set.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import re
 import shutil
+import threading
 import urllib.parse
 from pathlib import Path
 
 from . import seeds
 from .state import write_atomic
 
-SET_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")     # always fullmatch: `$` lets "\n" through
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MANIFEST = "manifest.json"
 MAX_TRANSPOSE = 6
+LOCK = ".lock"
 
 
 class SeedSetError(ValueError):
@@ -53,10 +62,32 @@ class SeedLibrary:
         if not self.root.exists() and defaults is not None:
             shutil.copytree(defaults, self.root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._held = threading.local()     # how deep this thread is in locked()
+
+    @contextlib.contextmanager
+    def locked(self):
+        """The library's write lock (re-entrant within a thread; flock across processes:
+        each holder opens its own descriptor, so threads exclude each other too)."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
+        with open(self.root / LOCK, "a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+                fcntl.flock(f, fcntl.LOCK_UN)
 
     def _set_dir(self, name: str, must_exist: bool = True) -> Path:
-        if not isinstance(name, str) or not SET_NAME.match(name):
-            raise SeedSetError(f"set name {name!r}: use 1–40 of a-z 0-9 _ - (lower case)")
+        if not isinstance(name, str) or not SET_NAME.fullmatch(name):
+            raise SeedSetError(f"set name {name!r:.60}: use 1–40 of a-z 0-9 _ - (lower case)")
         path = (self.root / name).resolve()
         if path.parent != self.root.resolve():
             raise SeedSetError(f"set name {name!r} points outside the seed folder")
@@ -66,7 +97,7 @@ class SeedLibrary:
 
     def sets(self) -> dict[str, list[Path]]:
         out = {}
-        for d in sorted(p for p in self.root.iterdir() if p.is_dir() and SET_NAME.match(p.name)):
+        for d in sorted(p for p in self.root.iterdir() if p.is_dir() and SET_NAME.fullmatch(p.name)):
             out[d.name] = sorted(p for p in d.iterdir()
                                  if p.is_file() and p.suffix.lower() in seeds.MIDI_SUFFIXES)
         return out
@@ -91,19 +122,23 @@ class SeedLibrary:
         from .presets import PRESETS
         if preset not in PRESETS:
             raise SeedSetError(f"sound preset {preset!r}: use one of {sorted(PRESETS)}")
-        data = self.manifest(set_name)
-        data["sound"] = preset
-        self._write_manifest(set_name, data)
+        with self.update_manifest(set_name) as data:
+            data["sound"] = preset
 
-    def _write_manifest(self, set_name: str, data: dict) -> None:
-        write_atomic(self._set_dir(set_name) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode())
+    @contextlib.contextmanager
+    def update_manifest(self, set_name: str):
+        """Yields a set's manifest to change in place; written back atomically, all under
+        the lock, so no concurrent change is lost."""
+        with self.locked():
+            data = self.manifest(set_name)
+            yield data
+            write_atomic(self._set_dir(set_name) / MANIFEST, json.dumps(data, indent=1, sort_keys=True).encode())
 
     def _record(self, set_name: str, path: Path, digest: str, report: seeds.FileReport,
                 source: str) -> None:
-        data = self.manifest(set_name)
-        data["files"][path.name] = {"sha256": digest, "segments": report.segments,
-                                    "roles": report.roles, "source": source}
-        self._write_manifest(set_name, data)
+        with self.update_manifest(set_name) as data:
+            data["files"][path.name] = {"sha256": digest, "segments": report.segments,
+                                        "roles": report.roles, "source": source}
 
     def summary(self, converter_factory) -> dict[str, dict]:
         """Per set: files, segments (unaugmented), transposition. Files the manifest does not
@@ -113,9 +148,7 @@ class SeedLibrary:
         for name, paths in self.sets().items():
             data = self.manifest(name)
             stale = set(data["files"]) - {p.name for p in paths}
-            changed = bool(stale)
-            for gone in stale:
-                del data["files"][gone]
+            new = {}
             for p in paths:
                 if p.name in data["files"]:
                     continue
@@ -126,12 +159,16 @@ class SeedLibrary:
                     report.segments = len(found)
                 except seeds.SeedImportError as e:
                     report.reason = str(e)
-                data["files"][p.name] = {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
-                                         "segments": report.segments, "roles": report.roles,
-                                         "source": "found in the set folder"}
-                changed = True
-            if changed:
-                self._write_manifest(name, data)
+                new[p.name] = {"sha256": hashlib.sha256(p.read_bytes()).hexdigest(),
+                               "segments": report.segments, "roles": report.roles,
+                               "source": "found in the set folder"}
+            if stale or new:      # re-read under the lock: an upload may have come meanwhile
+                with self.update_manifest(name) as data:
+                    for gone in stale:
+                        if not (self._set_dir(name) / gone).exists():
+                            data["files"].pop(gone, None)
+                    for file, entry in new.items():
+                        data["files"].setdefault(file, entry)
             out[name] = {"files": len(paths), "transpose": data.get("transpose", 0),
                          "segments": sum(f["segments"] for f in data["files"].values())}
         return out
@@ -167,9 +204,8 @@ class SeedLibrary:
             (bar.write if not bar.disable else echo)(line)
         bar.close()
         if result.kept:
-            data = self.manifest(set_name)
-            data["transpose"] = transpose
-            self._write_manifest(set_name, data)
+            with self.update_manifest(set_name) as data:
+                data["transpose"] = transpose
         return result
 
     def _import_one(self, path, set_name, target_dir, converter, transpose, known, result) -> str:
@@ -194,13 +230,14 @@ class SeedLibrary:
             reason = str(e).split(" (")[0]
             result.reasons[reason] = result.reasons.get(reason, 0) + 1
             return f"dropped {name}: {e}"
-        target = target_dir / clean_file_name(name)
-        n = 2
-        while target.exists():  # same name, other content: keep both
-            target = target_dir / f"{Path(clean_file_name(name)).stem}_{n}.mid"
-            n += 1
-        write_atomic(target, data)
-        self._record(set_name, target, digest.hex(), report, str(path))
+        with self.locked():
+            target = target_dir / clean_file_name(name)
+            n = 2
+            while target.exists():  # same name, other content: keep both
+                target = target_dir / f"{Path(clean_file_name(name)).stem}_{n}.mid"
+                n += 1
+            write_atomic(target, data)
+            self._record(set_name, target, digest.hex(), report, str(path))
         known[digest] = f"{set_name}/{target.name}"
         result.kept += 1
         result.segments += report.segments
@@ -213,37 +250,44 @@ class SeedLibrary:
         folder = self._set_dir(set_name, must_exist=False)
         target = folder / clean_file_name(file_name)
         digest = hashlib.sha256(data).digest()
-        kept = self._known_digests().get(digest)
-        if kept is not None:
-            raise SeedSetError(f"the same file is already kept as {kept}", 409)
-        if target.exists():
-            raise SeedSetError(f"{set_name}/{target.name} exists; delete it first or rename", 409)
+        self._check_new(set_name, target, digest)       # cheap refusals before the slow check
         report = seeds.FileReport(target.name)
         try:
             found, report.roles = seeds.segments_from_sequence(
                 seeds.parse_midi(data), converter, target.name)
             report.segments = len(found)
         except seeds.SeedImportError as e:
-            raise SeedSetError(f"{file_name}: {e}", 422) from None
-        write_atomic(target, data)
-        self._record(set_name, target, digest.hex(), report, f"upload {file_name}")
+            raise SeedSetError(f"{file_name:.80}: {e}", 422) from None
+        with self.locked():        # checked again: another upload may have kept it meanwhile
+            self._check_new(set_name, target, digest)
+            write_atomic(target, data)
+            self._record(set_name, target, digest.hex(), report, f"upload {file_name:.200}")
         return target, report
+
+    def _check_new(self, set_name: str, target: Path, digest: bytes) -> None:
+        kept = self._known_digests().get(digest)
+        if kept is not None:
+            raise SeedSetError(f"the same file is already kept as {kept}", 409)
+        if target.exists():
+            raise SeedSetError(f"{set_name}/{target.name} exists; delete it first or rename", 409)
 
     def remove(self, set_name: str, file_name: str | None = None) -> list[Path]:
         """Deletes one file of a set, or the whole set when no file is named."""
         folder = self._set_dir(set_name)
-        if file_name is None:
-            removed = self.sets().get(set_name, [])
-            shutil.rmtree(folder)
-            return removed
-        target = (folder / file_name).resolve()
-        if target.parent != folder or not target.is_file():
-            raise SeedSetError(f"no file {file_name!r} in seed set {set_name!r}", 404)
-        target.unlink()
-        data = self.manifest(set_name)
-        if data["files"].pop(target.name, None) is not None:
-            self._write_manifest(set_name, data)
-        return [target]
+        with self.locked():
+            if file_name is None:
+                removed = self.sets().get(set_name, [])
+                shutil.rmtree(folder)
+                return removed
+            target = (folder / file_name).resolve()
+            # only a set's MIDI files are its files: its manifest is not for clients to delete
+            if target.parent != folder or target.suffix.lower() not in seeds.MIDI_SUFFIXES \
+                    or not target.is_file():
+                raise SeedSetError(f"no MIDI file {file_name!r:.80} in seed set {set_name!r}", 404)
+            target.unlink()
+            with self.update_manifest(set_name) as data:
+                data["files"].pop(target.name, None)
+            return [target]
 
 
 def read_manifest(folder: Path) -> dict:

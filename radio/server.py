@@ -40,6 +40,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
                "icy-br": str(settings.bitrate if fmt == "mp3" else settings.opus_bitrate)}
     if icy:
         headers["icy-metaint"] = str(ICY_METAINT)
+    if request.method == "HEAD":   # the headers a GET would get, no body, the connection kept
+        return web.Response(headers=headers)
     response = web.StreamResponse(headers=headers)
     if request.version >= HttpVersion11:
         response.enable_chunked_encoding()

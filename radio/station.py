@@ -51,6 +51,12 @@ def _close(pipeline, keep_model: bool = False) -> None:
             log.exception("closing the pipeline")
 
 
+def _labels(pipeline) -> list[str] | None:
+    """The seed segments a mix's endpoints may name; None when the pipeline does not say."""
+    anchors = getattr(pipeline, "anchors", None)
+    return None if anchors is None else [a.label for a in anchors]
+
+
 def sound_meta(sound) -> dict:
     """What the page and the segment's MIDI need of the sound preset a segment played with."""
     if sound is None:
@@ -100,6 +106,7 @@ class Station:
         self.mix: StyleMix | None = None
         self._pending_mix: StyleMix | None = None
         self._mix_version = 0          # bumped by every mix change; queued segments carry theirs
+        self._mix_lock = threading.Lock()   # the event loop sets a mix while the generator takes it
         self._fade_tail = threading.Event()
         self._last_made: int | None = None     # id of the last segment the generator made
         self.segments_generated = 0
@@ -125,9 +132,12 @@ class Station:
         """Validates and queues a mix change; heard from the next segment boundary."""
         if self.mix is None:
             raise RuntimeError("the station is still starting")
-        mix = self.mix.updated(changes, self.pipeline.library.sets())
-        self.mix = self._pending_mix = mix
-        self._mix_version += 1
+        pipeline = self.pipeline
+        mix = self.mix.updated(changes, pipeline.library.sets(),
+                               _labels(pipeline))
+        with self._mix_lock:
+            self.mix = self._pending_mix = mix
+            self._mix_version += 1
         self._save_state()
         return mix
 
@@ -137,8 +147,9 @@ class Station:
             if not any(w > 0 for w in sets.values()):
                 sets = {k: 1.0 for k in self.pipeline.library.sets() if k != removed_set}
             if sets:
-                self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
-                self._mix_version += 1
+                with self._mix_lock:
+                    self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
+                    self._mix_version += 1
 
     def drill(self, fault: str, seconds: float = 0.0) -> None:
         """A fault drill: the generator crashes (`crash`) or hangs `seconds` (`stall`) before
@@ -233,7 +244,8 @@ class Station:
         if mix:
             mix.pop("label", None)
             try:
-                pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets()))
+                pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets(),
+                                                      _labels(pipeline)))
             except MixError as e:
                 log.error("the saved mix no longer fits the seed sets (%s); using the default mix", e)
         z = saved.get("walk_position")
@@ -251,8 +263,9 @@ class Station:
             sync = getattr(pipeline, "sync_seeds", None)
             if sync is not None:
                 sync()
-            mix, self._pending_mix = self._pending_mix, None
-            version = self._mix_version  # read after the pop: a later change drops this segment
+            with self._mix_lock:   # taken with its version: a later change drops this segment
+                mix, self._pending_mix = self._pending_mix, None
+                version = self._mix_version
             if mix is not None:
                 pipeline.set_mix(mix)
                 self._drop_queued(pipeline)

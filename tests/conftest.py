@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -54,12 +55,14 @@ def artifacts() -> Path:
 
 
 ADMIN_TOKEN = "test-admin-token-0123"
+TRUSTED_PROXY = "127.0.0.9"            # the one peer whose X-Forwarded-For the test station believes
+FRIEND_ORIGIN = "https://friend.example"   # a web page the test station lets vote
 
 
-@pytest.fixture(scope="session")
-def station(tmp_path_factory):
-    """The real station (default model, shipped seed sets copied to a fresh data folder)
-    serving from its own thread and event loop on a free loopback port; yields its URL."""
+@contextlib.contextmanager
+def running_station(**overrides):
+    """A real station (default model, shipped seed sets copied to its data folder) serving
+    from its own thread and event loop on a free loopback port; yields its URL."""
     import asyncio
     import socket
     import threading
@@ -72,8 +75,7 @@ def station(tmp_path_factory):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings.from_env(port=port, data=str(tmp_path_factory.mktemp("station-data")),
-                                 admin_token=ADMIN_TOKEN)
+    settings = Settings.from_env(port=port, **overrides)
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(create_app(settings))
     ready = threading.Event()
@@ -88,7 +90,18 @@ def station(tmp_path_factory):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert ready.wait(30)
-    yield f"http://127.0.0.1:{port}"
-    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def station(tmp_path_factory):
+    """The real station on a fresh data folder, with the admin token, one trusted proxy
+    and one extra allowed origin; yields its URL."""
+    with running_station(data=str(tmp_path_factory.mktemp("station-data")), admin_token=ADMIN_TOKEN,
+                         trusted_proxies=TRUSTED_PROXY, origins=FRIEND_ORIGIN) as url:
+        yield url

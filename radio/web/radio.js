@@ -107,8 +107,8 @@ function showOutputs() {
 }
 
 async function unlock() {
-  localStorage.setItem('radio-token', token());
-  if (!(await putMix({}))) return;          // an empty change checks the token
+  if (!(await putMix({}))) return;          // an empty change checks the token…
+  localStorage.setItem('radio-token', token());   // …which is kept only once the station took it
   const mix = await (await fetch('/api/mix')).json();
   const box = $('#sets');
   box.querySelectorAll('label').forEach((l) => l.remove());
