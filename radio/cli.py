@@ -72,7 +72,6 @@ def cmd_complete(args) -> int:
     """Completes a band around the kept part(s); every check runs before the model loads,
     and the output file appears only when the whole band is made."""
     from . import complete as comp
-    from .model import resolve
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
         print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
@@ -89,7 +88,7 @@ def cmd_complete(args) -> int:
         ns = comp.read_input(data)
         kept = comp.find_parts(ns, keep, args.track)
         settings = _settings(args, temperature=args.temperature, seed=args.seed)
-        comp.check_model(resolve(settings.model)[0].config)
+        comp.check_model(comp.model_config(settings.model))
         for part in kept.values():
             print(f"keeping {part.describe()}")
         t0 = time.monotonic()

@@ -312,6 +312,19 @@ class Completion:
     bars: int
 
 
+def model_config(path) -> str:
+    """The config name of a model folder or checkpoint, read from its card or its name
+    (without loading anything)."""
+    from pathlib import Path
+    from .model import CARD_NAME, DEFAULT_MODEL_DIR, ModelCard, ModelError, _config_from_checkpoint_name
+    folder = Path(path) if path else DEFAULT_MODEL_DIR
+    if not folder.exists():
+        raise ModelError(f"model {folder} does not exist; `radio doctor` shows the default model's place")
+    if folder.is_dir() and (folder / CARD_NAME).exists():
+        return ModelCard.read(folder).config
+    return _config_from_checkpoint_name(folder)
+
+
 def check_model(config_name: str) -> None:
     if not config_name.startswith("hierdec-"):
         raise CompleteError(
@@ -447,12 +460,6 @@ def midi_bytes(ns: note_seq.NoteSequence) -> bytes:
 
 # ── Loading once, and files out ─────────────────────────────────────────────────────────
 
-def load_scorer(checkpoint: str, hparams):
-    """The teacher-forced scorer for a hierdec trio checkpoint (numpy, forward passes only)."""
-    from .hierdec_score import HierdecScorer
-    return HierdecScorer.from_checkpoint(checkpoint, hparams)
-
-
 def seed_anchors(model, folder) -> np.ndarray:
     """Encodings of every 16-bar trio segment of a seed folder (one subfolder a set)."""
     from .seedsets import SeedLibrary
@@ -464,19 +471,25 @@ def seed_anchors(model, folder) -> np.ndarray:
 
 
 class Band:
-    """The model, its scorer and the seed encodings, loaded once (per CLI run, or per API
-    worker process): `complete` is then cheap enough to run many times."""
+    """The model and the seed encodings, loaded once (per CLI run, or per API worker
+    process), so that `complete` is cheap to run many times.
 
-    def __init__(self, model_path=None, seed_folder=None, batch_size: int = 4):
-        from . import model as model_lib
-        card, checkpoint = model_lib.resolve(model_path)
-        check_model(card.config)
-        self.model = model_lib.TrioModel(model_path, batch_size=batch_size)
-        self.scorer = load_scorer(model_lib.checkpoint_file(checkpoint), self.model.config.hparams)
+    The model is the numpy engine (radio/engine): it encodes, decodes with a seeded
+    generator, and scores a part teacher-forced (`log_likelihood`), with forward passes
+    only. Only the seed import's converter brings in magenta (and TensorFlow)."""
+
+    def __init__(self, model_path=None, seed_folder=None):
+        from .engine.model import EngineError, NumpyTrioModel
+        try:
+            self.model = NumpyTrioModel(model_path)
+        except EngineError as e:
+            raise CompleteError(str(e)) from None
+        check_model(self.model.card.config)
         self.anchors = seed_anchors(self.model, seed_folder) if seed_folder else None
 
-    def complete(self, ns, kept, **kw) -> Completion:
-        return complete(ns, kept, self.model, self.scorer, self.anchors, **kw)
+    def complete(self, ns, kept, seed: int = 0, **kw) -> Completion:
+        self.model.rng = np.random.default_rng([seed, 17])   # same input and seed: same band
+        return complete(ns, kept, self.model, self.model, self.anchors, seed=seed, **kw)
 
 
 def render(completion: Completion, settings) -> np.ndarray:
