@@ -70,6 +70,13 @@ class NearScorer:
         return -np.abs(z[:, 0] - 1.0) * len(tokens)
 
 
+@pytest.fixture(scope="module")
+def engine():
+    """The numpy engine on the shipped default model (what `radio complete` uses)."""
+    from radio.engine.model import NumpyTrioModel
+    return NumpyTrioModel()
+
+
 def _note_key(n):
     return (n.pitch, round(n.start_time, 6), round(n.end_time, 6), n.velocity)
 
@@ -142,14 +149,14 @@ def test_track_picks_among_bass_lines():
     assert {n.is_drum for n in both["drums"].notes} == {True}
 
 
-def test_kept_part_is_exact_and_windows_join(model):
+def test_kept_part_is_exact_and_windows_join(engine):
     """20 bars over a tempo change: the bass comes back note for note from the written MIDI
     (pitch, start, end, velocity, at 960 ticks a beat); lead and drums are new in both
     windows, humanized, and nothing falls silent for more than a beat at the join."""
     data = bass_song(20)
     ns = comp.read_input(data)
     kept = comp.find_parts(ns, ["bass"])
-    result = comp.complete(ns, kept, model, NearScorer(), temperature=1.0, seed=3)
+    result = comp.complete(ns, kept, engine, NearScorer(), temperature=1.0, seed=3)
     assert [w.bars for w in result.windows] == [16, 4] and result.bars == 20
     back = note_seq.midi_to_note_sequence(comp.midi_bytes(comp.to_midi(result, {"lead": 81, "bass": 33})))
     bass_back = sorted(_note_key(n) for n in back.notes if n.program == 33 and not n.is_drum)
@@ -172,15 +179,33 @@ def test_kept_part_is_exact_and_windows_join(model):
     assert sum(s.duration for s in result.segments) == pytest.approx(tm.seconds(80), abs=1e-6)
 
 
-def test_search_keeps_the_best(model):
-    """The search returns the best-scoring candidate it met, and refines past the first pool."""
+def test_search_keeps_the_best():
+    """The search returns the best-scoring candidates it met, best first, and refines past
+    the first pool."""
     rng = np.random.default_rng(0)
     tokens = {"bass": np.zeros(32, np.int64)}
-    z, value, scored = comp.search_z(NearScorer(), tokens, [np.zeros(model.z_size)], np.zeros((0, model.z_size)),
-                                     model.z_size, rng, comp.Search(candidates=16, rounds=3))
-    assert scored == 16 + 3 * 8
-    assert value == pytest.approx(comp.objective(NearScorer(), z[None], tokens, 1.0)[0])
-    assert abs(z[0] - 1.0) < 0.6
+    zs, values, scored = comp.search_z(NearScorer(), tokens, [np.zeros(128)], np.zeros((0, 128)),
+                                       128, rng, comp.Search(candidates=16, rounds=3, keep_best=4))
+    assert scored == 16 + 3 * 8 and zs.shape == (4, 128)
+    assert np.all(np.diff(values) <= 0)
+    assert values == pytest.approx(comp.objective(NearScorer(), zs, tokens, 1.0))
+    assert abs(zs[0, 0] - 1.0) < 0.6
+
+
+def test_fit_prefers_a_lead_that_meets_the_bass():
+    """Of two leads over one bass line, `fit` ranks higher the one on consonant intervals
+    that moves, over one a semitone off that repeats one pitch."""
+    bass = np.zeros(64, np.int64)
+    bass[::8] = 36 - 19                       # C2 every half bar
+    drums = np.zeros(64, np.int64)
+    drums[::4] = 1                            # kick on every beat
+    good = np.zeros(64, np.int64)
+    bad = np.zeros(64, np.int64)
+    for k, s in enumerate(range(0, 64, 4)):
+        good[s] = (60, 64, 67, 72)[k % 4] - 19    # C E G C
+        bad[s] = 61 - 19                          # C# again and again
+    score = lambda lead: comp.fit({"lead": lead, "bass": bass, "drums": drums}, ["lead", "drums"])
+    assert score(good) > score(bad) + 1.0
 
 
 def test_cli_errors_write_nothing(tmp_path, capsys):
