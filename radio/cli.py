@@ -53,7 +53,11 @@ def cmd_generate(args) -> int:
     settings = _settings(args, humanize=not args.no_humanize, seed=args.seed,
                          temperature=args.temperature, mix=mix)
     t0 = time.monotonic()
-    pipeline = Pipeline(settings)
+    model = None
+    if args.engine != "tf":
+        from .engine import load_model
+        model = load_model(settings.model, engine=args.engine, seed=settings.seed)
+    pipeline = Pipeline(settings, model)
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
     segments = output.trim_to_bars(segments, args.bars)
     if out.suffix.lower() == ".mid":
@@ -269,6 +273,8 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--no-humanize", action="store_true", help="straight grid, flat velocity")
+    p.add_argument("--engine", choices=("tf", "numpy"), default="tf",
+                   help="model engine: magenta's TensorFlow graph, or radio.engine in numpy (seeded)")
     p.add_argument("--mix", help='style mix as JSON, e.g. \'{"sets": {"rock": 1}, "mode": "loop", '
                                  '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
     p.set_defaults(func=cmd_generate)

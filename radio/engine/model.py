@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..model import ModelError  # radio.model imports TensorFlow only when a TF model loads
 from . import trio, weights
 from .encoder import BidirectionalEncoder
 from .flat import FlatDecoder
@@ -32,7 +33,7 @@ def limit_blas_threads(threads: int) -> None:
     threadpool_limits(limits=threads, user_api="blas")
 
 
-class EngineError(Exception):
+class EngineError(ModelError):
     """A model the numpy engine cannot run; the message names the fix."""
 
 
