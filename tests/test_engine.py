@@ -318,3 +318,17 @@ def test_greedy_decode_matches_tensorflow_full_size_flat(tmp_path):
     pair = NumpyTrioModel(folder), tf_greedy_model(folder)
     check_greedy(pair, latents(4, 512, 15))
     check_encode(pair, list(trio.ids_to_tensors(pair[0].decode_ids(latents(4, 512, 16), 0.0))))
+
+
+def test_generate_with_numpy_engine_imports_no_tensorflow(tmp_path):
+    """`radio generate --engine numpy` (seed import, walk, render) runs without importing
+    tensorflow or magenta."""
+    import subprocess
+    out = tmp_path / "x.mid"
+    code = ("import sys\n"
+            "from radio.cli import main\n"
+            f"assert main(['generate', '--engine', 'numpy', '--bars', '16', '--out', {str(out)!r}]) == 0\n"
+            "bad = [k for k in sys.modules if k.split('.')[0] in ('tensorflow', 'magenta')]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    assert out.stat().st_size > 0

@@ -75,12 +75,11 @@ class NumpyTrioModel:
 
     @property
     def converter(self):
-        """magenta's TrioConverter for seed files (this one imports TensorFlow)."""
+        """The trio data converter for seed files: radio.engine.convert's (note-seq only,
+        equal to magenta's; tests/test_convert.py)."""
         if self._converter is None:
-            from ..model import make_config
-            config = make_config(self.card.config, self.card.hparams)
-            config.data_converter.set_mode("infer")
-            self._converter = config.data_converter
+            from .convert import TrioConverter
+            self._converter = TrioConverter()
         return self._converter
 
     def encode(self, tensors: Sequence[np.ndarray]) -> np.ndarray:
