@@ -4,7 +4,6 @@ Layer l runs a forward and a backward LSTM (the backward one over each sequence 
 within its length, as tf.reverse_sequence does); layer l+1 reads both outputs in input
 order. The embedding is the last layer's forward h after `length` steps and backward h
 after its `length` steps (zeros for an empty sequence), then mu = dense(embedding).
-Both directions share one batched product per step.
 """
 
 from __future__ import annotations
@@ -63,21 +62,24 @@ class BidirectionalEncoder:
         lengths = np.asarray(lengths, np.int64)
         n, steps = x.shape[:2]
         valid = (np.arange(steps)[None, :] < lengths[:, None]).astype(np.float32)  # [N, T]
+        full = bool((lengths == steps).all())  # no padding: no masking
         below = x
         for fw, bw in self.layers:
             units = fw.units
-            pre = np.stack([self._input_product(fw, below),
-                            self._input_product(bw, _reverse(below, lengths))])   # [2, N, T, 4H]
-            wh = np.stack([fw.wh, bw.wh])                                            # [2, H, 4H]
-            c = np.zeros((2, n, units), np.float32)
-            h = np.zeros((2, n, units), np.float32)
+            pres = (self._input_product(fw, below), self._input_product(bw, _reverse(below, lengths)))
+            h = [np.zeros((n, units), np.float32), np.zeros((n, units), np.float32)]
+            c = [np.zeros((n, units), np.float32), np.zeros((n, units), np.float32)]
             out = np.zeros((2, n, steps, units), np.float32)
             for t in range(steps):
-                c_new, h_new = cell(pre[:, :, t] + np.matmul(h, wh), c)
-                keep = valid[:, t][None, :, None]
-                c = np.where(keep > 0, c_new, c)
-                h = np.where(keep > 0, h_new, h)
-                out[:, :, t] = h_new * keep
+                keep = valid[:, t, None] > 0
+                for d, layer in enumerate((fw, bw)):  # two products, no stacked copy of the kernels
+                    c_new, h_new = cell(pres[d][:, t] + h[d] @ layer.wh, c[d])
+                    if full:
+                        c[d], h[d] = c_new, h_new
+                        out[d, :, t] = h_new
+                    else:
+                        c[d], h[d] = np.where(keep, c_new, c[d]), np.where(keep, h_new, h[d])
+                        out[d, :, t] = h_new * keep
             below = np.concatenate([out[0], _reverse(out[1], lengths)], axis=-1)
         return np.concatenate([h[0], h[1]], axis=-1)
 
