@@ -226,12 +226,12 @@ def main() -> None:
         programs = comp.programs_for(settings)
         back = note_seq.midi_to_note_sequence(comp.midi_bytes(comp.to_midi(result, programs)))
         tempo = comp.TempoMap(back.tempos)
-        # tracks are told apart by program after the round trip (the new lead's is the preset's)
-        bass_program = {n.program for n in kept["bass"].notes}
-        assert programs["lead"] not in bass_program, "pick another lead program for the bench"
-        bass_out = [n for n in back.notes if not n.is_drum and n.program in bass_program]
+        # tracks are told apart by name after the round trip (the new ones are named so)
+        names = {i.instrument: i.name for i in back.instrument_infos}
+        new_lead = comp.NEW_TRACK_NAME.format(role="lead")
+        bass_out = [n for n in back.notes if not n.is_drum and names.get(n.instrument) != new_lead]
         share, left = identical(kept["bass"].notes, bass_out)
-        lead = [n for n in back.notes if not n.is_drum and n.program == programs["lead"]]
+        lead = [n for n in back.notes if not n.is_drum and names.get(n.instrument) == new_lead]
         drums = [n for n in back.notes if n.is_drum]
         row = band_rows(lead, kept["bass"].notes, drums, tempo, result.bars)
         # the real band over the same bass: its own lead line (as the import takes it) and drums

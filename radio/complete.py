@@ -50,6 +50,7 @@ STEPS_PER_BEAT = 4
 MELODY_NO_EVENT, MELODY_NOTE_OFF = 0, 1    # the melody one-hot's first two classes
 MELODY_LOW, MELODY_HIGH = 21, 108          # the converter's pitch range (class = pitch - 19)
 MAX_BARS = 128                             # what one request may ask for (API)
+NEW_TRACK_NAME = "{role} (latent radio)"   # MIDI track name of each new part
 
 
 class CompleteError(Exception):
@@ -491,11 +492,17 @@ def _assemble(ns, kept, missing, decoded, windows, tempo: TempoMap, groove, seed
         out.time_signatures.add().CopyFrom(ts)
     if not ns.time_signatures:
         out.time_signatures.add(numerator=4, denominator=4)
+    kept_tracks = {i for part in kept.values() for i in part.tracks}
+    for info in ns.instrument_infos:      # the kept tracks' names, as they were
+        if info.instrument in kept_tracks:
+            out.instrument_infos.add().CopyFrom(info)
     for part in kept.values():
         for n in part.notes:
             out.notes.add().CopyFrom(n)
     first_free = max([n.instrument for n in ns.notes] + [-1]) + 1
     new_instruments = {role: first_free + i for i, role in enumerate(missing)}
+    for role, instrument in new_instruments.items():
+        out.instrument_infos.add(instrument=instrument, name=NEW_TRACK_NAME.format(role=role))
     segments = []
     for win, seq in zip(windows, decoded):
         start_beat = win.start_bar * 4
