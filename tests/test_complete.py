@@ -183,6 +183,20 @@ def test_kept_part_is_exact_and_windows_join(engine):
     assert sum(s.duration for s in result.segments) == pytest.approx(tm.seconds(80), abs=1e-6)
 
 
+@pytest.mark.parametrize("keep", [["drums"], ["lead"], ["lead", "drums"]])
+def test_other_parts_can_be_kept(engine, keep):
+    """Keeping drums, a lead, or both: those notes come back exactly, the rest is new."""
+    ns = comp.read_input(bass_song(6, lead=True, drums=True))
+    kept = comp.find_parts(ns, keep)
+    result = comp.complete(ns, kept, engine, NearScorer(), search=comp.Search(candidates=8, rounds=1))
+    assert set(result.new_instruments) == set(comp.ROLES) - set(keep)
+    old = sorted(_note_key(n) for part in kept.values() for n in part.notes)
+    assert sorted(_note_key(n) for n in result.sequence.notes
+                  if n.instrument not in result.new_instruments.values()) == old
+    for role, instrument in result.new_instruments.items():
+        assert any(n.instrument == instrument for n in result.sequence.notes), role
+
+
 def test_search_keeps_the_best():
     """The search returns the best-scoring candidates it met, best first, and refines past
     the first pool."""
