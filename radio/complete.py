@@ -365,16 +365,33 @@ def fit(parts: dict[str, np.ndarray], new: Sequence[str], choose: Choose = Choos
 def choose_sample(model, zs: np.ndarray, tokens: dict[str, np.ndarray], missing: Sequence[str],
                   temperature: float, steps: int, choose: Choose = Choose()) -> tuple[np.ndarray, float]:
     """Samples `choose.samples` completions from each row of zs and returns the token ids
-    [3, 1, steps] of the best fitting one (kept parts as given) and its fit."""
-    z = np.repeat(np.asarray(zs, np.float32), choose.samples, axis=0)
-    ids = model.decode_ids(z, temperature, steps)                  # [3, n, steps]
-    best, best_fit = 0, -np.inf
-    for i in range(ids.shape[1]):
-        parts = {r: tokens[r] if r in tokens else ids[k, i] for k, r in enumerate(ROLES)}
-        f = fit(parts, missing, choose)
+    [3, 1, steps] of the best fitting one (kept parts as given) and its fit.
+
+    Given z the decoder samples each part on its own, so the lead (and bass) of one sample
+    and the drums of another sample of the same z are as much a draw from the model as
+    either sample: per z the pitched parts are chosen first, then the drums that fit them
+    best, from all of that z's samples."""
+    n = choose.samples
+    z = np.repeat(np.asarray(zs, np.float32), n, axis=0)
+    ids = model.decode_ids(z, temperature, steps)                  # [3, len(zs) * n, steps]
+    drums = ROLES.index("drums")
+
+    def parts(pitched: int, drum: int) -> dict[str, np.ndarray]:
+        return {r: tokens[r] if r in tokens else ids[k, drum if k == drums else pitched]
+                for k, r in enumerate(ROLES)}
+
+    best, best_fit = (0, 0), -np.inf
+    for group in range(len(zs)):
+        members = range(group * n, (group + 1) * n)
+        pitched = max(members, key=lambda i: fit(parts(i, i), missing, choose))
+        drum = max(members, key=lambda j: fit(parts(pitched, j), missing, choose)) \
+            if "drums" in missing else pitched
+        f = fit(parts(pitched, drum), missing, choose)
         if f > best_fit:
-            best, best_fit = i, f
-    return ids[:, best:best + 1], best_fit
+            best, best_fit = (pitched, drum), f
+    out = ids[:, best[0]:best[0] + 1].copy()
+    out[drums] = ids[drums, best[1]:best[1] + 1]
+    return out, best_fit
 
 
 # ── Completion ──────────────────────────────────────────────────────────────────────────
