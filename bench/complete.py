@@ -24,7 +24,7 @@ as the import takes it, and its drums, over the same bass):
 - seams: the longest all-parts silence within a beat either side of each window join;
 - wall time of the completion per 32 bars, after the model, scorer and seeds are loaded.
 
-    .venv/bin/python bench/complete.py [--files 12] [--candidates 64] [--bars 32]
+    .venv/bin/python bench/complete.py [--files 16] [--candidates 64] [--bars 32] [--samples 8]
 """
 
 from __future__ import annotations
@@ -198,10 +198,12 @@ def identical(kept_in, out_notes) -> tuple[float, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--files", type=int, default=12)
+    ap.add_argument("--files", type=int, default=16)
     ap.add_argument("--bars", type=int, default=32)
     ap.add_argument("--candidates", type=int, default=64)
     ap.add_argument("--temperature", type=float, default=None)
+    ap.add_argument("--samples", type=int, default=comp.Choose.samples,
+                    help="completions sampled per z to choose from (1: close to no choosing)")
     ap.add_argument("--model", default=None)
     args = ap.parse_args()
     settings = Settings.from_env(model=args.model, temperature=args.temperature)
@@ -211,7 +213,8 @@ def main() -> None:
     t0 = time.monotonic()
     band = comp.Band(settings.model, ASSETS / "seeds")
     print(f"loaded model, scorer and {len(band.anchors)} seed encodings in {time.monotonic() - t0:.1f} s; "
-          f"--candidates {args.candidates}, temperature {settings.temperature}\n")
+          f"--candidates {args.candidates}, temperature {settings.temperature}, "
+          f"{args.samples} samples per z from the best {comp.Search.keep_best}\n")
     ours, real, seconds, cpus, same, extra, seams = [], [], [], [], [], [], []
     print("| excerpt | bars | s | s/32 bars | kept identical | consonant | unison/oct | bass+drum | drums/bar | lead bars | seam gap (beats) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -220,7 +223,7 @@ def main() -> None:
         kept = comp.find_parts(ns, ["bass"])
         t, cpu = time.monotonic(), time.process_time()
         result = band.complete(ns, kept, search=comp.Search(candidates=args.candidates),
-                               temperature=settings.temperature)
+                               temperature=settings.temperature, choose=comp.Choose(samples=args.samples))
         took = time.monotonic() - t
         cpus.append((time.process_time() - cpu) * 32 / result.bars)
         programs = comp.programs_for(settings)

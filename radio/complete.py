@@ -14,7 +14,10 @@ pass of that part's decoder alone. Per 16-bar window we maximise
 over candidates: the window itself encoded with the missing parts empty, the previous
 window's choice (continuity), encodings of seed segments and prior draws, then rounds of
 Gaussian steps around the best few (a gradient-free search: forward passes only). The best
-z is decoded at the sampling temperature and its missing parts are kept.
+few z are decoded at the sampling temperature, several samples each, and the missing parts
+of the sample that fits the kept part best are played (`fit`: consonance over the bass,
+limits on plainness, drums under the bass's onsets): the paper's attribute constraints,
+measured on the samples rather than learned as a critic on z.
 
 Times: the input plays at any tempo map; the model works on sixteenths of 4/4. Kept notes
 are read on that grid only to score and encode them. The output holds them as they were
