@@ -46,11 +46,16 @@ _worker_band = None
 
 
 def _start_worker(model: str, seed_folder: str) -> None:
-    global _worker_band
     try:
         os.nice(WORKER_NICE)
     except OSError:
         pass
+    load_band(model, seed_folder)
+
+
+def load_band(model: str, seed_folder: str) -> None:
+    """Loads the model and seed encodings the jobs of this process use."""
+    global _worker_band
     _worker_band = comp.Band(model, seed_folder)
 
 

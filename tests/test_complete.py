@@ -340,3 +340,17 @@ def test_api_complete_checks_and_answers_midi():
         assert calls[0] == (["bass"], None, 8)
 
     asyncio.run(main())
+
+
+def test_api_job_completes_in_its_process(tmp_path):
+    """The worker's job itself (here in this process, without the pool): MIDI bytes in,
+    the completed band out as MIDI, the bass exactly as sent."""
+    from radio import complete_api
+    complete_api.load_band(None, str(tmp_path))          # an empty seed folder: prior and encodings only
+    data = bass_song(5, change_bar=2)
+    midi = complete_api.run_job(data, ["bass"], None, 8, 1.0, 0, {"lead": 81, "bass": 33})
+    back = note_seq.midi_to_note_sequence(midi)
+    names = {i.instrument: i.name for i in back.instrument_infos}
+    assert sorted(_note_key(n) for n in back.notes if n.instrument not in names) == \
+        sorted(_note_key(n) for n in note_seq.midi_to_note_sequence(data).notes)
+    assert len(names) == 2 and len(back.notes) > len(note_seq.midi_to_note_sequence(data).notes)
