@@ -146,7 +146,8 @@ def _track_list(parts: Sequence[seeds.Part]) -> str:
 def find_parts(ns: note_seq.NoteSequence, keep: Sequence[str], track: int | None = None) -> dict[str, KeptPart]:
     """The kept parts, found by role as the seed import finds them (seeds.classify): drums
     are every drum track, the bass the lowest bass-like track, the lead the highest other
-    pitched track. `track` picks one of several that qualify."""
+    pitched track. Unlike the import, a track with a single note qualifies (a one-bar line
+    is input enough). `track` picks one of several that qualify."""
     parts = seeds.describe_parts(ns)
     roles = seeds.classify(parts, min_notes=1)
     candidates = {"drums": roles.drums, "bass": roles.basses, "lead": roles.leads}
