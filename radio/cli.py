@@ -1,4 +1,4 @@
-"""`radio` command line: serve, generate, doctor, seeds, build-corpus, train, fetch-model."""
+"""`radio` command line: serve, generate, complete, doctor, seeds, build-corpus, train, fetch-model."""
 
 from __future__ import annotations
 
@@ -53,7 +53,11 @@ def cmd_generate(args) -> int:
     settings = _settings(args, humanize=not args.no_humanize, seed=args.seed,
                          temperature=args.temperature, mix=mix)
     t0 = time.monotonic()
-    pipeline = Pipeline(settings)
+    model = None
+    if args.engine != "tf":
+        from .engine import load_model
+        model = load_model(settings.model, engine=args.engine, seed=settings.seed)
+    pipeline = Pipeline(settings, model)
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
     segments = output.trim_to_bars(segments, args.bars)
     if out.suffix.lower() == ".mid":
@@ -65,6 +69,59 @@ def cmd_generate(args) -> int:
         output.write_audio(master_whole(pcm, SAMPLE_RATE, settings.loudness_lufs), out, settings.bitrate)
     seconds = sum(s.duration for s in segments)
     print(f"wrote {out}: {args.bars} bars, {seconds:.1f} s of music, in {time.monotonic() - t0:.1f} s")
+    return 0
+
+
+def cmd_complete(args) -> int:
+    """Completes a band around the kept part(s); every check runs before the model loads,
+    and the output file appears only when the whole band is made."""
+    from . import complete as comp
+    out = Path(args.out)
+    if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
+        print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
+        return 2
+    if args.candidates < 1:
+        print("error: --candidates must be at least 1 (default 64)", file=sys.stderr)
+        return 2
+    try:
+        keep = comp.parse_keep(args.keep)
+        try:
+            data = Path(args.input).read_bytes()
+        except OSError as e:
+            raise comp.CompleteError(f"cannot read {args.input}: {e.strerror}") from None
+        ns = comp.read_input(data)
+        kept = comp.find_parts(ns, keep, args.track)
+        settings = _settings(args, temperature=args.temperature, seed=args.seed)
+        comp.check_model(comp.model_config(settings.model))
+        for part in kept.values():
+            print(f"keeping {part.describe()}")
+        t0 = time.monotonic()
+        from .config import ASSETS
+        seeds = settings.seed_folder() if settings.seed_folder().exists() else ASSETS / "seeds"
+        band = comp.Band(settings.model, seeds)
+        loaded = time.monotonic()
+        result = band.complete(ns, kept, search=comp.Search(candidates=args.candidates),
+                               temperature=settings.temperature, seed=args.seed,
+                               groove=None if args.no_humanize else comp.Groove())
+        made = time.monotonic()
+    except comp.CompleteError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    tmp = out.with_name(f".partial-{out.name}")  # same suffix: write_audio picks the format by it
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.suffix.lower() == ".mid":
+            tmp.write_bytes(comp.midi_bytes(comp.to_midi(result, comp.programs_for(settings))))
+        else:
+            from . import output
+            output.write_audio(comp.render(result, settings), tmp, settings.bitrate)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    fit = ", ".join(f"{w.kept_nats_per_step:.2f}" for w in result.windows)
+    print(f"wrote {out}: {result.bars} bars ({', '.join(r for r in comp.ROLES if r not in kept)} new) "
+          f"in {made - loaded:.1f} s after {loaded - t0:.1f} s of loading; kept part's "
+          f"log-likelihood per step by window: {fit}")
     return 0
 
 
@@ -216,9 +273,26 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--no-humanize", action="store_true", help="straight grid, flat velocity")
+    p.add_argument("--engine", choices=("tf", "numpy"), default="tf",
+                   help="model engine: magenta's TensorFlow graph, or radio.engine in numpy (seeded)")
     p.add_argument("--mix", help='style mix as JSON, e.g. \'{"sets": {"rock": 1}, "mode": "loop", '
                                  '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
     p.set_defaults(func=cmd_generate)
+
+    p = command(sub, "complete", help="keep your bass line (or lead, or drums) from a MIDI file; "
+                                      "the model plays the other parts around it")
+    common(p)
+    p.add_argument("input", metavar="IN.mid", help="MIDI file in 4/4 holding the part(s) to keep")
+    p.add_argument("--keep", required=True, help="bass, lead or drums, or two of them: bass,drums")
+    p.add_argument("--out", required=True, help="OUT.mid, OUT.wav or OUT.mp3")
+    p.add_argument("--candidates", type=int, default=64,
+                   help="latent points scored in the first round of the search, per 16 bars (default 64)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature of the new parts (default: the station's)")
+    p.add_argument("--track", type=int, help="the track (as listed) to keep when several qualify")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-humanize", action="store_true", help="new parts on the straight grid")
+    p.set_defaults(func=cmd_complete)
 
     p = command(sub, "doctor", help="check library, soundfont, model and encoder")
     common(p)

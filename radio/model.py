@@ -149,7 +149,8 @@ def write_random_checkpoint(folder: Path, config_name: str = "hierdec-trio_16bar
         batch = config.hparams.batch_size
         x = tf.placeholder(tf.float32, [batch, config.hparams.max_seq_len, config.data_converter.input_depth])
         mu = config.model.encode(x, tf.fill([batch], config.hparams.max_seq_len)).loc
-        config.model.sample(batch, max_length=config.hparams.max_seq_len, z=mu)  # decoder variables
+        config.model.sample(batch, max_length=config.hparams.max_seq_len, z=mu,
+                            temperature=1.0)  # decoder variables (flat configs need a temperature)
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
             tf.train.Saver().save(sess, str(folder / "model.ckpt"))

@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.http import HttpVersion11
 
-from . import api, metrics
+from . import api, complete_api, metrics
 from .api import STATION
 from .broadcaster import ICY_METAINT
 from .config import Settings
@@ -137,4 +137,5 @@ def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
     api.add_routes(app)
+    complete_api.setup(app, settings)
     return app
