@@ -69,10 +69,11 @@ def client_of(request: web.Request) -> clients.Address:
     return clients.of_request(request, request.app[PROXIES])
 
 
-def require_admin(request: web.Request) -> None:
-    """Passes with the admin token. Wrong tokens are counted per client address, so a
-    guesser is slowed down without locking the admin out from anywhere else."""
-    token = station_of(request).settings.admin_token
+def require_admin(request: web.Request, token: str | None = None) -> None:
+    """Passes with the admin token (the station's unless given). Wrong tokens are counted
+    per client address, so a guesser is slowed down without locking the admin out from
+    anywhere else."""
+    token = station_of(request).settings.admin_token if token is None else token
     if not token:
         raise ApiError(403, "the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart")
     who, failures = client_of(request), request.app[TOKEN_FAILURES]
@@ -266,10 +267,16 @@ async def openapi_document(request: web.Request) -> web.Response:
     return web.json_response(openapi.DOCUMENT)
 
 
+def add_guards(app: web.Application, settings) -> None:
+    """The state the admin and address checks keep, once per app."""
+    if TOKEN_FAILURES not in app:
+        app[PROXIES] = clients.parse_networks(settings.trusted_proxies)
+        app[TOKEN_FAILURES] = Lockout(limit=10, window=60.0, lock=60.0)
+
+
 def add_routes(app: web.Application) -> None:
     """The API's routes (each in openapi.DOCUMENT) and the state its checks keep."""
-    app[PROXIES] = clients.parse_networks(app[STATION].settings.trusted_proxies)
-    app[TOKEN_FAILURES] = Lockout(limit=10, window=60.0, lock=60.0)
+    add_guards(app, app[STATION].settings)
     app.router.add_get("/api/openapi.json", openapi_document)
     app.router.add_get("/api/now", now)
     app.router.add_get("/api/history", history)

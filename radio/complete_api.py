@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hmac
 import multiprocessing
 import os
 from typing import Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from . import complete as comp
+from . import api, complete as comp
 from .config import ASSETS, Settings
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -116,17 +116,15 @@ class Completer:
 COMPLETER = web.AppKey("completer", Completer)
 
 
-def _admin(request: web.Request, settings: Settings) -> None:
-    token = settings.admin_token
-    if not token:
-        raise RequestError(403, "the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart")
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise RequestError(401, "completion needs the admin token: send `Authorization: Bearer <token>`")
-
-
 async def _read(request: web.Request) -> tuple[bytes, dict[str, str]]:
     """The MIDI bytes and the fields, from a multipart form or a raw body + query."""
+    try:
+        return await _read_body(request)
+    except (ValueError, HttpProcessingError) as e:   # aiohttp's words for malformed multipart
+        raise RequestError(400, f"the upload is not well-formed multipart/form-data ({str(e)[:100]})") from None
+
+
+async def _read_body(request: web.Request) -> tuple[bytes, dict[str, str]]:
     fields = dict(request.query)
     data = bytearray()
     if request.content_type.startswith("multipart/"):
@@ -166,8 +164,8 @@ def _number(fields: dict, key: str, kind, default, lo, hi):
 async def post_complete(request: web.Request) -> web.Response:
     completer = request.app[COMPLETER]
     settings = completer.settings
+    api.require_admin(request, settings.admin_token)   # the API's check: wrong tokens locked out per address
     try:
-        _admin(request, settings)
         if completer.busy:   # before reading a body we would throw away
             raise RequestError(429, "a completion is already running; try again when it is done")
         data, fields = await _read(request)
@@ -200,6 +198,7 @@ async def post_complete(request: web.Request) -> web.Response:
 def setup(app: web.Application, settings: Settings, completer: Completer | None = None) -> None:
     """Adds the route, and the worker's shutdown to the app's cleanup."""
     app[COMPLETER] = completer or Completer(settings)
+    api.add_guards(app, settings)
 
     async def worker(app: web.Application):
         yield

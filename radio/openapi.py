@@ -157,6 +157,16 @@ PATHS = {
                 "type": "object", "required": ["name", "bytes", "segments"],
                 "properties": {"name": STR, "bytes": INT, "segments": INT}}}}}}),
         **STARTING}}},
+    "/api/complete": {"post": _admin({
+        "summary": "complete the band: keep the named part(s) of a MIDI file (≤ 2 MB, ≤ 128 bars), "
+                   "answer the MIDI with the other parts written around them; one job at a time",
+        "requestBody": _body({"type": "object", "required": ["file", "keep"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "keep": {"type": "string", "description": "bass, lead, drums or two of them, comma-separated"},
+            "track": INT, "candidates": {"type": "integer", "minimum": 1, "maximum": 256},
+            "temperature": NUMBER, "seed": INT}}, "multipart/form-data"),
+        "responses": {"200": {"description": "the completed MIDI file", "content": {"audio/midi": {}}},
+                      "400": ERROR, "413": ERROR}})},
     "/api/seeds/{set}": {
         "parameters": [SET],
         "post": _admin({"summary": f"upload a trio MIDI file (≤ {MAX_UPLOAD_BYTES} bytes) into a set",

@@ -285,7 +285,8 @@ def _api(job, executor=None):
     from radio import complete_api
     from radio.config import Settings
     settings = Settings.from_env(admin_token=TOKEN)
-    app = web.Application()
+    from radio import api
+    app = web.Application(middlewares=[api.json_errors])
     completer = complete_api.Completer(settings, job=job, executor=executor or (
         lambda: __import__("concurrent.futures").futures.ThreadPoolExecutor(1)))
     complete_api.setup(app, settings, completer)
