@@ -10,6 +10,7 @@ Training resumes from the newest checkpoint in its work folder; no summaries are
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 import shutil
 import time
@@ -233,6 +234,11 @@ def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
     (tmp / "checkpoint").write_text('model_checkpoint_path: "model.ckpt"\n'
                                     'all_model_checkpoint_paths: "model.ckpt"\n')
     card.write(tmp)
+    # the numpy engine's weights beside the checkpoint, so the folder serves without a
+    # conversion (radio/engine/weights.py); compressed, it is smaller than the checkpoint
+    from .engine import weights
+    weights.convert(tmp / "model.ckpt", tmp / weights.WEIGHTS_NAME, card.config,
+                    json.loads((tmp / model_lib.CARD_NAME).read_text()), compress=True)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.replace(out_dir)

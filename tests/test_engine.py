@@ -332,3 +332,18 @@ def test_generate_with_numpy_engine_imports_no_tensorflow(tmp_path):
             "assert not bad, bad\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
     assert out.stat().st_size > 0
+
+
+def test_exported_model_folder_ships_its_npz(tmp_path, data_folder):
+    """`radio train`'s export writes model.npz beside the checkpoint (compressed, no bigger
+    than the checkpoint); the engine uses it as it is, converting nothing."""
+    from radio import train
+    from radio.model import ModelCard
+    card = ModelCard.read(weights.DEFAULT_MODEL_DIR)
+    out = train.export(str(weights.checkpoint_prefix(weights.DEFAULT_MODEL_DIR)), tmp_path / "exported", card)
+    npz = out / weights.WEIGHTS_NAME
+    assert npz.is_file()
+    assert npz.stat().st_size <= sum(p.stat().st_size for p in out.glob("model.ckpt.*"))
+    assert weights.locate(out)[1] == npz
+    z = latents(2, 128, 17)
+    assert (NumpyTrioModel(out).decode_ids(z, 0.0) == NumpyTrioModel().decode_ids(z, 0.0)).all()

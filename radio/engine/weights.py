@@ -6,8 +6,9 @@ entry (JSON: config, the card's hparams, the checkpoint's identity). Loading the
 needs numpy alone.
 
 Where the .npz lives:
-- next to the checkpoint as `model.npz` (the shipped model ships this way; `radio train`
-  may write it too), used while its recorded identity matches the checkpoint beside it;
+- next to the checkpoint as `model.npz` (the shipped model ships this way, and `radio
+  train` exports one with every model), used while its recorded identity matches the
+  checkpoint beside it;
 - otherwise in `<data>/models/<name>-<key>.npz`, converted on first use (the install
   folder may be read-only, as under the systemd unit). The key is the SHA-256 of the
   checkpoint's .index file (which holds a CRC of every tensor) or, for a tarball, of its
