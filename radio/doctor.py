@@ -53,6 +53,16 @@ def run_checks(settings: Settings) -> int:
         m = TrioModel(settings.model)
         return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
 
+    def engine():
+        import time
+        import numpy as np
+        from .engine import load_model
+        t = time.perf_counter()
+        m = load_model(settings.model, engine="numpy")
+        loaded = time.perf_counter() - t
+        m.decode(np.zeros((1, m.z_size), np.float32), 0.0)
+        return f"numpy, {m.card.config} from {m.weights.path} in {loaded:.2f} s"
+
     def seeds():
         folder = settings.seed_folder()
         if not folder.exists():
@@ -70,6 +80,7 @@ def run_checks(settings: Settings) -> int:
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
                                          ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds), ("model", model),
+                                         ("engine", engine),
                                          ("ffmpeg", ffmpeg)]]
     print("all good" if all(results) else f"{results.count(False)} problem(s) above")
     return 0 if all(results) else 1
