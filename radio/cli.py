@@ -141,10 +141,13 @@ def cmd_corpus(args) -> int:
 
 
 def _converter(settings):
-    """The data converter of the station's model, without loading its weights."""
-    from . import model as model_lib
-    card, _ = model_lib.resolve(settings.model)
-    return model_lib.make_config(card.config, card.hparams).data_converter
+    """The data converter of the station's model, without loading its weights: both trio
+    configs use the same one, here on note-seq alone (radio/engine/convert.py, equal to
+    magenta's), so seed commands need no TensorFlow."""
+    from .engine import weights
+    from .engine.convert import TrioConverter
+    weights.locate(settings.model)  # a missing or non-trio model fails here, as before
+    return TrioConverter()
 
 
 def cmd_seeds(args) -> int:

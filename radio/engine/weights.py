@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..model import ModelError  # radio.model imports TensorFlow only when a TF model loads
+
 WEIGHTS_NAME = "model.npz"
 CARD_NAME = "model.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent.parent / "assets" / "model"
@@ -37,7 +39,7 @@ TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")
 FORMAT = 1  # bump when the .npz layout changes: older files are converted again
 
 
-class WeightsError(Exception):
+class WeightsError(ModelError):
     """A model that cannot be found or converted; the message names the fix."""
 
 
