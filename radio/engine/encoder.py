@@ -51,7 +51,9 @@ class BidirectionalEncoder:
         """x @ wx + b for all steps at once; one-hot inputs as a sum of kernel rows."""
         ids = _onehot_rows(x) if x.shape[-1] == self.input_depth else None
         if ids is not None:
-            pre = layer.wx[ids].sum(axis=-2) if ids.shape[-1] else np.zeros(x.shape[:2] + (layer.wx.shape[1],), np.float32)
+            pre = np.zeros(x.shape[:2] + (layer.wx.shape[1],), np.float32)
+            for k in range(ids.shape[-1]):  # one part at a time: no [N, T, parts, 4H] temporary
+                pre += layer.wx[ids[..., k]]
         else:
             pre = (x.reshape(-1, x.shape[-1]) @ layer.wx).reshape(x.shape[0], x.shape[1], -1)
         return pre + layer.b

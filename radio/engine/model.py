@@ -128,8 +128,9 @@ class NumpyTrioModel:
         p = trio.part_index(part)
         z = np.asarray(z, np.float32).reshape(-1, self.z_size)
         tokens = np.asarray(tokens)
-        if tokens.ndim == 3 or (tokens.ndim == 2 and tokens.shape[-1] == trio.DEPTHS[p] and len(z) == 1
-                                and tokens.shape[0] != len(z)):
+        onehot = tokens.ndim == 3 or (tokens.ndim == 2 and tokens.dtype.kind in "bf"
+                                      and tokens.shape[-1] == trio.DEPTHS[p])
+        if onehot:  # of all rows, or of one for every row
             tokens = np.argmax(tokens, axis=-1)
         tokens = np.broadcast_to(tokens.reshape(-1, tokens.shape[-1]), (len(z), tokens.shape[-1])).astype(np.int64)
         if tokens.min(initial=0) < 0 or tokens.max(initial=0) >= trio.DEPTHS[p]:
