@@ -49,6 +49,11 @@ def run_checks(settings: Settings) -> int:
         return f"lameenc, {settings.bitrate} kbps CBR ({len(frames)} frames for 1 s)"
 
     def model():
+        try:
+            import magenta  # noqa: F401
+        except ModuleNotFoundError:
+            raise RuntimeError("magenta is not installed (the TensorFlow engine needs it); fix: "
+                               "pip install --no-deps magenta==2.1.4, or use the numpy engine") from None
         from .model import TrioModel
         m = TrioModel(settings.model)
         return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
