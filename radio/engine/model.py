@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..model import ModelError  # radio.model imports TensorFlow only when a TF model loads
+from ..model import ModelCard, ModelError  # radio.model imports TensorFlow only when a TF model loads
 from . import trio, weights
 from .encoder import BidirectionalEncoder
 from .flat import FlatDecoder
@@ -41,7 +41,8 @@ class NumpyTrioModel:
     """Encode trio tensors to z, decode z to trio NoteSequences, sample from the prior.
 
     Decoded sequences are timed at the converter's 120 qpm. Calls are serialised by a lock
-    (numpy releases the GIL in its products; one model, used from worker threads)."""
+    (numpy releases the GIL in its products; one model, used from worker threads). Sizes
+    come from the weights; `hparams` only amends the card (TrioModel's signature)."""
 
     def __init__(self, path: Path | str | None = None, batch_size: int = 4,
                  config: str | None = None, hparams: dict | None = None,
@@ -54,7 +55,6 @@ class NumpyTrioModel:
         self.weights = w
         if threads:
             limit_blas_threads(threads)
-        from ..model import ModelCard  # a dataclass; radio.model imports TensorFlow lazily
         card = dict(w.card) or {"config": w.config}
         self.card = ModelCard(**{k: v for k, v in card.items() if k in ModelCard.__dataclass_fields__})
         if hparams:
