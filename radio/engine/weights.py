@@ -163,14 +163,15 @@ def convert(source: Path, out: Path, config: str, card: dict | None = None,
 
 
 def _stored_arrays(npz: Path) -> dict | None:
-    """The arrays of an uncompressed .npz as views into one read of the file (np.load
-    copies each member through zipfile, with a CRC pass: 13 s for a full-size model here
-    against well under a second this way); None for a compressed file."""
+    """The arrays of an uncompressed .npz as read-only views into the file, memory-mapped
+    (np.load copies each member through zipfile with a CRC pass: 6-13 s for a full-size
+    model here). Pages come from the page cache as they are used, and processes that map
+    the same file share them. None for a compressed file."""
     with zipfile.ZipFile(npz) as z:
         infos = z.infolist()
     if any(i.compress_type != zipfile.ZIP_STORED for i in infos):
         return None
-    data = np.fromfile(npz, dtype=np.uint8)
+    data = np.memmap(npz, dtype=np.uint8, mode="r")
     arrays = {}
     for info in infos:
         at = info.header_offset
