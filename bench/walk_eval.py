@@ -13,7 +13,8 @@
   segment's by ≥ 90 % (Jaccard); loop mode is reported beside, exempt by design.
 - Humanization: velocity spread and onset distance from the grid per part, before/after.
 
-    .venv/bin/python bench/walk_eval.py [--minutes 10] [--per-set 8] [--model DIR]
+    .venv/bin/python bench/walk_eval.py [--minutes 10] [--per-set 8] [--model DIR] [--engine numpy|tf]
+        [--in-style-only --runs 12]
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 
 from radio.composer import LatentWalk
 from radio.config import ASSETS, Settings
-from radio.model import TrioModel
+from radio.engine import load_model
 from radio.performer import Groove, humanization_stats, humanize
 from radio.pipeline import load_anchors
 from radio.segment import MODEL_QPM, retime
@@ -135,10 +136,14 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=None, help="default: the station's")
     ap.add_argument("--seeds", default=str(ASSETS / "seeds"), help="seed sets (one folder a set)")
     ap.add_argument("--in-style-only", action="store_true", help="skip the walks, seams and seed data")
+    ap.add_argument("--engine", choices=("numpy", "tf"), default="numpy",
+                    help="numpy: seeded, so a seed gives the same figure every run (tf's sampling is not)")
+    ap.add_argument("--runs", type=int, default=1, help="in-style runs, seeds --seed … --seed+runs-1")
     args = ap.parse_args()
     t0 = time.monotonic()
     settings = Settings.from_env(data=tempfile.mkdtemp(), temperature=args.temperature)
-    model = TrioModel(args.model, batch_size=4)
+    model = load_model(args.model, engine=args.engine, batch_size=4, seed=args.seed,
+                       data=tempfile.mkdtemp())
     anchors = load_anchors(model, Path(args.seeds))
     print(f"model {args.model} ({model.card.steps} steps); {len(anchors)} seed segments in "
           f"{len({a.set for a in anchors})} sets")
@@ -174,8 +179,18 @@ def main() -> None:
         print(f"seed data: notes/bar change across a 16-bar boundary inside a song {across:.3f}, "
               f"between bars {within:.3f}")
     print("\nin-style (one set at a time):")
-    for k, v in in_style(model, anchors, args.per_set, args.seed, settings.temperature).items():
-        print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
+    shares = []
+    for seed in range(args.seed, args.seed + args.runs):
+        if seed != args.seed and args.engine == "numpy":
+            model.rng = np.random.default_rng(seed)
+        print(f" seed {seed}:")
+        for k, v in in_style(model, anchors, args.per_set, seed, settings.temperature).items():
+            print(f"  {k}: {v:.3f}" if isinstance(v, float) else f"  {k}: {v}")
+            if k == "nearer own set":
+                shares.append(v)
+    if len(shares) > 1:
+        print(f" nearer own set over {len(shares)} seeds: median {np.median(shares):.3f}, "
+              f"mean {np.mean(shares):.3f}, min {min(shares):.3f}, max {max(shares):.3f}")
     print(f"\n{time.monotonic() - t0:.0f} s")
 
 
