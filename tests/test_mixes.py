@@ -129,4 +129,7 @@ def test_listener_votes(station):
         assert status == code and message in err["error"], (body, err)
     status, votes, _ = call(station, "GET", "/api/votes")
     assert status == 200 and votes["likes"] >= 1 and votes["bounds"] == [0.5, 2.0]
-    assert votes["anchors"] and all(1.0 < f <= 2.0 for f in votes["anchors"].values())
+    # other tests share this station and vote too (test_hostile skips): the like shows as a
+    # pull above 1 somewhere, and every factor stays within the bounds
+    assert votes["anchors"] and all(0.5 <= f <= 2.0 for f in votes["anchors"].values())
+    assert any(f > 1.0 for f in votes["anchors"].values())
