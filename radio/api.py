@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import clients, jsonbody, openapi
+from .contracts import SeedRef
 from .mix import MixError
 from .output import midi_bytes
 from .ratelimit import Lockout
@@ -184,7 +185,7 @@ async def list_seeds(request: web.Request) -> web.Response:
     station = ready_station(request)
     counts = {}
     for a in station.pipeline.anchors:
-        file = a.label.rsplit("@", 1)[0]
+        file = SeedRef.parse(a.label).stem
         counts[file] = counts.get(file, 0) + 1
     listing = {}
     for name, paths in station.pipeline.library.sets().items():

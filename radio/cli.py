@@ -36,7 +36,7 @@ def cmd_generate(args) -> int:
     import numpy as np
     from . import output
     from .pipeline import Pipeline
-    from .renderer import SAMPLE_RATE
+    from .contracts import SAMPLE_RATE
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
         print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)

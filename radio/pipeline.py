@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from .composer import Anchor, LatentWalk
+from .contracts import SAMPLE_RATE, Audio, SeedRef
 from .config import Settings
 from .mix import MixError, StyleMix
 from .performer import Groove, humanize
 from .presets import SoundPreset, resolve
-from .renderer import SAMPLE_RATE, Renderer
+from .renderer import Renderer
 from .seedsets import SeedLibrary
 from .segment import Segment
-from .sound import Audio, Mixer, load_plugins
+from .sound import Mixer, load_plugins
 
 log = logging.getLogger("radio.pipeline")
 
@@ -136,7 +137,8 @@ class Pipeline:
         toward a prior draw (no set) keeps the current one."""
         if "preset" in self.mix.sound:
             return self._preset(self.mix.sound["preset"])
-        target_set = segment.anchors[1].partition("/")[0] if "/" in segment.anchors[1] else None
+        ref = SeedRef.try_parse(segment.anchors[1])
+        target_set = ref.set if ref else None
         name = self.library.sound_of(target_set) if target_set else self.sound.name
         return self._preset(name)
 

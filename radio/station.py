@@ -34,12 +34,12 @@ from .master import Master
 from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
 from .pipeline import Pipeline
-from .renderer import SAMPLE_RATE
+from .contracts import PART_INDEX, SAMPLE_RATE
 from .segment import Segment, part_of
 from .votes import Votes
 
 log = logging.getLogger("radio.station")
-PART_INDEX = {"drums": 0, "bass": 1, "lead": 2}
+
 
 
 def _close(pipeline, keep_model: bool = False) -> None:
