@@ -173,4 +173,4 @@ class Rendered:
     mix_version: int
     midi: bytes = b""
     walk_position: list | None = None
-    make_seconds: float = 0.0          # wall seconds the generator spent on it
+    stage_seconds: dict = dataclasses.field(default_factory=dict)   # decode, render: wall seconds

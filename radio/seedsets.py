@@ -314,3 +314,10 @@ class ImportResult:
         why = ", ".join(f"{k} ×{v}" for k, v in sorted(self.reasons.items()))
         return (f"{self.set}: kept {self.kept} file(s), {self.segments} segment(s); "
                 f"{self.duplicates} duplicate(s) skipped; {self.dropped} dropped" + (f" ({why})" if why else ""))
+
+
+def station_library(settings) -> SeedLibrary:
+    """The station's seed sets (settings.seed_folder()), made from the shipped ones when the
+    folder does not exist yet."""
+    from .config import ASSETS
+    return SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")
