@@ -367,16 +367,19 @@ def main(argv=None) -> int:
     from . import quiet
     quiet.setup(verbose=getattr(args, "verbose", False))  # before anything imports TensorFlow
     from .config import ConfigError
-    from .model import ModelError
-    from .renderer import RenderError
-    from .train import TrainError
     try:
         return args.func(args)
-    except (ConfigError, ModelError, RenderError, TrainError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # the error types of the modules the command loaded (not imported here: `serve`
+        # must not load the model's or the renderer's libraries into the server process)
+        known = [ConfigError] + [getattr(sys.modules.get(f"radio.{m}"), n, None) for m, n in
+                                 (("model", "ModelError"), ("renderer", "RenderError"), ("train", "TrainError"))]
+        if not any(k is not None and isinstance(e, k) for k in known):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -272,6 +272,8 @@ class GeneratorLoop:
                 log.warning("fault drill: generator stalls %.0f s", drill[1])
                 self.stop.wait(drill[1])
             rendered = self._make(pipeline, version)
+            if self.last_made is None:
+                log.info("first segment made: decode %.1f s, render %.1f s", *rendered.stage_seconds.values())
             self.last_made = rendered.segment.id
             self.emit("made", rendered.segment.id, sum(rendered.stage_seconds.values()))
             while not self.stop.is_set():

@@ -89,13 +89,17 @@ class Pipeline:
     """Model, walk, performer and renderer, driven one segment at a time."""
 
     def __init__(self, settings: Settings, model=None):
+        import time
+        t0 = time.perf_counter()
         from .model import TrioModel
         self.settings = settings
         self.model = model or TrioModel(settings.model)
+        t1 = time.perf_counter()
         self.library = station_library(settings)
         self._anchors: dict[Path, list[Anchor]] = {}
         self._cache = anchor_cache(settings)
         self.sync_seeds()
+        log.info("model ready in %.1f s, %d anchors in %.1f s", t1 - t0, len(self.anchors), time.perf_counter() - t1)
         if not self.anchors:
             raise RuntimeError(f"no usable seed segments under {self.library.root}")
         mix = start_mix(settings, self.library.sets())

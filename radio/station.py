@@ -246,7 +246,9 @@ class Station:
                 "mix_version": self.mix_version}
 
     def _room(self) -> bool:
-        return len(self.generated.queue) < max(1, self.settings.lead_segments)
+        # one more waits in the generator's queue and one in its hand: lead_segments (≥ 1)
+        # are queued here, minus the one in the queue
+        return len(self.generated.queue) < max(1, self.settings.lead_segments - 1)
 
     def _rendered(self, item: Rendered) -> None:
         self.segments_generated = max(self.segments_generated, item.segment.id + 1)

@@ -214,39 +214,36 @@ def test_a_generator_killed_with_sigkill_is_restarted(served):
 
 
 SERVER_PROBE = r"""
-import json, resource, sys, time, urllib.request, urllib.error, asyncio, threading
-from aiohttp import web
-from radio.config import Settings
-from radio.server import STATION, create_app
+import json, os, signal, sys, threading, time, urllib.error, urllib.request
+from radio import cli
 
-def main():
-    port, data = int(sys.argv[1]), sys.argv[2]
-    app = create_app(Settings(port=port, data=data))
-    station = app[STATION]
-    t0 = time.monotonic()
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    end = time.monotonic() + 240
-    while station.first_audio_at is None and time.monotonic() < end:
-        loop.run_until_complete(asyncio.sleep(0.1))
-    loop.run_until_complete(asyncio.sleep(3))
+def watch(port):
+    t0, music = time.monotonic(), None
+    while time.monotonic() - t0 < 240:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                music = json.load(r)["first_audio_after_seconds"]
+                break
+        except OSError:
+            time.sleep(0.2)
+    time.sleep(3)
     with open("/proc/self/status") as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
     heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "magenta", "note_seq", "pretty_midi"})
-    print(json.dumps({"music_after": None if station.first_audio_at is None else station.first_audio_at - t0,
-                      "rss_mb": rss, "heavy": heavy, "generator_pid": station.generator.pid}), flush=True)
-    loop.run_until_complete(runner.cleanup())
+    print(json.dumps({"music_after": music, "rss_mb": rss, "heavy": heavy}), flush=True)
+    os.kill(os.getpid(), signal.SIGINT)          # run_app shuts down, the generator with it
 
 if __name__ == "__main__":
-    main()
+    port, data = int(sys.argv[1]), sys.argv[2]
+    threading.Thread(target=watch, args=(port,), daemon=True).start()
+    cli.main(["serve", "--port", sys.argv[1], "--data", data])
 """
 
 
 def test_the_server_process_never_loads_tensorflow_and_stays_small(tmp_path):
-    """With the real model generating, the server process holds no TensorFlow, magenta or
-    note_seq module and stays under 250 MB; music plays (the figures: bench/startup.py)."""
+    """`radio serve` with the real model generating: the server process holds no TensorFlow,
+    magenta or note_seq module and stays under 250 MB; music plays (the figures:
+    bench/startup.py)."""
     script = tmp_path / "probe.py"
     script.write_text(SERVER_PROBE)
     proc = subprocess.run([sys.executable, str(script), str(_free_port()), str(tmp_path / "data")],
