@@ -40,6 +40,7 @@ from .contracts import PART_INDEX, Audio, PlayMeta, Rendered, SegmentData, part_
 
 log = logging.getLogger("radio.generator")
 DEFAULT_FACTORY = "radio.pipeline:Pipeline"
+GENERATOR_NICE = 10       # the generator process's lower CPU priority (see process_main)
 START_LIMIT = 900.0       # seconds a new process may take to its first segment (model, anchors)
 
 
@@ -333,8 +334,13 @@ def _close(pipeline, keep_model: bool = False) -> None:
 
 def process_main(settings, factory, boot: dict, rendered_q, events_q, control_q) -> None:
     """The generator process: the loop in the main thread, the control queue in another."""
+    import os
+
     from . import logs
     logs.setup(settings.log_format)
+    # the generator works ahead (lead_segments); the server answers listeners now: on a
+    # busy machine the scheduler should prefer the server
+    os.nice(GENERATOR_NICE)
     log.info("generator process started")
     rendered_q.cancel_join_thread()     # exiting never waits for the server to read
     stop = threading.Event()
