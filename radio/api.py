@@ -17,10 +17,10 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from . import clients, jsonbody, openapi
 from .appkeys import STATION
+from .contracts import MAX_UPLOAD_BYTES
 from .generator import GeneratorDown, RequestError
 from .ratelimit import Lockout
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024   # seedsets.MAX_UPLOAD_BYTES (not imported: it needs note_seq)
 TOKEN_FAILURES = web.AppKey("token_failures", Lockout)   # wrong admin tokens, per address
 PROXIES = web.AppKey("trusted_proxies", tuple)            # clients.parse_networks of the setting
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached

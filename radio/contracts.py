@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 SAMPLE_RATE = 44100     # Hz: FluidSynth renders at it, the encoders and the master run at it
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024     # a seed file upload (the API and the seed library)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ from . import seeds
 from .state import write_atomic
 
 SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")     # always fullmatch: `$` lets "\n" through
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+from .contracts import MAX_UPLOAD_BYTES  # noqa: E402  (the API refuses bigger ones too)
 MANIFEST = "manifest.json"
 MAX_TRANSPOSE = 6
 LOCK = ".lock"
