@@ -91,7 +91,7 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
     from radio import output
     from radio.config import Settings
     from radio.pipeline import Pipeline
-    from radio.segment import BASS, DRUMS, LEAD, part_of
+    from radio.contracts import CHANNEL, part_of
     out = []
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as data:
@@ -106,7 +106,7 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
             for n in seg.sequence.notes:
                 m = ns.notes.add()
                 m.CopyFrom(n)
-                m.instrument = {"lead": LEAD, "bass": BASS, "drums": DRUMS}[part_of(n)]
+                m.instrument = CHANNEL[part_of(n)]
                 m.start_time = (offset + seg.beat_at(n.start_time)) * 0.5
                 m.end_time = (offset + seg.beat_at(n.end_time)) * 0.5
             offset += seg.bars * 4

@@ -10,20 +10,17 @@ described by openapi.py, served at /api/openapi.json.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from . import clients, jsonbody, openapi
-from .mix import MixError
-from .output import midi_bytes
+from .appkeys import STATION
+from .contracts import MAX_UPLOAD_BYTES
+from .generator import GeneratorDown, RequestError
 from .ratelimit import Lockout
-from .seedsets import MAX_UPLOAD_BYTES, SeedSetError
-from .station import Station
 
-STATION = web.AppKey("station", Station)
 TOKEN_FAILURES = web.AppKey("token_failures", Lockout)   # wrong admin tokens, per address
 PROXIES = web.AppKey("trusted_proxies", tuple)            # clients.parse_networks of the setting
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
@@ -59,9 +56,19 @@ def station_of(request: web.Request):
 
 def ready_station(request: web.Request):
     station = station_of(request)
-    if station.pipeline is None:
+    if not station.ready:
         raise ApiError(503, "the station is still starting; try again in a few seconds")
     return station
+
+
+async def ask(call):
+    """The generator's answer to a request, its refusals as API errors."""
+    try:
+        return await call
+    except RequestError as e:
+        raise ApiError(e.status, str(e)) from None
+    except GeneratorDown as e:
+        raise ApiError(503, str(e)) from None
 
 
 def client_of(request: web.Request) -> clients.Address:
@@ -108,7 +115,7 @@ async def now(request: web.Request) -> web.Response:
              ([station.current] if station.current else []) + station.upcoming()[:2]
     return web.json_response({
         "position": round(station.position, 3),
-        "mix": station.mix.to_dict() if station.mix else None,
+        "mix": station.mix,
         "now_playing": station.current.to_json() if station.current else None,
         "segments": [p.to_json(notes=True) for p in played],
         "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
@@ -128,17 +135,15 @@ async def segment_midi(request: web.Request) -> web.Response:
     if played is None:
         raise ApiError(404, f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
                             f"(see /api/history)")
-    programs = played.meta.get("programs", {})
-    data = midi_bytes([played.segment], programs.get("lead", 81), programs.get("bass", 33))
-    return web.Response(body=data, content_type="audio/midi", headers={
+    return web.Response(body=played.midi, content_type="audio/midi", headers={
         "Content-Disposition": f'attachment; filename="latent-radio-{played.segment.id}.mid"'})
 
 
 async def get_mix(request: web.Request) -> web.Response:
     station = ready_station(request)
     from .presets import PRESETS
-    return web.json_response({**station.mix.to_dict(),
-                              "sets_available": sorted(station.pipeline.library.sets()),
+    return web.json_response({**station.mix,
+                              "sets_available": sorted(station.sets),
                               "sound_presets": sorted(PRESETS)})
 
 
@@ -146,11 +151,7 @@ async def put_mix(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     changes = await jsonbody.read(request, example='{"sets": {"rock": 1}}')
-    try:
-        mix = station.set_mix(changes)
-    except MixError as e:
-        raise ApiError(400, str(e)) from None
-    return web.json_response(mix.to_dict())
+    return web.json_response(await ask(station.set_mix(changes)))
 
 
 async def post_vote(request: web.Request) -> web.Response:
@@ -174,28 +175,12 @@ async def post_vote(request: web.Request) -> web.Response:
 
 async def get_votes(request: web.Request) -> web.Response:
     station = ready_station(request)
-    bias = station.votes.bias(station.pipeline.anchors)
-    top = sorted(bias.items(), key=lambda kv: -abs(kv[1] - 1.0))[:10]
     return web.json_response({**station.votes.summary(), "bounds": [station.votes.low, station.votes.high],
-                              "anchors": dict(top)})
+                              "anchors": station.anchor_bias})
 
 
 async def list_seeds(request: web.Request) -> web.Response:
-    station = ready_station(request)
-    counts = {}
-    for a in station.pipeline.anchors:
-        file = a.label.rsplit("@", 1)[0]
-        counts[file] = counts.get(file, 0) + 1
-    listing = {}
-    for name, paths in station.pipeline.library.sets().items():
-        listing[name] = []
-        for p in paths:
-            try:
-                size = p.stat().st_size
-            except FileNotFoundError:   # deleted since the folder was listed
-                continue
-            listing[name].append({"name": p.name, "bytes": size, "segments": counts.get(f"{name}/{p.stem}", 0)})
-    return web.json_response({"sets": listing})
+    return web.json_response({"sets": ready_station(request).sets})
 
 
 async def _read_upload(request: web.Request) -> tuple[str, bytes]:
@@ -222,31 +207,21 @@ async def upload_seed(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     name, data = await _read_upload(request)
-    library, converter = station.pipeline.library, station.pipeline.model.converter
-    try:
-        path, report = await asyncio.get_running_loop().run_in_executor(
-            None, library.add, request.match_info["set"], name, data, converter)
-    except SeedSetError as e:
-        raise ApiError(e.status, str(e)) from None
-    station.seeds_changed()
-    return web.json_response({"set": path.parent.name, "file": path.name,
-                              "segments": report.segments, "roles": report.roles}, status=201)
+    # validated with the model's converter in the generator process, never on the event loop
+    added = await ask(station.add_seed(request.match_info["set"], name, data))
+    return web.json_response(added, status=201)
 
 
 async def delete_seed(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     set_name, file_name = request.match_info["set"], request.match_info.get("file")
-    try:
-        removed = station.pipeline.library.remove(set_name, file_name)
-    except SeedSetError as e:
-        raise ApiError(e.status, str(e)) from None
-    station.seeds_changed(removed_set=None if file_name else set_name)
-    return web.json_response({"removed": [f"{p.parent.name}/{p.name}" for p in removed]})
+    removed = await ask(station.remove_seed(set_name, file_name))
+    return web.json_response({"removed": removed})
 
 
 async def drill(request: web.Request) -> web.Response:
-    """POST {"fault": "crash" | "stall", "seconds": N}: a fault drill (admin)."""
+    """POST {"fault": "crash" | "stall" | "kill" | "pacer", "seconds": N}: a fault drill (admin)."""
     require_admin(request)
     station = station_of(request)
     body = await jsonbody.read(request, example='{"fault": "crash"}')

@@ -76,6 +76,14 @@ class Broadcaster:
     def max_lag_bytes(self) -> int:
         return int(self.max_lag_seconds * self._bytes_per_second)
 
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    def write(self, chunk) -> None:
+        """The Sink protocol (sinks.py): a chunk of this stream's format to every listener."""
+        self.publish(chunk.data, chunk.seconds)
+
     def publish(self, data: bytes, seconds: float) -> None:
         self._history.append((data, seconds))
         self._history_seconds += seconds
@@ -108,7 +116,7 @@ class Broadcaster:
                   icy: bool = False) -> Listener:
         """Registers a listener and writes its header and burst at once."""
         listener = Listener(transport, chunked, icy)
-        first = self.header + b"".join(d for d, _ in self._history)
+        first = self.opening()
         if icy:
             first = listener.with_metadata(first, icy_block(self.title))
         if first:
@@ -117,6 +125,16 @@ class Broadcaster:
             self.bytes_out += len(first)
         self.listeners.add(listener)
         return listener
+
+    def opening(self) -> bytes:
+        """What a new reader needs first: the stream's header (Ogg) and the last burst_seconds."""
+        return self.header + b"".join(d for d, _ in self._history)
+
+    def forget_burst(self) -> None:
+        """Drops the burst kept so far (the silence before the music: a listener who comes
+        once music plays starts with music)."""
+        self._history.clear()
+        self._history_seconds = 0.0
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)

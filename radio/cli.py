@@ -22,9 +22,19 @@ def cmd_serve(args) -> int:
     from aiohttp import web
     from .server import create_app
     from . import logs
+    from .config import default_data_folder
+    from .mix import start_mix
+    from .station import prepare_seeds
     settings = _settings(args, host=args.host, port=args.port)
-    settings.start_mix(settings.seed_library().sets())  # a bad [mix] table stops the start here
+    start_mix(settings, prepare_seeds(settings))  # a bad [mix] table stops the start here
     logs.setup(settings.log_format)
+    old = Path("data")
+    if settings.data == default_data_folder() and Path(settings.data).resolve() != old.resolve() \
+            and ((old / "seeds").is_dir() or (old / "state.json").is_file()):
+        print(f"note: ./data looks like a data folder from an earlier version (it was the default); "
+              f"this station uses {settings.data}. To keep using it: --data {old.resolve()} (or "
+              f"RADIO_DATA); to move it: mkdir -p {settings.data} && cp -a data/. {settings.data}/",
+              flush=True)
     base = f"http://{settings.host}:{settings.port}"
     print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
           f"admin API: {'on' if settings.admin_token else 'off (set RADIO_ADMIN_TOKEN)'}", flush=True)
@@ -36,7 +46,7 @@ def cmd_generate(args) -> int:
     import numpy as np
     from . import output
     from .pipeline import Pipeline
-    from .renderer import SAMPLE_RATE
+    from .contracts import SAMPLE_RATE
     out = Path(args.out)
     if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
         print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
@@ -153,7 +163,8 @@ def _converter(settings):
 def cmd_seeds(args) -> int:
     from .seedsets import SeedSetError
     settings = _settings(args)
-    library = settings.seed_library()
+    from .seedsets import station_library
+    library = station_library(settings)
     try:
         if args.action == "import":
             if args.sound:          # checked before the (slow) import
@@ -356,16 +367,19 @@ def main(argv=None) -> int:
     from . import quiet
     quiet.setup(verbose=getattr(args, "verbose", False))  # before anything imports TensorFlow
     from .config import ConfigError
-    from .model import ModelError
-    from .renderer import RenderError
-    from .train import TrainError
     try:
         return args.func(args)
-    except (ConfigError, ModelError, RenderError, TrainError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:
+        # the error types of the modules the command loaded (not imported here: `serve`
+        # must not load the model's or the renderer's libraries into the server process)
+        known = [ConfigError] + [getattr(sys.modules.get(f"radio.{m}"), n, None) for m, n in
+                                 (("model", "ModelError"), ("renderer", "RenderError"), ("train", "TrainError"))]
+        if not any(k is not None and isinstance(e, k) for k in known):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,7 +27,19 @@ from typing import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from . import api, complete as comp
+from . import api
+
+
+class _Complete:
+    """radio.complete, imported at the first completion request: it loads note_seq, which
+    the server process otherwise does without (issue 14: server RSS)."""
+
+    def __getattr__(self, name):
+        from . import complete
+        return getattr(complete, name)
+
+
+comp = _Complete()
 from .config import ASSETS, Settings
 
 MAX_BYTES = 2 * 1024 * 1024

@@ -29,6 +29,7 @@ from typing import Iterator, Protocol, Sequence
 import numpy as np
 import note_seq
 
+from .contracts import SeedRef
 from .segment import BASS, LEAD, MODEL_QPM, Segment, retime
 
 SEGMENT_BARS = 16
@@ -154,8 +155,10 @@ class LatentWalk:
 
     def find(self, label: str) -> Anchor:
         """An anchor by label ("set/file@bar"); "set/file" means its first segment."""
+        want = SeedRef.try_parse(label)
         for a in self.anchors:
-            if a.label == label or a.label.split("@")[0] == label:
+            have = SeedRef.try_parse(a.label)
+            if a.label == label or (want and have and want.matches(have)):
                 return a
         raise ValueError(f"no seed segment {label!r}; labels look like "
                          f"{self.anchors[0].label!r} (set/file@bar) or set/file")

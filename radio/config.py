@@ -1,11 +1,17 @@
-"""Station settings: one object, defaults that work offline, RADIO_* environment overrides."""
+"""Station settings: one object, defaults that work offline, RADIO_* environment overrides.
+
+A leaf: it imports nothing of the station and does nothing but read and check settings (no
+folders made, no files copied; the station does that when it starts).
+"""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import difflib
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
 from . import redact
@@ -23,6 +29,43 @@ SYSTEM_SOUNDFONTS = [
 
 class ConfigError(Exception):
     """A setting that cannot work; the message names the setting and the fix."""
+
+
+def default_data_folder(env=os.environ) -> str:
+    """The per-user data folder: $XDG_DATA_HOME/latent-radio (~/.local/share/latent-radio).
+    Never the working directory; RADIO_DATA, `data` in TOML or --data choose another."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "latent-radio")
+
+
+@dataclasses.dataclass(frozen=True)
+class IcecastTarget:
+    """Where the Icecast push goes: icecast://source:PASSWORD@HOST:PORT/NAME."""
+    host: str
+    port: int
+    user: str
+    password: str = dataclasses.field(repr=False)   # never shown: see radio/redact.py
+    name: str = ""
+
+    @classmethod
+    def parse(cls, url: str) -> "IcecastTarget":
+        shown = redact.url(url)          # messages never carry the password
+        try:
+            u = urllib.parse.urlsplit(url)
+            port = u.port
+        except ValueError as e:            # a bad port, a bad IPv6 literal
+            raise ConfigError(f"icecast={shown!r}: {redact.url(str(e))}; "
+                              f"expected icecast://source:PASSWORD@HOST:PORT/NAME") from None
+        if u.scheme not in ("icecast", "http") or not u.hostname or not u.password:
+            raise ConfigError(f"icecast={shown!r}: expected icecast://source:PASSWORD@HOST:PORT/NAME")
+        name = u.path.strip("/")
+        if not name or "/" in name:
+            raise ConfigError(f"icecast={shown!r}: give one mount name after the port, e.g. /radio")
+        return cls(u.hostname, port or 8000, urllib.parse.unquote(u.username or "source"),
+                   urllib.parse.unquote(u.password), name)
+
+    def auth(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
 
 
 def json_object(raw: str) -> dict:
@@ -55,7 +98,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str = str(ASSETS / "model")
-    data: str = "data"                  # the station's own files: seed sets, state
+    data: str = dataclasses.field(default_factory=default_data_folder)  # seed sets, state, history
     seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets
     soundfont: str = ""                 # empty: first of find_soundfont()'s places
     temperature: float = 1.0            # sampling temperature; chosen by bench/model_quality.py
@@ -76,6 +119,7 @@ class Settings:
     icecast: str = dataclasses.field(default="", repr=False)   # icecast://source:PASSWORD@HOST:PORT/NAME
     hls: bool = True                    # HLS segments + playlist in <data>/hls, served at /hls/
     lead_segments: int = 2              # segments the generator keeps ahead of playback
+    watchdog_seconds: float = 60.0      # a segment overdue this long (and 3× the median) restarts the generator
     burst_seconds: float = 2.0          # audio a new listener gets at once
     log_format: str = "json"            # json: one object per line, for log collectors; or text
     trusted_proxies: str = ""           # addresses/networks whose X-Forwarded-For is believed, e.g. "127.0.0.1"
@@ -126,24 +170,6 @@ class Settings:
                 raise ConfigError(f"{path}: {key} = {redact.value(key, value)} should be a {fields[key]}")
         return {k: float(v) if fields[k] == "float" else v for k, v in data.items()}
 
-    def start_mix(self, sets):
-        """The mix the station starts with: every set at weight 1, these settings, then the
-        `mix` table; a bad table is a ConfigError naming the field."""
-        from .mix import MixError, StyleMix
-        base = StyleMix(sets={s: 1.0 for s in sets} or {"none": 1.0}, temperature=self.temperature,
-                        qpm=self.qpm, lead_program=None if self.lead_program < 0 else self.lead_program,
-                        bass_program=None if self.bass_program < 0 else self.bass_program,
-                        sound={"preset": self.sound} if self.sound else {})
-        try:
-            return base.updated(dict(self.mix), sets) if self.mix else base
-        except MixError as e:
-            raise ConfigError(f"mix: {e}") from None
-
-    def seed_library(self):
-        """The station's seed sets, made from the shipped ones on first use."""
-        from .seedsets import SeedLibrary
-        return SeedLibrary(self.seed_folder(), defaults=ASSETS / "seeds")
-
     def origin_list(self) -> list[str]:
         """The `origins` setting as a list (trailing slashes dropped)."""
         return [o.strip().rstrip("/") for o in self.origins.split(",") if o.strip()]
@@ -178,11 +204,9 @@ class Settings:
         if self.log_format not in ("json", "text"):
             raise ConfigError(f"log_format={self.log_format!r}: use \"json\" or \"text\"")
         if self.icecast:
-            from .icecast import IcecastConfigError, Target
-            try:
-                Target.parse(self.icecast)
-            except IcecastConfigError as e:
-                raise ConfigError(str(e)) from None
+            IcecastTarget.parse(self.icecast)
+        if self.watchdog_seconds < 1:
+            raise ConfigError(f"watchdog_seconds={self.watchdog_seconds}: use at least 1 (default 60)")
         from .clients import parse_networks
         try:
             parse_networks(self.trusted_proxies)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .renderer import SAMPLE_RATE
+from .contracts import SAMPLE_RATE
 
 FADE = int(0.01 * SAMPLE_RATE)       # edges of the loop: no clicks where it wraps
 HANDOVER = int(0.05 * SAMPLE_RATE)   # crossfade into the new segment

@@ -36,17 +36,28 @@ class HlsWriter:
 
     def add(self, data: bytes, seconds: float) -> None:
         """Whole MP3 frames, as published; a segment is cut when ≥ target seconds gather."""
+        job = self.gather(data, seconds)
+        if job is not None:
+            self.cut(*job)
+
+    def gather(self, data: bytes, seconds: float) -> tuple[bytes, float] | None:
+        """Collects frames; returns (frames, seconds) for `cut` once a segment's worth gathered."""
         self._frames.append(data)
         self._seconds += seconds
-        if self._seconds >= self.target:
-            self._cut()
-
-    def _cut(self) -> None:
-        name = f"seg-{self.sequence:08d}.ts"
-        data, seconds = b"".join(self._frames), self._seconds
+        if self._seconds < self.target:
+            return None
+        job = b"".join(self._frames), self._seconds
         self._frames, self._seconds = [], 0.0
-        (self.folder / name).write_bytes(remux_to_ts(data, self._elapsed))
-        self._elapsed += seconds
+        return job
+
+    def cut(self, data: bytes, seconds: float) -> None:
+        """Writes one segment and the playlist (blocking: the station calls it off the event
+        loop). The folder is made again if it was removed; a failed write raises, and the
+        stream's timestamps run on past the segment it lost."""
+        name = f"seg-{self.sequence:08d}.ts"
+        start, self._elapsed = self._elapsed, self._elapsed + seconds
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / name).write_bytes(remux_to_ts(data, start))
         self.segments.append((name, seconds))
         self.sequence += 1
         while len(self.segments) > self.keep:
@@ -54,8 +65,7 @@ class HlsWriter:
         # deleted only 3 segments after it left the playlist: a player that read the
         # previous playlist may still fetch it
         stale = self.folder / f"seg-{self.sequence - self.keep - 3:08d}.ts"
-        if stale.exists():
-            stale.unlink()
+        stale.unlink(missing_ok=True)
         self._write_playlist()
 
     def _write_playlist(self) -> None:

@@ -1,9 +1,10 @@
 """Scale-out: push both streams to an Icecast server as a source client.
 
 Configured by one URL, `icecast://source:PASSWORD@HOST:PORT/NAME`, which feeds the mounts
-`/NAME.mp3` and `/NAME.ogg`. Each mount is an HTTP PUT (Icecast ≥ 2.4) whose socket is
-handed to the format's Broadcaster like any listener's, so pushing costs what one more
-listener costs. Stream titles go to the MP3 mount through Icecast's admin `updinfo` (Ogg
+`/NAME.mp3` and `/NAME.ogg`. Each mount is an HTTP PUT (Icecast ≥ 2.4). The push is a
+sink (sinks.py): the station's outputs hand it each chunk, which it writes to the mount's
+socket, so pushing costs what one more listener costs; while a mount is not connected its
+`write` raises, so /healthz names it and /metrics counts it. Stream titles go to the MP3 mount through Icecast's admin `updinfo` (Ogg
 carries its own tags). When Icecast goes away the push reconnects with backoff
 (1 s doubling to 30 s); the station never waits for it.
 """
@@ -11,60 +12,50 @@ carries its own tags). When Icecast goes away the push reconnects with backoff
 from __future__ import annotations
 
 import asyncio
-import base64
-import dataclasses
 import logging
 import urllib.parse
 
-from . import redact
+from .config import ConfigError, IcecastTarget
 
 log = logging.getLogger("radio.icecast")
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
 
 
-class IcecastConfigError(ValueError):
-    pass
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    host: str
-    port: int
-    user: str
-    password: str = dataclasses.field(repr=False)   # never shown: see radio/redact.py
-    name: str = ""
-
-    @classmethod
-    def parse(cls, url: str) -> "Target":
-        shown = redact.url(url)          # messages never carry the password
-        try:
-            u = urllib.parse.urlsplit(url)
-            port = u.port
-        except ValueError as e:            # a bad port, a bad IPv6 literal
-            raise IcecastConfigError(f"icecast={shown!r}: {redact.url(str(e))}; "
-                                     f"expected icecast://source:PASSWORD@HOST:PORT/NAME") from None
-        if u.scheme not in ("icecast", "http") or not u.hostname or not u.password:
-            raise IcecastConfigError(
-                f"icecast={shown!r}: expected icecast://source:PASSWORD@HOST:PORT/NAME")
-        name = u.path.strip("/")
-        if not name or "/" in name:
-            raise IcecastConfigError(f"icecast={shown!r}: give one mount name after the port, e.g. /radio")
-        return cls(u.hostname, port or 8000, urllib.parse.unquote(u.username or "source"),
-                   urllib.parse.unquote(u.password), name)
-
-    def auth(self) -> str:
-        return "Basic " + base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+IcecastConfigError = ConfigError
+Target = IcecastTarget          # parsed and checked with the settings (config.py)
 
 
 class IcecastPush:
-    """One task per format: connect, PUT, hand the socket to the broadcaster, repeat."""
+    """One task per format: connect, PUT, take the chunks until the socket closes, repeat.
+    `streams` (format → Broadcaster) gives the formats and the MP3 title."""
+
+    MAX_BUFFER_SECONDS = 10.0      # Icecast this far behind: drop the connection and reconnect
 
     def __init__(self, target: Target, streams: dict, name: str, description: str, bitrates: dict):
         self.target, self.streams = target, streams
-        self.name, self.description, self.bitrates = name, description, bitrates
+        self.name = "icecast"                  # as an output (sinks.py)
+        self.station_name, self.description, self.bitrates = name, description, bitrates
+        self.formats = tuple(streams)
         self.connected = {fmt: False for fmt in streams}
         self.reconnects = 0
+        self._writers: dict[str, asyncio.StreamWriter] = {}
         self._title_sent = ""
+
+    def write(self, chunk) -> None:
+        """The Sink protocol: the chunk to its mount; raises while that mount is down."""
+        writer = self._writers.get(chunk.format)
+        if writer is None or writer.transport.is_closing():
+            raise ConnectionError(f"icecast /{self.target.name}.{chunk.format} is not connected (reconnecting)")
+        limit = self.MAX_BUFFER_SECONDS * self.bitrates[chunk.format] * 125
+        if writer.transport.get_write_buffer_size() > limit:
+            writer.transport.abort()
+            raise ConnectionError(f"icecast /{self.target.name}.{chunk.format} fell "
+                                  f"{self.MAX_BUFFER_SECONDS:g} s behind; reconnecting")
+        writer.write(chunk.data)
+
+    def close(self) -> None:
+        for writer in list(self._writers.values()):
+            writer.close()
 
     async def run(self) -> None:
         await asyncio.gather(*(self._push(fmt) for fmt in self.streams), self._titles())
@@ -73,7 +64,7 @@ class IcecastPush:
         backoff = 1.0
         while True:
             try:
-                writer = await self._connect(fmt)
+                reader, writer = await self._connect(fmt)
             except (OSError, asyncio.TimeoutError, ConnectionError) as e:
                 log.warning("icecast %s: %s; retrying in %.0f s", fmt, e, backoff)
                 await asyncio.sleep(backoff)
@@ -83,21 +74,25 @@ class IcecastPush:
             backoff = 1.0
             self.connected[fmt] = True
             log.info("icecast %s: pushing to /%s.%s", fmt, self.target.name, fmt)
-            listener = self.streams[fmt].subscribe(writer.transport, chunked=False)
+            writer.write(self.streams[fmt].opening())   # the Ogg header first, then the burst
+            self._writers[fmt] = writer
             try:
-                await listener.done
+                while await reader.read(4096):      # Icecast says nothing more; EOF: it went away
+                    pass
+            except (OSError, ConnectionError):
+                pass
             finally:
                 self.connected[fmt] = False
-                self.streams[fmt].unsubscribe(listener)
+                self._writers.pop(fmt, None)
                 writer.close()
             log.warning("icecast %s: connection lost", fmt)
 
-    async def _connect(self, fmt: str) -> asyncio.StreamWriter:
+    async def _connect(self, fmt: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         t = self.target
         reader, writer = await asyncio.wait_for(asyncio.open_connection(t.host, t.port), 10)
         writer.write((f"PUT /{t.name}.{fmt} HTTP/1.1\r\nHost: {t.host}:{t.port}\r\n"
                       f"Authorization: {t.auth()}\r\nContent-Type: {CONTENT_TYPES[fmt]}\r\n"
-                      f"Ice-Name: {self.name}\r\nIce-Description: {self.description}\r\n"
+                      f"Ice-Name: {self.station_name}\r\nIce-Description: {self.description}\r\n"
                       f"Ice-Public: 0\r\nIce-Audio-Info: bitrate={self.bitrates[fmt]}\r\n"
                       f"Expect: 100-continue\r\n\r\n").encode())
         status = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -105,7 +100,7 @@ class IcecastPush:
         if code not in ([b"100"], [b"200"]):
             writer.close()
             raise ConnectionError(f"Icecast refused the source: {status.splitlines()[0].decode(errors='replace')}")
-        return writer
+        return reader, writer
 
     async def _titles(self) -> None:
         """Sends the MP3 stream's title to Icecast whenever it changes."""

@@ -34,6 +34,22 @@ class StationCollector:
                                   value=st.underrun_seconds)
         yield CounterMetricFamily("radio_generator_restarts", "Generator restarts after a failure",
                                   value=st.restarts)
+        yield CounterMetricFamily("radio_generator_process_restarts",
+                                  "Generator processes killed (hung) or found dead, and started again",
+                                  value=st.generator.restarts)
+        yield GaugeMetricFamily("radio_generator_up", "1 while the generator process runs",
+                                value=1 if st.generator.up else 0)
+        yield CounterMetricFamily("radio_pacer_restarts", "Pacer restarts after an exception",
+                                  value=st.pacer_restarts)
+        failures = CounterMetricFamily("radio_output_failures", "Failed writes to an output",
+                                       labels=["output"])
+        up = GaugeMetricFamily("radio_output_up", "1 while an output takes its writes", labels=["output"])
+        for name, health in st.outputs.health().items():
+            failures.add_metric([name], health["failures"])
+            up.add_metric([name], 1 if health["ok"] else 0)
+        yield from (failures, up)
+        yield CounterMetricFamily("radio_store_write_errors", "Failed writes of state, votes or history",
+                                  value=st.store.write_errors)
         yield GaugeMetricFamily("radio_stream_position_seconds", "Stream seconds published",
                                 value=st.position)
         yield GaugeMetricFamily("radio_master_gain_db", "Gain of the master's loudness control",

@@ -180,3 +180,18 @@ def _basic(values: dict, known_sets: set[str]) -> dict:
             "qpm": 0.0 if values["qpm"] == 0 else _number(values, "qpm", 40.0, 240.0),
             "lead_program": _program(values, "lead_program"),
             "bass_program": _program(values, "bass_program")}
+
+
+def start_mix(settings, sets) -> StyleMix:
+    """The mix the station starts with: every set at weight 1, the settings' temperature,
+    tempo, programs and sound, then their `mix` table; a bad table is a ConfigError naming
+    the field."""
+    from .config import ConfigError
+    base = StyleMix(sets={s: 1.0 for s in sets} or {"none": 1.0}, temperature=settings.temperature,
+                    qpm=settings.qpm, lead_program=None if settings.lead_program < 0 else settings.lead_program,
+                    bass_program=None if settings.bass_program < 0 else settings.bass_program,
+                    sound={"preset": settings.sound} if settings.sound else {})
+    try:
+        return base.updated(dict(settings.mix), sets) if settings.mix else base
+    except MixError as e:
+        raise ConfigError(f"mix: {e}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .segment import BASS, LEAD
+from .contracts import BASS, LEAD, part_of
 
 BARS, STEPS = 16, 16
 
@@ -18,7 +18,7 @@ def _step_s(qpm: float) -> float:
 
 
 def parts(ns) -> set[str]:
-    return {"drums" if n.is_drum else ("bass" if n.instrument == BASS else "lead") for n in ns.notes}
+    return {part_of(n) for n in ns.notes}
 
 
 def pitches_per_bar(ns, instrument: int, qpm: float = 120.0) -> list[int]:
@@ -48,8 +48,7 @@ def summary(sequences, qpm: float = 120.0) -> dict[str, float]:
     bass = [pitches_per_bar(ns, BASS, qpm) for ns in sequences]
     single = [c <= 1 for rows in (lead, bass) for row in rows for c in row]
     drums = [drum_eighths_share(ns, qpm) for ns in sequences]
-    counts = {p: np.mean([sum(1 for n in ns.notes if (("drums" if n.is_drum else
-                                                      ("bass" if n.instrument == BASS else "lead")) == p))
+    counts = {p: np.mean([sum(1 for n in ns.notes if part_of(n) == p)
                           for ns in sequences]) / BARS for p in ("lead", "bass", "drums")}
     return {
         "all three parts": float(np.mean([parts(ns) == {"lead", "bass", "drums"} for ns in sequences])),

@@ -9,7 +9,7 @@ never end (the audio streams) and are not fuzzed.
 from __future__ import annotations
 
 from .jsonbody import MAX_BYTES
-from .seedsets import MAX_UPLOAD_BYTES
+from .contracts import MAX_UPLOAD_BYTES
 
 ERROR = {"$ref": "#/components/responses/Error"}
 NUMBER = {"type": "number"}

@@ -11,7 +11,7 @@ import note_seq
 from note_seq import sequences_lib
 
 from .encoder import Mp3Encoder, to_int16
-from .renderer import BASS_CH, DRUM_CH, LEAD_CH, SAMPLE_RATE
+from .contracts import CHANNEL, SAMPLE_RATE
 from .segment import Segment, part_of
 
 
@@ -42,7 +42,7 @@ def join(segments: list[Segment], lead_program: int, bass_program: int) -> note_
             m.start_time += offset
             m.end_time += offset
             part = part_of(n)
-            m.instrument = {"lead": LEAD_CH, "bass": BASS_CH, "drums": DRUM_CH}[part]
+            m.instrument = CHANNEL[part]
             m.program = {"lead": lead_program, "bass": bass_program, "drums": 0}[part]
         offset += s.duration
     ns.time_signatures.add(time=0, numerator=4, denominator=4)

@@ -14,14 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from .composer import Anchor, LatentWalk
+from .contracts import SAMPLE_RATE, Audio, SeedRef
 from .config import Settings
-from .mix import MixError, StyleMix
+from .mix import MixError, StyleMix, start_mix
 from .performer import Groove, humanize
 from .presets import SoundPreset, resolve
-from .renderer import SAMPLE_RATE, Renderer
-from .seedsets import SeedLibrary
+from .renderer import Renderer
+from .seedsets import SeedLibrary, station_library
 from .segment import Segment
-from .sound import Audio, Mixer, load_plugins
+from .sound import Mixer, load_plugins
 
 log = logging.getLogger("radio.pipeline")
 
@@ -36,16 +37,47 @@ def transpose(segment: Segment, semitones: int) -> Segment:
     return segment
 
 
-def encode_file(model, set_name: str, path: Path) -> list[Anchor]:
-    """The anchors of one seed file: each 16-bar trio segment, encoded."""
+def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> list[Anchor]:
+    """The anchors of one seed file: each 16-bar trio segment, encoded. With `cache` (a
+    folder per model), the encodings are kept there under the file's content hash, so a
+    restart skips parsing and encoding files it has seen."""
+    import hashlib
+    import io
+
     from . import seeds
+    from .state import write_atomic
+    kept = None
+    if cache is not None:
+        kept = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:32]}.npz"
+        try:
+            with np.load(kept) as f:
+                z, qpm, bars = f["z"], f["qpm"], f["bars"]
+            return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name)
+                    for zi, q, b in zip(z, qpm, bars)]
+        except (OSError, KeyError, ValueError):
+            pass             # not cached yet (or damaged): encode
     segments, reports = seeds.import_files([path], model.converter)
     log.info("seed %s/%s", set_name, reports[0].line())
-    if not segments:
-        return []
-    z = model.encode([s.tensor for s in segments])
-    return [Anchor(z=zi, qpm=s.qpm, label=f"{set_name}/{path.stem}@{s.start_bar}", set=set_name)
+    z = model.encode([s.tensor for s in segments]) if segments else np.zeros((0, 1), np.float32)
+    if kept is not None:
+        buf = io.BytesIO()
+        np.savez(buf, z=z, qpm=np.array([s.qpm for s in segments], np.float64),
+                 bars=np.array([s.start_bar for s in segments], np.int64))
+        try:
+            write_atomic(kept, buf.getvalue())
+        except OSError as e:
+            log.warning("cannot cache the anchors of %s in %s: %s", path, cache, e)
+    return [Anchor(z=zi, qpm=s.qpm, label=str(SeedRef(set_name, path.stem, s.start_bar)), set=set_name)
             for zi, s in zip(z, segments)]
+
+
+def anchor_cache(settings: Settings) -> Path | None:
+    """<data>/cache/anchors/<hash of the model's files>, or None if the model is not a folder."""
+    from .generator import model_hash
+    try:
+        return Path(settings.data) / "cache" / "anchors" / model_hash(settings.model)
+    except OSError:
+        return None
 
 
 def load_anchors(model, folder: Path) -> list[Anchor]:
@@ -57,15 +89,20 @@ class Pipeline:
     """Model, walk, performer and renderer, driven one segment at a time."""
 
     def __init__(self, settings: Settings, model=None):
+        import time
+        t0 = time.perf_counter()
         from .model import TrioModel
         self.settings = settings
         self.model = model or TrioModel(settings.model)
-        self.library = settings.seed_library()
+        t1 = time.perf_counter()
+        self.library = station_library(settings)
         self._anchors: dict[Path, list[Anchor]] = {}
+        self._cache = anchor_cache(settings)
         self.sync_seeds()
+        log.info("model ready in %.1f s, %d anchors in %.1f s", t1 - t0, len(self.anchors), time.perf_counter() - t1)
         if not self.anchors:
             raise RuntimeError(f"no usable seed segments under {self.library.root}")
-        mix = settings.start_mix(self.library.sets())
+        mix = start_mix(settings, self.library.sets())
         self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
                                settings.temperature, settings.qpm, settings.seed, self.mix.sets)
@@ -89,7 +126,7 @@ class Pipeline:
         for p in gone:
             del self._anchors[p]
         for p in new:
-            self._anchors[p] = encode_file(self.model, files[p], p)
+            self._anchors[p] = encode_file(self.model, files[p], p, self._cache)
         changed = bool(gone or new)
         if changed and hasattr(self, "walk"):
             if self.anchors:
@@ -136,7 +173,8 @@ class Pipeline:
         toward a prior draw (no set) keeps the current one."""
         if "preset" in self.mix.sound:
             return self._preset(self.mix.sound["preset"])
-        target_set = segment.anchors[1].partition("/")[0] if "/" in segment.anchors[1] else None
+        ref = SeedRef.try_parse(segment.anchors[1])
+        target_set = ref.set if ref else None
         name = self.library.sound_of(target_set) if target_set else self.sound.name
         return self._preset(name)
 

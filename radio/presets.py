@@ -36,7 +36,7 @@ KITS: dict[str, tuple[str | None, int, int]] = {
     "black-pearl": ("avl-black-pearl", 0, 0), "red-zeppelin": ("avl-red-zeppelin", 0, 0),
 }
 
-PARTS = ("lead", "bass", "drums")
+from .contracts import PARTS  # noqa: E402  (the parts table lives in contracts.py)
 
 # Ranges of every strip field: (lowest, highest).
 STRIP_RANGES = {

@@ -19,9 +19,9 @@ import numpy as np
 from . import presets, soundfonts
 from .segment import Segment, part_of
 
-SAMPLE_RATE = 44100
-LEAD_CH, BASS_CH, DRUM_CH = 0, 1, 9   # channel 10 (index 9) is GM percussion
-CHANNEL = {"lead": LEAD_CH, "bass": BASS_CH, "drums": DRUM_CH}
+from .contracts import CHANNEL, SAMPLE_RATE  # noqa: E402,F401  (re-exported)
+
+LEAD_CH, BASS_CH, DRUM_CH = CHANNEL["lead"], CHANNEL["bass"], CHANNEL["drums"]
 log = logging.getLogger("radio.renderer")
 
 

@@ -32,7 +32,7 @@ from . import seeds
 from .state import write_atomic
 
 SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")     # always fullmatch: `$` lets "\n" through
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+from .contracts import MAX_UPLOAD_BYTES  # noqa: E402  (the API refuses bigger ones too)
 MANIFEST = "manifest.json"
 MAX_TRANSPOSE = 6
 LOCK = ".lock"
@@ -314,3 +314,10 @@ class ImportResult:
         why = ", ".join(f"{k} ×{v}" for k, v in sorted(self.reasons.items()))
         return (f"{self.set}: kept {self.kept} file(s), {self.segments} segment(s); "
                 f"{self.duplicates} duplicate(s) skipped; {self.dropped} dropped" + (f" ({why})" if why else ""))
+
+
+def station_library(settings) -> SeedLibrary:
+    """The station's seed sets (settings.seed_folder()), made from the shipped ones when the
+    folder does not exist yet."""
+    from .config import ASSETS
+    return SeedLibrary(settings.seed_folder(), defaults=ASSETS / "seeds")

@@ -7,9 +7,10 @@ import math
 
 import note_seq
 
+from .contracts import BASS, DRUMS, LEAD, PART_TABLE, SegmentData, part_of  # noqa: F401  (re-exported)
+
 # Parts as the trio model writes them (TrioConverter.from_tensors): instrument numbers.
-LEAD, BASS, DRUMS = 0, 1, 9
-PART_NAMES = {LEAD: "lead", BASS: "bass", DRUMS: "drums"}
+PART_NAMES = {p.channel: p.name for p in PART_TABLE}
 MODEL_QPM = 120.0  # the converter times decoded sequences at this tempo
 
 
@@ -59,12 +60,6 @@ class Segment:
                 "start_qpm": round(self.start_qpm or self.qpm, 2), "ramp_beats": self.ramp_beats,
                 "seconds": round(self.duration, 3), "anchors": list(self.anchors),
                 "t": round(self.t, 3), "humanized": self.humanized, "notes": counts}
-
-
-def part_of(note) -> str:
-    if note.is_drum:
-        return "drums"
-    return "bass" if note.instrument == BASS else "lead"
 
 
 def tempo_map(beat: float, qpm: float, start_qpm: float = 0.0, ramp_beats: float = 0.0) -> float:

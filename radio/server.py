@@ -12,14 +12,11 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from . import api, complete_api, metrics
-from .api import STATION
+from .appkeys import ICECAST, STATION
 from .broadcaster import ICY_METAINT
 from .config import Settings
 from .icecast import IcecastPush, Target
-from .pipeline import Pipeline
-from .station import Station
-
-ICECAST = web.AppKey("icecast", IcecastPush)
+from .station import Station, prepare_seeds
 WEB = Path(__file__).parent / "web"
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
 DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"
@@ -73,12 +70,11 @@ async def playlist(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     station = request.app[STATION]
     playing = station.first_audio_at is not None
-    # Once music plays the stream never stops (the fill covers a failing generator), so a
-    # generator problem is "degraded", not a reason for a load balancer to drop us.
-    if playing:
-        status = "degraded" if station.last_error or station.filling else "ok"
-    else:
-        status = "error" if station.last_error else "starting"
+    # 503 until music plays (a balancer waits) and while the pacer is down; once music plays
+    # the stream never stops (the fallback covers a failing generator), so a generator or
+    # output problem is "degraded", not a reason for a load balancer to drop us.
+    status, code = station.health()
+    gen = station.generator
     body = {
         "status": status,
         "uptime_seconds": round(time.monotonic() - station.started_at, 3),
@@ -88,23 +84,34 @@ async def healthz(request: web.Request) -> web.Response:
         "lead_seconds": round(station.lead_seconds, 3),
         "underrun_seconds": round(station.underrun_seconds, 3),
         "generator_restarts": station.restarts,
+        "generator": {"pid": gen.pid, "running": gen.up, "process_restarts": gen.restarts,
+                      "pipeline_restarts": station.generator_errors,
+                      "hang_limit_seconds": round(gen.hang_limit(), 1)},
+        "pacer": {"running": not station.pacer_down, "restarts": station.pacer_restarts,
+                  "last_error": station.pacer_error},
+        "outputs": station.outputs.health(),
+        "failing_outputs": station.outputs.failing,
         "icecast": ({"connected": request.app[ICECAST].connected,
                      "reconnects": request.app[ICECAST].reconnects}
                     if ICECAST in request.app else None),
         "sound": station.sound_health(),
-        "last_error": station.last_error,
+        "last_error": station.last_error or gen.last_error,
     }
-    return web.json_response(body, status=503 if status == "error" else 200)
+    return web.json_response(body, status=code)
 
 
-def create_app(settings: Settings, pipeline_factory=Pipeline) -> web.Application:
+def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
+    """The station's app. `pipeline_factory`: what the generator process builds (a class or
+    "module:name", picklable; default radio.pipeline:Pipeline)."""
     app = web.Application(middlewares=[api.json_errors])
+    prepare_seeds(settings)
     station = Station(settings, pipeline_factory)
     app[STATION] = station
     registry = metrics.registry_for(station)
     if settings.icecast:
         app[ICECAST] = IcecastPush(Target.parse(settings.icecast), station.streams, settings.name,
                                    DESCRIPTION, {"mp3": settings.bitrate, "ogg": settings.opus_bitrate})
+        station.outputs.add(app[ICECAST])
 
     async def metrics_handler(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(registry),

@@ -20,18 +20,8 @@ from pathlib import Path
 import numpy as np
 import pedalboard as pb
 
-from .presets import PARTS, SoundPreset, Strip
-
-
-@dataclasses.dataclass(frozen=True)
-class Audio:
-    """Samples float32 (channels, frames), −1…1, with their rate in Hz."""
-    samples: np.ndarray
-    sample_rate: int
-
-    @property
-    def seconds(self) -> float:
-        return self.samples.shape[1] / self.sample_rate
+from .contracts import PARTS, Audio  # noqa: F401  (Audio re-exported)
+from .presets import SoundPreset, Strip
 
 
 class PluginError(ValueError):

@@ -1,97 +1,85 @@
-"""The station: a Pipeline (pipeline.py) run in a worker thread, feeding the encoders and
-broadcasters in real time.
+"""The station: sources → operators → outputs, in the server process.
 
-`Station` runs a Pipeline in a thread, keeps a few rendered segments ahead of
-playback, and on the event loop cuts their PCM into 0.25 s chunks at real-time pace,
-masters each chunk (radio/master.py: one loudness control, compressor and limiter for
-everything that plays, fill included), encodes it once per format (MP3, Ogg/Opus) and
-hands it to that format's Broadcaster. Encoding at the pacer keeps every format
-sample-continuous even when the generator is late (the last bars loop through the same
-master and encoders), and the server never waits on TensorFlow.
+    generator process ──Rendered──► Fallback(generated, loop, silence) ─► master ─► MP3, Opus
+    (generator.py, supervised)          (playout.py)                     encoders ─► Outputs:
+                                                                                    broadcasters,
+                                                                                    HLS, Icecast
+
+The pacer (`run`) takes 0.25 s of PCM from the fallback at real-time pace, masters it
+(radio/master.py: everything that plays, fill included, goes through one master), encodes
+it once per format and hands the chunks to the outputs (sinks.py). The fallback cannot
+fail, so from the first second the stream carries audio: silence before the first segment,
+the looped last bars when the generator is late. A failing output is retried and reported;
+a pacer that raises is restarted (and /healthz says error meanwhile); the generator process
+is restarted when it dies or hangs. History, state and votes are written by the store
+(store.py), off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import dataclasses
 import logging
-import queue
-import threading
+import os
+import signal
 import time
+import types
 from pathlib import Path
 
 import numpy as np
 
-from . import state
-from .broadcaster import Broadcaster
-from .composer import Anchor
 from .config import Settings
+from .contracts import SAMPLE_RATE, Rendered
 from .encoder import Mp3Encoder
-from .fallback import LoopFill
-from .hls import HlsWriter
+from .generator import GeneratorDown, GeneratorProcess, RequestError  # noqa: F401  (re-exported)
 from .master import Master
-from .mix import MixError, StyleMix
 from .opus import OggOpusEncoder
-from .pipeline import Pipeline
-from .renderer import SAMPLE_RATE
-from .segment import Segment, part_of
-from .votes import Votes
+from .playout import Fallback, Generated, Played
+from .sinks import Chunk, HlsSink, Outputs
+from .broadcaster import Broadcaster
+from .store import Store
+from .votes import Votes, VoteError
 
 log = logging.getLogger("radio.station")
-PART_INDEX = {"drums": 0, "bass": 1, "lead": 2}
+DRILLS = ("crash", "stall", "kill", "pacer")
+MIDI_SUFFIXES = (".mid", ".midi")       # as seeds.MIDI_SUFFIXES (not imported: it needs note_seq)
 
 
-def _close(pipeline, keep_model: bool = False) -> None:
-    close = getattr(pipeline, "close", None)
-    if close is not None:
-        try:
-            close(keep_model=keep_model)
-        except Exception:
-            log.exception("closing the pipeline")
+def _return_big_buffers() -> None:
+    """A segment's audio (a 5–15 MB array) arrives and is freed every segment. With glibc's
+    dynamic mmap threshold such arrays end up in the heap and fragment it, so RSS creeps;
+    with the threshold fixed at 1 MiB they are mmapped and handed back when freed."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):                       # not glibc: nothing to do
+        pass
 
 
-def _labels(pipeline) -> list[str] | None:
-    """The seed segments a mix's endpoints may name; None when the pipeline does not say."""
-    anchors = getattr(pipeline, "anchors", None)
-    return None if anchors is None else [a.label for a in anchors]
+def prepare_seeds(settings: Settings) -> dict[str, list[Path]]:
+    """At station start: the data folder, and the seed folder made from the shipped sets if
+    it does not exist yet; returns the sets found (set → MIDI files) for the start mix check.
+    (The generator process reads them with seedsets.SeedLibrary.)"""
+    import shutil
 
-
-def sound_meta(sound) -> dict:
-    """What the page and the segment's MIDI need of the sound preset a segment played with."""
-    if sound is None:
-        return {}
-    return {"sound": sound.name, "programs": {"lead": sound.lead.program, "bass": sound.bass.program,
-                                              "drums": sound.drums.kit}}
-
-
-@dataclasses.dataclass
-class Played:
-    """A segment as the station plays it: its stream start time and what made it."""
-    segment: Segment
-    meta: dict
-    start: float = 0.0          # stream seconds at which its first sample is published
-
-    def to_json(self, notes: bool = False) -> dict:
-        out = {**self.meta, "start": round(self.start, 3)}
-        if notes:
-            out["notes"] = [[PART_INDEX[part_of(n)], n.pitch, round(n.start_time, 3),
-                             round(n.end_time, 3), n.velocity] for n in self.segment.sequence.notes]
-        return out
+    from .config import ASSETS
+    Path(settings.data).mkdir(parents=True, exist_ok=True)
+    folder = settings.seed_folder()
+    if not folder.exists():
+        shutil.copytree(ASSETS / "seeds", folder)
+        log.info("seed sets copied to %s", folder)
+    return {d.name: sorted(p for p in d.iterdir() if p.suffix.lower() in MIDI_SUFFIXES)
+            for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(".")}
 
 
 class Station:
-    """Generator thread + real-time pacer feeding one Broadcaster per format."""
-
     CHUNK_SECONDS = 0.25    # PCM is encoded and published in chunks of this length
     AHEAD_SECONDS = 1.0     # published this far ahead of the wall clock
 
-    def __init__(self, settings: Settings, pipeline_factory=Pipeline):
+    def __init__(self, settings: Settings, pipeline_factory=None):
+        _return_big_buffers()
         self.settings = settings
-        self._factory = pipeline_factory
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.lead_segments))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._generate, name="generator", daemon=True)
+        self.store = Store(Path(settings.data), settings.history_segments)
         self._mp3 = Mp3Encoder(settings.bitrate)
         self._ogg = OggOpusEncoder(settings.opus_bitrate)
         self.master = Master(SAMPLE_RATE, settings.loudness_lufs)
@@ -99,371 +87,291 @@ class Station:
             "mp3": Broadcaster("mp3", settings.burst_seconds),
             "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._ogg.header),
         }
-        self.hls = HlsWriter(Path(settings.data) / "hls") if settings.hls else None
+        self.outputs = Outputs(self.streams.values())
+        self.hls = HlsSink(Path(settings.data) / "hls") if settings.hls else None
+        if self.hls is not None:
+            self.outputs.add(self.hls)
+        self.generated = Generated(on_start=self._started)
+        self.playout = Fallback(self.generated)
+        self.generator = GeneratorProcess(settings, pipeline_factory, self._boot, self._rendered,
+                                          self._event, self._room)
         self.started_at = time.monotonic()
         self.first_audio_at: float | None = None
-        self.pipeline: Pipeline | None = None
-        self.mix: StyleMix | None = None
-        self._pending_mix: StyleMix | None = None
-        self._mix_version = 0          # bumped by every mix change; queued segments carry theirs
-        self._mix_lock = threading.Lock()   # the event loop sets a mix while the generator takes it
-        self._fade_tail = threading.Event()
-        self._last_made: int | None = None     # id of the last segment the generator made
-        self.segments_generated = 0
-        # seconds spent per stage, as [segments, total]: walk + decode + humanize, render
-        self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}
-        self.underrun_seconds = 0.0
-        self.position = 0.0                                   # stream seconds published
-        self.current: Played | None = None
-        self.history: collections.deque[Played] = collections.deque(maxlen=settings.history_segments)
-        self._restore_history()
+        saved = self.store.load_state()
+        self.mix: dict | None = None                  # the mix as the generator accepted it
+        self._saved_mix = saved.get("mix") if isinstance(saved.get("mix"), dict) else None
+        self.walk_position = saved.get("walk_position")
+        self.mix_version = 0
+        self.sets: dict[str, list[dict]] = {}         # seed sets and files, as the generator sees them
+        self.anchors: list = []                       # the walk's anchors: label and z, for votes
+        self.missing_soundfonts: list[str] = []
+        self.generator_errors = 0                     # pipeline restarts inside the process
         self.last_error: str | None = None
-        self._pcm: np.ndarray | None = None                   # rest of the current segment
-        self._played_pcm: np.ndarray | None = None            # all of it (the fill loops its end)
-        self._fill: LoopFill | None = None
-        self.restarts = 0
-        self._drills: collections.deque[tuple[str, float]] = collections.deque()
+        self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}   # [segments, seconds]
+        self.history: collections.deque[Played] = collections.deque(maxlen=settings.history_segments)
+        for segment, meta, start, midi in self.store.load_history():
+            self.history.append(Played(segment, meta, start, midi))
+        last = self.store.last_history_id()
+        self.segments_generated = last + 1 if last is not None else 0   # the next segment's id
         self.votes = Votes()
-        self.votes.load(state.load(self.votes_path))
+        self.votes.load(self.store.load_votes())
         self._votes_saved = self.votes.version
+        self.pacer_restarts = 0
+        self.pacer_error: str | None = None
+        self.pacer_down = False
+        self._pacer_fail_until = 0.0
+        self._pacer_fail_once = False
+        self._clock: float | None = None
 
-    # -- requests from the server (event loop thread) -------------------------------
-    def set_mix(self, changes: dict) -> StyleMix:
-        """Validates and queues a mix change; heard from the next segment boundary."""
-        if self.mix is None:
-            raise RuntimeError("the station is still starting")
-        pipeline = self.pipeline
-        mix = self.mix.updated(changes, pipeline.library.sets(),
-                               _labels(pipeline))
-        with self._mix_lock:
-            self.mix = self._pending_mix = mix
-            self._mix_version += 1
-        self._save_state()
-        return mix
+    # -- what the server reads ------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """The generator has started and told us its seed sets (the API can change things)."""
+        return self.mix is not None and self.generator.up
 
-    def seeds_changed(self, removed_set: str | None = None) -> None:
-        if removed_set and self.mix and removed_set in self.mix.sets:
-            sets = {k: v for k, v in self.mix.sets.items() if k != removed_set}
-            if not any(w > 0 for w in sets.values()):
-                sets = {k: 1.0 for k in self.pipeline.library.sets() if k != removed_set}
-            if sets:
-                with self._mix_lock:
-                    self.mix = self._pending_mix = dataclasses.replace(self.mix, sets=sets)
-                    self._mix_version += 1
+    @property
+    def current(self) -> Played | None:
+        return self.generated.current
 
-    def drill(self, fault: str, seconds: float = 0.0) -> None:
-        """A fault drill: the generator crashes (`crash`) or hangs `seconds` (`stall`) before
-        its next segment, so an operator (or bench/soak.py) can watch the station cope."""
-        if fault not in ("crash", "stall"):
-            raise ValueError(f"fault {fault!r}: use \"crash\" or \"stall\"")
-        self._drills.append((fault, float(seconds)))
+    @property
+    def position(self) -> float:
+        return self.playout.position
 
-    def vote(self, client: str, kind: str, segment_id: int | None = None) -> dict:
-        """A listener's like/skip for a played segment (the current one by default)."""
-        from .votes import VoteError
-        played = self.current if segment_id is None else self.find(segment_id)
-        if played is None:
-            raise VoteError("nothing is playing yet" if segment_id is None else
-                            f"segment {segment_id} is not in the recent history", 404)
-        if played.segment.z is None:
-            raise VoteError(f"segment {played.segment.id} was played before a restart; vote on a newer one", 409)
-        return self.votes.vote(client, played.segment.id, played.segment.z, kind)
+    @property
+    def filling(self) -> bool:
+        return self.playout.filling
+
+    @property
+    def underrun_seconds(self) -> float:
+        return self.playout.fill_seconds
+
+    @property
+    def lead_seconds(self) -> float:
+        return self.generated.lead_seconds
+
+    @property
+    def restarts(self) -> int:
+        """Generator restarts: of the process (killed or died) and of its pipeline."""
+        return self.generator.restarts + self.generator_errors
+
+    @property
+    def anchor_bias(self) -> dict[str, float]:
+        """The ten anchors the votes move most: label → weight factor on the walk's choice."""
+        bias = self.votes.bias(self.anchors)
+        return dict(sorted(bias.items(), key=lambda kv: -abs(kv[1] - 1.0))[:10])
 
     def find(self, segment_id: int) -> Played | None:
         return next((p for p in reversed(self.history) if p.segment.id == segment_id), None)
 
     def upcoming(self) -> list[Played]:
         """Rendered segments waiting to play, with their predicted start times."""
-        out, start = [], self.current.start + self.current.segment.duration if self.current else self.position
-        for segment, _, meta, _ in list(self._queue.queue):
-            out.append(Played(segment, meta, start))
-            start += segment.duration
+        cur = self.current
+        out, start = [], cur.start + cur.segment.duration if cur else self.position
+        for r in list(self.generated.queue):
+            out.append(Played(r.segment, r.meta, start, r.midi))
+            start += r.audio.seconds
         return out
 
-    # -- worker thread -------------------------------------------------------------
-    def _generate(self) -> None:
-        """Builds the pipeline and generates until stopped; after a failure it logs, waits
-        (1 s, doubling to 60 s) and starts a fresh pipeline. The fill covers the gap.
-
-        A pipeline that had made music is rebuilt around the same loaded model (a new
-        TensorFlow graph per restart would grow memory); one that failed before its first
-        segment gets a fresh model too."""
-        backoff, model = 1.0, None
-        while not self._stop.is_set():
-            made, pipeline = self.segments_generated, None
-            try:
-                pipeline = self._factory(self.settings, model=model) if model else self._factory(self.settings)
-                self._generate_with(pipeline)
-                _close(pipeline)
-                return
-            except Exception as e:
-                worked = self.segments_generated > made
-                model = getattr(pipeline, "model", None) if worked else None
-                _close(pipeline, keep_model=model is not None)
-                if worked:                     # it had been working: start over at 1 s
-                    backoff = 1.0
-                log.exception("generator failed; restarting in %.0f s", backoff)
-                self.last_error = f"{type(e).__name__}: {e}"
-                self.pipeline = None
-                if self._stop.wait(backoff):
-                    return
-                backoff = min(backoff * 2, 60.0)
-                self.restarts += 1
-
-    @property
-    def votes_path(self) -> Path:
-        return Path(self.settings.data) / "votes.json"
-
-    def _save_votes(self) -> None:
-        """At most once a segment: votes come in bursts, the disk need not hear each one."""
-        if self.votes.version == self._votes_saved:
-            return
-        try:
-            state.save(self.votes_path, self.votes.to_dict())
-            self._votes_saved = self.votes.version
-        except OSError as e:
-            log.error("cannot save votes to %s: %s", self.votes_path, e)
-
-    @property
-    def state_path(self) -> Path:
-        return Path(self.settings.data) / "state.json"
-
-    def _save_state(self) -> None:
-        walk = getattr(self.pipeline, "walk", None)
-        here = walk.position.z.tolist() if walk is not None and walk.position is not None else None
-        try:
-            state.save(self.state_path, {"mix": self.mix.to_dict() if self.mix else None,
-                                         "walk_position": here})
-        except OSError as e:
-            log.error("cannot save the station state to %s: %s", self.state_path, e)
-
-    def _restore(self, pipeline) -> None:
-        """The mix and walk position of this run, or else of the last run on disk."""
-        saved = state.load(self.state_path)
-        mix = self.mix.to_dict() if self.mix is not None else saved.get("mix")
-        if mix:
-            mix.pop("label", None)
-            try:
-                pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets(),
-                                                      _labels(pipeline)))
-            except MixError as e:
-                log.error("the saved mix no longer fits the seed sets (%s); using the default mix", e)
-        z = saved.get("walk_position")
-        walk = getattr(pipeline, "walk", None)
-        if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
-            walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
-
-    def _generate_with(self, pipeline) -> None:
-        votes_seen = -1
-        self._restore(pipeline)
-        self.pipeline, self.mix = pipeline, pipeline.mix
-        while not self._stop.is_set():
-            # every segment: uploads, deletes and `radio seeds import` into the data folder
-            # are heard without a restart (listing a few dozen files costs nothing)
-            sync = getattr(pipeline, "sync_seeds", None)
-            if sync is not None:
-                sync()
-            with self._mix_lock:   # taken with its version: a later change drops this segment
-                mix, self._pending_mix = self._pending_mix, None
-                version = self._mix_version
-            if mix is not None:
-                pipeline.set_mix(mix)
-                self._drop_queued(pipeline)
-            walk = getattr(pipeline, "walk", None)
-            if walk is not None and votes_seen != self.votes.version:
-                votes_seen = self.votes.version
-                walk.bias = self.votes.bias(pipeline.anchors)
-            drill = self._drills.popleft() if self._drills else None
-            if drill and drill[0] == "crash":
-                raise RuntimeError("fault drill: generator crash")
-            if drill:
-                log.warning("fault drill: generator stalls %.0f s", drill[1])
-                self._stop.wait(drill[1])
-            t0 = time.perf_counter()
-            segment = pipeline.next_segment()
-            t1 = time.perf_counter()
-            pcm = pipeline.render(segment)
-            for stage, seconds in (("decode", t1 - t0), ("render", time.perf_counter() - t1)):
-                self.timings[stage][0] += 1
-                self.timings[stage][1] += seconds
-            segment.id = self.segments_generated   # ids run on across pipeline restarts
-            meta = {**segment.meta(), "mix": pipeline.mix.label(),
-                    "temperature": pipeline.mix.temperature, **sound_meta(getattr(pipeline, "sound", None))}
-            self.segments_generated += 1
-            self.last_error = None
-            self._save_state()
-            self._save_votes()
-            self._last_made = segment.id
-            while not self._stop.is_set() and self._pending_mix is None:  # a new mix: drop this one
-                try:
-                    self._queue.put((segment, pcm, meta, version), timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-
-    def _drop_queued(self, pipeline) -> None:
-        """A new mix is heard from the next segment boundary: segments made ahead under the
-        old one never play (the pacer skips them too, by their mix version, if it gets
-        there first). The music playing now goes on; the generator is about a second from
-        its next segment, and the loop fill covers it if not."""
-        while True:
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        current = self.current.segment if self.current else None
-        if self._last_made is not None and (current is None or current.id != self._last_made):
-            restart = getattr(pipeline, "restart_after", None)
-            if restart is not None:
-                restart(current)
-            self._fade_tail.set()  # notes the dropped render would have let ring out
-            log.info("mix change: segments %s–%s made ahead are dropped",
-                     current.id + 1 if current else 0, self._last_made)
-            self._last_made = current.id if current else None
-
     def sound_health(self) -> dict:
-        """The preset playing, the master's gain and output loudness, and soundfonts that
-        are missing (their presets play on the General MIDI fallback)."""
-        renderer = getattr(self.pipeline, "renderer", None)
         level = self.master.output_lufs
-        return {"preset": self.current.meta.get("sound") if self.current else None,
+        return {"preset": self.current.meta.sound if self.current else None,
                 "master_gain_db": round(self.master.gain_db, 2),
                 "loudness_lufs": None if level is None else round(level, 2),
                 "target_lufs": self.master.target,
-                "missing_soundfonts": sorted(getattr(renderer, "missing", ()))}
+                "missing_soundfonts": self.missing_soundfonts}
 
-    @property
-    def filling(self) -> bool:
-        """True while the stream plays the loop because no new segment is ready."""
-        return self._fill is not None
+    def health(self) -> tuple[str, int]:
+        """(status, HTTP code) for /healthz: 503 until music plays and while the pacer is
+        down; then 200, "degraded" while the generator or an output is in trouble."""
+        if self.pacer_down:
+            return "error", 503
+        if self.first_audio_at is None:
+            return ("error" if self.last_error else "starting"), 503
+        trouble = self.filling or self.last_error or not self.generator.up or self.outputs.failing
+        return ("degraded" if trouble else "ok"), 200
 
-    @property
-    def lead_seconds(self) -> float:
-        """Audio ready beyond what is published: the generator's lead over playback."""
-        queued = sum(s.duration for s, _, _, _ in list(self._queue.queue))
-        return queued + (self._pcm.shape[1] / SAMPLE_RATE if self._pcm is not None else 0.0)
+    # -- requests from the server ---------------------------------------------------
+    def _playing(self):
+        cur = self.current
+        return (cur.segment.id, cur.segment.qpm) if cur else None
 
-    # -- event loop ----------------------------------------------------------------
-    def _take(self, n: int) -> np.ndarray:
-        """The next n samples: the current segment, then queued ones; while none is ready,
-        the last bars looped (see fallback.py), handed over to new music on a bar line."""
-        if self._fade_tail.is_set() and self._pcm is not None:
-            self._fade_tail.clear()
-            k = min(self._pcm.shape[1], int(0.03 * SAMPLE_RATE))
-            if k:
-                self._pcm = self._pcm.copy()
-                self._pcm[:, -k:] *= np.linspace(1.0, 0.0, k, dtype=np.float32)
-        parts, need = [], n
-        while need:
-            if self._pcm is None or not self._pcm.shape[1]:
-                if self._fill is None or self._fill.at_bar_line:
-                    try:
-                        segment, pcm, meta, version = self._queue.get_nowait()
-                        if version != self._mix_version:
-                            continue  # made under a mix that has changed since
-                    except queue.Empty:
-                        segment = None
-                    if segment is not None:
-                        self._start(segment, pcm, meta, self.position + (n - need) / SAMPLE_RATE)
-                        continue
-                if self._fill is None:
-                    last = self.current.segment if self.current else None
-                    bar = int(round(4 * 60.0 / last.qpm * SAMPLE_RATE)) if last else 0
-                    self._fill = LoopFill(self._played_pcm, bar)
-                    log.warning("generator late: looping the last bars")
-                part = self._fill.take(need)
-                self.underrun_seconds += part.shape[1] / SAMPLE_RATE
-            else:
-                part, self._pcm = self._pcm[:, :need], self._pcm[:, need:]
-            parts.append(part)
-            need -= part.shape[1]
-        return np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]
+    async def set_mix(self, changes: dict) -> dict:
+        """Validated by the generator; heard from the next segment boundary."""
+        result = await self.generator.request("mix", changes, self._playing())
+        self._adopt_mix(result)
+        return result["mix"]
 
-    @property
-    def history_path(self) -> Path:
-        return Path(self.settings.data) / "history"
+    def _adopt_mix(self, result: dict) -> None:
+        if "mix" not in result:
+            return
+        self.mix, self.mix_version = result["mix"], result["version"]
+        self.generated.set_mix_version(self.mix_version)
+        self._save_state()
 
-    def _keep_played(self, played: Played) -> None:
-        """The segment as played, on disk: its NoteSequence and meta; the oldest deleted."""
-        sid = played.segment.id
-        try:
-            state.write_atomic(self.history_path / f"{sid}.pb", played.segment.sequence.SerializeToString())
-            state.save(self.history_path / f"{sid}.json", {**played.meta, "start": played.start})
-            for old in self.history_path.glob("*.json"):
-                if old.stem.isdigit() and int(old.stem) <= sid - self.settings.history_segments:
-                    old.unlink(missing_ok=True)
-                    old.with_suffix(".pb").unlink(missing_ok=True)
-        except OSError as e:
-            log.error("cannot keep segment %s in %s: %s", sid, self.history_path, e)
+    async def add_seed(self, set_name: str, file_name: str, data: bytes) -> dict:
+        """An uploaded seed file, validated with the model's converter in the generator."""
+        result = await self.generator.request("add_seed", set_name, file_name, data)
+        self.sets = result.pop("sets")
+        return result
 
-    def _restore_history(self) -> None:
-        """The last run's played segments, so /api/history and their MIDI survive a restart."""
-        import note_seq
-        ids = sorted(int(p.stem) for p in self.history_path.glob("*.json") if p.stem.isdigit())
-        for sid in ids[-self.settings.history_segments:]:
-            meta = state.load(self.history_path / f"{sid}.json")
-            try:
-                seq = note_seq.NoteSequence.FromString((self.history_path / f"{sid}.pb").read_bytes())
-                segment = Segment(id=sid, sequence=seq, qpm=float(meta["qpm"]), bars=int(meta["bars"]),
-                                  anchors=tuple(meta["anchors"]), t=float(meta["t"]),
-                                  humanized=bool(meta["humanized"]),
-                                  start_qpm=float(meta.get("start_qpm", 0.0)),
-                                  ramp_beats=float(meta.get("ramp_beats", 0.0)))
-            except Exception as e:  # one damaged entry is skipped, not fatal
-                log.error("skipping saved segment %s: %s", sid, e)
-                continue
-            self.history.append(Played(segment, {**meta, "restored": True}, float(meta.get("start", 0))))
-        if ids:
-            self.segments_generated = ids[-1] + 1     # new ids run on from the last run's
+    async def remove_seed(self, set_name: str, file_name: str | None = None) -> list[str]:
+        result = await self.generator.request("remove_seed", set_name, file_name, self._playing())
+        self.sets = result.pop("sets")
+        self._adopt_mix(result)
+        return result["removed"]
 
-    def _start(self, segment: Segment, pcm: np.ndarray, meta: dict, start: float) -> None:
-        if self._fill is not None:
-            pcm = self._fill.hand_over(pcm)
-            self._fill = None
-        self.current = Played(segment, meta, start)
-        self.history.append(self.current)
-        self._keep_played(self.current)
-        self._pcm = self._played_pcm = pcm
-        title = f"{meta['mix']} · segment {segment.id} · {meta['qpm']:g} bpm"
+    def vote(self, client: str, kind: str, segment_id: int | None = None) -> dict:
+        """A listener's like/skip for a played segment (the current one by default)."""
+        played = self.current if segment_id is None else self.find(segment_id)
+        if played is None:
+            raise VoteError("nothing is playing yet" if segment_id is None else
+                            f"segment {segment_id} is not in the recent history", 404)
+        if played.segment.z is None:
+            raise VoteError(f"segment {played.segment.id} was played before a restart; vote on a newer one", 409)
+        before = self.votes.version
+        result = self.votes.vote(client, played.segment.id, np.asarray(played.segment.z, np.float32), kind)
+        if self.votes.version != before:
+            self.generator.send("votes", self.votes.to_dict())
+        return result
+
+    def drill(self, fault: str, seconds: float = 0.0) -> None:
+        """A fault drill, so an operator (or bench/soak.py) can watch the station cope:
+        `crash` (the generator's pipeline raises), `stall` (it hangs `seconds` before its
+        next segment), `kill` (the generator process gets SIGKILL), `pacer` (the pacer
+        raises, and again after each restart for `seconds`)."""
+        if fault not in DRILLS:
+            raise ValueError(f"fault {fault!r}: use one of {', '.join(DRILLS)}")
+        if fault == "kill":
+            if self.generator.pid is not None:
+                os.kill(self.generator.pid, signal.SIGKILL)
+        elif fault == "pacer":
+            self._pacer_fail_until = time.monotonic() + float(seconds)
+            self._pacer_fail_once = True
+        else:
+            self.generator.send("drill", fault, float(seconds))
+
+    # -- the generator's side (event loop) ------------------------------------------
+    def _boot(self) -> dict:
+        """What a new generator process starts from."""
+        return {"mix": self.mix or self._saved_mix, "walk_position": self.walk_position,
+                "votes": self.votes.to_dict(), "next_id": self.segments_generated,
+                "mix_version": self.mix_version}
+
+    def _room(self) -> bool:
+        # one more waits in the generator's queue and one in its hand: lead_segments (≥ 1)
+        # are queued here, minus the one in the queue
+        return len(self.generated.queue) < max(1, self.settings.lead_segments - 1)
+
+    def _rendered(self, item: Rendered) -> None:
+        self.segments_generated = max(self.segments_generated, item.segment.id + 1)
+        for stage, seconds in item.stage_seconds.items():
+            if stage in self.timings:
+                self.timings[stage][0] += 1
+                self.timings[stage][1] += seconds
+        self.last_error = None
+        if item.walk_position is not None:
+            self.walk_position = item.walk_position
+        self._save_state()
+        if not self.generated.push(item):
+            log.info("segment %s was made under an older mix; dropped", item.segment.id)
+
+    def _event(self, kind: str, *args) -> None:
+        if kind == "status":
+            status = args[0]
+            if self.mix is None:
+                self.mix, self.mix_version = status["mix"], status["mix_version"]
+                self.generated.set_mix_version(self.mix_version)
+            self.sets = status["sets"]
+            if status["anchors"] is not None:
+                self.anchors = [types.SimpleNamespace(label=label, z=z) for label, z in status["anchors"]]
+            self.missing_soundfonts = status["missing_soundfonts"]
+        elif kind == "error":
+            self.generator_errors += 1
+            self.last_error = args[0]
+
+    def _started(self, played: Played, item: Rendered) -> None:
+        """A segment starts playing (called from the pacer, through the playout)."""
+        self.history.append(played)
+        self.store.keep_played(played.segment, played.meta, played.start, played.midi)
         for stream in self.streams.values():
-            stream.title = title
+            stream.title = played.meta.title()
         if self.first_audio_at is None:
             self.first_audio_at = time.monotonic()
+            for stream in self.streams.values():
+                stream.forget_burst()
+            log.info("music plays %.1f s after start", self.first_audio_at - self.started_at)
+        self.generator.send("playing", self._playing())
+        if self.votes.version != self._votes_saved:     # at most once a segment
+            self._votes_saved = self.votes.version
+            self.store.save_votes(self.votes.to_dict())
 
+    def _save_state(self) -> None:
+        self.store.save_state({"mix": self.mix or self._saved_mix, "walk_position": self.walk_position})
+
+    # -- the pacer (event loop) ------------------------------------------------------
     def _publish(self, pcm: np.ndarray) -> None:
         pcm = self.master.process(pcm)
-        for name, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):
+        for fmt, encoder in (("mp3", self._mp3), ("ogg", self._ogg)):
             frames = encoder.encode(pcm)
             if frames:
-                data, seconds = b"".join(f.data for f in frames), sum(f.seconds for f in frames)
-                self.streams[name].publish(data, seconds)
-                if name == "mp3" and self.hls is not None:
-                    self.hls.add(data, seconds)
-        self.position += pcm.shape[1] / SAMPLE_RATE
+                self.outputs.write(Chunk(fmt, b"".join(f.data for f in frames), sum(f.seconds for f in frames)))
 
-    async def run(self) -> None:
-        """Paces chunks into the broadcasters until cancelled."""
-        self._thread.start()
+    async def _pace(self) -> None:
         loop = asyncio.get_running_loop()
         chunk = int(self.CHUNK_SECONDS * SAMPLE_RATE)
+        if self._clock is None:
+            self._clock = loop.time() - self.playout.position   # loop time at which stream time 0 plays
+        while True:
+            ahead = self.playout.position - (loop.time() - self._clock)
+            if ahead > self.AHEAD_SECONDS:
+                await asyncio.sleep(ahead - self.AHEAD_SECONDS + 0.005)
+                continue
+            if self._pacer_fail_once or time.monotonic() < self._pacer_fail_until:
+                self._pacer_fail_once = False
+                raise RuntimeError("fault drill: pacer exception")
+            self._publish(self.playout.take(chunk))
+            self.pacer_down = False
+            await asyncio.sleep(0)  # catching up after a stall must not starve requests
+
+    async def run_pacer(self) -> None:
+        """The pacer, supervised: an exception is logged, /healthz says error, and it is
+        restarted after 1 s (doubling to 30 s); the stream clock runs on, so it catches up."""
+        backoff = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                await self._pace()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001  restarted, never silently dead
+                self.pacer_down = True
+                self.pacer_restarts += 1
+                self.pacer_error = f"{type(e).__name__}: {e}"
+                if time.monotonic() - started > 60:
+                    backoff = 1.0
+                log.exception("the pacer failed; restarting it in %.0f s", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    async def run(self) -> None:
+        """The generator's supervisor and the pacer, until cancelled."""
+        generator = asyncio.create_task(self.generator.run())
         try:
-            while self._queue.empty() and self.last_error is None:
-                await asyncio.sleep(0.05)
-            clock = loop.time() - self.position  # loop time at which stream time 0 plays
-            while True:
-                ahead = self.position - (loop.time() - clock)
-                if ahead > self.AHEAD_SECONDS:
-                    await asyncio.sleep(ahead - self.AHEAD_SECONDS + 0.005)
-                    continue
-                self._publish(self._take(chunk))
-                await asyncio.sleep(0)  # catching up after a stall must not starve requests
+            await self.run_pacer()
         finally:
-            self._stop.set()
+            generator.cancel()
+            await asyncio.gather(generator, return_exceptions=True)
+            if self.votes.version != self._votes_saved:
+                self.store.save_votes(self.votes.to_dict())
+            await asyncio.get_running_loop().run_in_executor(None, self.store.flush)
 
     def close(self) -> None:
+        """Lets every listener go (their handlers return)."""
         for stream in self.streams.values():
             stream.close()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        """Ends the generator process and waits for the disk writes (after `run` ended)."""
+        self.generator._end()
+        self.outputs.close()
+        self.store.close()

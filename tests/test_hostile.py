@@ -320,29 +320,42 @@ def test_votes_while_the_generator_reads_them():
 
 
 def test_the_last_mix_change_is_the_one_the_generator_plays(tmp_path):
-    """Mix changes from the event loop while the generator takes them: none is lost in the
-    swap, so the last one set is what the pipeline ends up playing."""
+    """Mix changes from the control thread while the generator takes them: none is lost in
+    the swap, so the last one set is what the pipeline ends up playing."""
+    import queue
+
     from radio.config import Settings
-    from radio.station import Station
-    from test_fallback import TonePipeline
-    station = Station(Settings(data=str(tmp_path)), pipeline_factory=lambda s, model=None: TonePipeline())
-    station._thread.start()
+    from radio.generator import GeneratorLoop
+    from tonepipeline import TonePipeline
+    made, stop = queue.Queue(maxsize=1), threading.Event()
+    loop = GeneratorLoop(Settings(data=str(tmp_path)), lambda s, model=None: TonePipeline(), {},
+                         made.put, lambda *e: None, stop)
+
+    def drain():                    # the station taking segments as they come
+        while not stop.is_set():
+            try:
+                made.get(timeout=0.1)
+            except queue.Empty:
+                pass
+    threads = [threading.Thread(target=loop.run, daemon=True), threading.Thread(target=drain, daemon=True)]
+    for t in threads:
+        t.start()
     try:
-        end = time.monotonic() + 30
-        while station.mix is None and time.monotonic() < end:
-            time.sleep(0.01)
+        assert loop.ready.wait(30)
         rng = np.random.default_rng(0)
         for i in range(60):        # two changes close together, the second while the first is taken
-            station.set_mix({"temperature": 0.5})
+            loop.handle(("mix", 2 * i, {"temperature": 0.5}, None))
             time.sleep(rng.uniform(0, 0.003))
             last = round(0.6 + i / 200, 3)
-            station.set_mix({"temperature": last})
+            loop.handle(("mix", 2 * i + 1, {"temperature": last}, None))
             end = time.monotonic() + 5
-            while station.pipeline.mix.temperature != last and time.monotonic() < end:
+            while loop.pipeline.mix.temperature != last and time.monotonic() < end:
                 time.sleep(0.002)
-            assert station.pipeline.mix.temperature == last, f"change {i} was lost"
+            assert loop.pipeline.mix.temperature == last, f"change {i} was lost"
     finally:
-        station.stop()
+        stop.set()
+        for t in threads:
+            t.join(10)
 
 
 # -- uploads and manifests --------------------------------------------------------------

@@ -18,7 +18,6 @@ from radio.audiostats import decode_with_ffmpeg
 from radio.config import ConfigError, Settings
 from radio.icecast import IcecastPush, Target, run_local_server
 from radio.station import Station
-from test_fallback import TonePipeline
 from test_server import _read
 
 pytestmark = pytest.mark.skipif(not shutil.which("icecast2"), reason="Debian's icecast2 is not installed")
@@ -43,15 +42,19 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
     # Icecast drops root for nobody, who cannot enter pytest's 0700 tmp folders
     logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
     ice = run_local_server(port, logs, PASSWORD)
-    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory=lambda s, model=None: TonePipeline())
+    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory="tonepipeline:TonePipeline")
     push = IcecastPush(Target.parse(f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
                        station.streams, "latent radio", "test", {"mp3": 128, "ogg": 96})
+    station.outputs.add(push)           # an output like the broadcasters and HLS
 
     async def main():
         nonlocal ice
         tasks = [asyncio.create_task(station.run()), asyncio.create_task(push.run())]
         try:
             await _until(lambda: all(push.connected.values()), 30)
+            # silence plays until the first segment; Icecast's burst (4 s) then holds music
+            await _until(lambda: station.first_audio_at is not None, 60)
+            await asyncio.sleep(5)
             base = f"http://127.0.0.1:{port}"
             async with aiohttp.ClientSession() as http:
                 (_, mp3), (_, ogg) = await asyncio.gather(_read(http, base + "/radio.mp3", 4.0),
@@ -61,6 +64,7 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
             ice.terminate()                                  # Icecast goes away and comes back
             ice.wait(10)
             await _until(lambda: not any(push.connected.values()), 10)
+            await _until(lambda: "icecast" in station.outputs.failing, 10)   # named while it is down
             ice = run_local_server(port, logs, PASSWORD)
             await _until(lambda: all(push.connected.values()), 40)
             async with aiohttp.ClientSession() as http:

@@ -25,7 +25,7 @@ async def _wait_until_playing(http, base, limit=240.0):
     status, health = await _get_json(http, base + "/healthz")
     first = health
     while health["status"] != "ok" and time.monotonic() - t0 < limit:
-        assert health["status"] == "starting" and status == 200, health
+        assert health["status"] == "starting" and status == 503, health   # a balancer waits
         await asyncio.sleep(0.5)
         status, health = await _get_json(http, base + "/healthz")
     return first, health

@@ -1,0 +1,177 @@
+"""The data every stage agrees on, declared once: audio with its rate, the parts table,
+seed references, what a played segment shows, and the item the generator hands to playout.
+
+This module imports nothing of the station and nothing heavier than numpy, so both sides
+of the process boundary (the generator process and the server) can use it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+
+SAMPLE_RATE = 44100     # Hz: FluidSynth renders at it, the encoders and the master run at it
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024     # a seed file upload (the API and the seed library)
+
+
+@dataclasses.dataclass(frozen=True)
+class Audio:
+    """Samples float32 (channels, frames), −1…1, with their rate in Hz."""
+    samples: np.ndarray
+    sample_rate: int = SAMPLE_RATE
+
+    @property
+    def frames(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+
+# -- the parts table ------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One voice of the trio. `channel` is both the instrument number the trio model writes
+    (TrioConverter.from_tensors) and the MIDI channel (0-based) it plays on; `index` is the
+    part's number in the page's note lists (/api/now)."""
+    name: str
+    channel: int
+    is_drum: bool
+    gm_role: str
+    index: int
+
+
+PART_TABLE = (
+    Part("lead", 0, False, "melodic GM program (the preset's, e.g. 81 lead 2)", 2),
+    Part("bass", 1, False, "melodic GM program (the preset's, e.g. 33 finger bass)", 1),
+    Part("drums", 9, True, "GM percussion kit on channel 10", 0),
+)
+PARTS = tuple(p.name for p in PART_TABLE)                       # ("lead", "bass", "drums")
+PART = {p.name: p for p in PART_TABLE}
+CHANNEL = {p.name: p.channel for p in PART_TABLE}               # part → MIDI channel
+LEAD, BASS, DRUMS = CHANNEL["lead"], CHANNEL["bass"], CHANNEL["drums"]
+PART_INDEX = {p.name: p.index for p in PART_TABLE}              # part → page index
+
+
+def part_of(note) -> str:
+    """The part of a NoteSequence note (or anything with is_drum and instrument)."""
+    if note.is_drum:
+        return "drums"
+    return "bass" if note.instrument == BASS else "lead"
+
+
+# -- seed references ------------------------------------------------------------------
+class SeedRefError(ValueError):
+    """A seed reference that is not `set/file` or `set/file@bar`."""
+
+
+_REF = re.compile(r"^(?P<set>[^/@]+)/(?P<file>[^@]+?)(?:@(?P<bar>\d+))?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedRef:
+    """A seed file or one of its segments: `set/file` or `set/file@bar` (the bar the
+    16-bar segment starts on). Anchors are labelled with it; mixes and the API name
+    seeds with it."""
+    set: str
+    file: str                 # the file's stem
+    bar: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "SeedRef":
+        m = _REF.match(text or "")
+        if not m:
+            raise SeedRefError(f"seed {text!r}: use set/file or set/file@bar, e.g. \"rock/song@4\"")
+        return cls(m["set"], m["file"], int(m["bar"]) if m["bar"] is not None else None)
+
+    @classmethod
+    def try_parse(cls, text: str) -> "SeedRef | None":
+        try:
+            return cls.parse(text)
+        except SeedRefError:
+            return None
+
+    @property
+    def stem(self) -> str:
+        """`set/file`, without the bar."""
+        return f"{self.set}/{self.file}"
+
+    def matches(self, other: "SeedRef") -> bool:
+        """True when `other` is this segment, or a segment of this file when no bar is given."""
+        return self.stem == other.stem and (self.bar is None or self.bar == other.bar)
+
+    def __str__(self) -> str:
+        return self.stem if self.bar is None else f"{self.stem}@{self.bar}"
+
+
+# -- what plays -----------------------------------------------------------------------
+@dataclasses.dataclass
+class PlayMeta:
+    """What the page, /api/history and the ICY title show of a segment."""
+    id: int
+    qpm: float
+    bars: int
+    seconds: float
+    start_qpm: float = 0.0
+    ramp_beats: float = 0.0
+    anchors: tuple = ("", "")
+    t: float = 0.0
+    humanized: bool = False
+    notes: dict = dataclasses.field(default_factory=dict)     # part → note count
+    mix: str = ""                                             # the mix's label
+    temperature: float = 1.0
+    sound: str | None = None                                  # the sound preset's name
+    programs: dict = dataclasses.field(default_factory=dict)  # lead, bass: GM programs; drums: kit
+    restored: bool = False                                    # played before this run started
+
+    def title(self) -> str:
+        return f"{self.mix} · segment {self.id} · {self.qpm:g} bpm"
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["anchors"] = list(self.anchors)
+        if not self.restored:
+            del out["restored"]
+        if self.sound is None:
+            del out["sound"], out["programs"]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PlayMeta":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["anchors"] = tuple(values.get("anchors", ("", "")))
+        return cls(**values)
+
+
+@dataclasses.dataclass
+class SegmentData:
+    """A segment as plain data, as it crosses the process boundary: its notes as
+    [part index, pitch, start s, end s, velocity] and the latent point it came from."""
+    id: int
+    qpm: float
+    bars: int
+    seconds: float
+    notes: list = dataclasses.field(default_factory=list)
+    z: list | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.seconds
+
+
+@dataclasses.dataclass
+class Rendered:
+    """One segment ready to play: the generator process's output, the playout's input.
+    `midi` is the segment as played (GM programs set), so the server never needs a MIDI
+    library; `walk_position` is where the walk stood after it (saved with the state)."""
+    segment: SegmentData
+    audio: Audio
+    meta: PlayMeta
+    mix_version: int
+    midi: bytes = b""
+    walk_position: list | None = None
+    stage_seconds: dict = dataclasses.field(default_factory=dict)   # decode, render: wall seconds
