@@ -61,13 +61,9 @@ def cmd_generate(args) -> int:
               file=sys.stderr)
         return 2
     settings = _settings(args, humanize=not args.no_humanize, seed=args.seed,
-                         temperature=args.temperature, mix=mix)
+                         temperature=args.temperature, mix=mix, engine=args.engine)
     t0 = time.monotonic()
-    model = None
-    if args.engine != "tf":
-        from .engine import load_model
-        model = load_model(settings.model, engine=args.engine, seed=settings.seed)
-    pipeline = Pipeline(settings, model)
+    pipeline = Pipeline(settings)
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
     segments = output.trim_to_bars(segments, args.bars)
     if out.suffix.lower() == ".mid":
@@ -287,8 +283,9 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--no-humanize", action="store_true", help="straight grid, flat velocity")
-    p.add_argument("--engine", choices=("tf", "numpy"), default="tf",
-                   help="model engine: magenta's TensorFlow graph, or radio.engine in numpy (seeded)")
+    p.add_argument("--engine", choices=("numpy", "tf"), default=None,
+                   help="model engine: radio.engine in numpy (the default; seeded, no TensorFlow) "
+                        "or magenta's TensorFlow graph")
     p.add_argument("--mix", help='style mix as JSON, e.g. \'{"sets": {"rock": 1}, "mode": "loop", '
                                  '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
     p.set_defaults(func=cmd_generate)

@@ -98,6 +98,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str = str(ASSETS / "model")
+    engine: str = "numpy"               # numpy (radio/engine, no TensorFlow) or tf (magenta's graph)
     data: str = dataclasses.field(default_factory=default_data_folder)  # seed sets, state, history
     seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets
     soundfont: str = ""                 # empty: first of find_soundfont()'s places
@@ -191,6 +192,8 @@ class Settings:
                 raise ConfigError(f"plugins.{part}: use lead, bass or drums = \"/path/to/plugin.vst3\"")
             if not Path(path).exists():
                 raise ConfigError(f"plugins.{part}: {path} does not exist")
+        if self.engine not in ("numpy", "tf"):
+            raise ConfigError(f"engine={self.engine!r}: use numpy (no TensorFlow) or tf (magenta's graph)")
         if not 0 < self.temperature <= 2:
             raise ConfigError(f"temperature={self.temperature}: use a value in (0, 2]")
         if self.steps_per_leg < 1:

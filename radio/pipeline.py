@@ -91,9 +91,10 @@ class Pipeline:
     def __init__(self, settings: Settings, model=None):
         import time
         t0 = time.perf_counter()
-        from .model import TrioModel
+        from .engine import load_model
         self.settings = settings
-        self.model = model or TrioModel(settings.model)
+        self.model = model or load_model(settings.model, engine=settings.engine, seed=settings.seed,
+                                         data=settings.data)
         t1 = time.perf_counter()
         self.library = station_library(settings)
         self._anchors: dict[Path, list[Anchor]] = {}

@@ -82,7 +82,7 @@ def test_commands_are_quiet_unless_verbose(tmp_path):
     runs = {}
     for flags in ((), ("--verbose",)):
         out = tmp_path / f"x{len(flags)}.mid"
-        r = subprocess.run([sys.executable, "-m", "radio", *flags, "generate", "--bars", "16", "--out", str(out),
+        r = subprocess.run([sys.executable, "-m", "radio", *flags, "generate", "--engine", "tf", "--bars", "16", "--out", str(out),
                             "--data", str(tmp_path / "data")], capture_output=True, text=True, timeout=600, env=env)
         assert r.returncode == 0 and out.exists(), r.stderr[-2000:]
         runs[flags] = r.stderr

@@ -230,7 +230,20 @@ def watch(port):
     with open("/proc/self/status") as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS")) / 1024
     heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "magenta", "note_seq", "pretty_midi"})
-    print(json.dumps({"music_after": music, "rss_mb": rss, "heavy": heavy}), flush=True)
+    # the generator process (a child): TensorFlow's native libraries mapped there or not
+    children = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            children += f.read().split()
+    generator_tf = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/maps") as f:
+                generator_tf += sorted({l.split()[-1] for l in f if "tensorflow" in l})
+        except OSError:
+            pass
+    print(json.dumps({"music_after": music, "rss_mb": rss, "heavy": heavy, "children": len(children),
+                      "generator_tf": generator_tf[:3]}), flush=True)
     os.kill(os.getpid(), signal.SIGINT)          # run_app shuts down, the generator with it
 
 if __name__ == "__main__":
@@ -242,8 +255,8 @@ if __name__ == "__main__":
 
 def test_the_server_process_never_loads_tensorflow_and_stays_small(tmp_path):
     """`radio serve` with the real model generating: the server process holds no TensorFlow,
-    magenta or note_seq module and stays under 250 MB; music plays (the figures:
-    bench/startup.py)."""
+    magenta or note_seq module and stays under 250 MB, the generator process maps no
+    TensorFlow library; music plays (the figures: bench/startup.py)."""
     script = tmp_path / "probe.py"
     script.write_text(SERVER_PROBE)
     proc = subprocess.run([sys.executable, str(script), str(_free_port()), str(tmp_path / "data")],
@@ -251,5 +264,7 @@ def test_the_server_process_never_loads_tensorflow_and_stays_small(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["heavy"] == [], report
+    # the generator runs the numpy engine (the default): no TensorFlow in that process either
+    assert report["children"] >= 1 and report["generator_tf"] == [], report
     assert report["music_after"] is not None and report["music_after"] < 180, report
     assert report["rss_mb"] < 250, report
