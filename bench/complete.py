@@ -38,7 +38,8 @@ import note_seq
 import numpy as np
 from note_seq import sequences_lib
 
-from radio import bandfiles, musicstats, seeds
+from radio import seeds
+from radio.offline import bandfiles, musicstats
 from radio import complete as comp
 from radio.config import ASSETS, Settings
 

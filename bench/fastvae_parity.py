@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
     tf = model_lib._tf()
-    from radio.fastvae import fast_hierdec_trio_model
+    from radio.offline.fastvae import fast_hierdec_trio_model
     card, checkpoint = model_lib.resolve(args.model)
     checkpoint = model_lib.checkpoint_file(checkpoint)
     config = model_lib.make_config(card.config, {**card.hparams, "batch_size": args.batch})

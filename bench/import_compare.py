@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Our seed import against magenta's own TrioConverter, on the same real band MIDI.
 
-Both read the same files (by default the band MIDI Debian ships, see radio/bandfiles.py,
+Both read the same files (by default the band MIDI Debian ships, see radio/offline/bandfiles.py,
 extracted to a temporary folder; or --folder DIR with one sub-folder per source), with the
 converter the station builds from the model's config (radio/model.py: make_config of the
 model card's config and hparams). Ours: `seeds.import_files` (parts found by role, skyline
@@ -22,7 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from radio import bandfiles, seeds
+from radio import seeds
+from radio.offline import bandfiles
 from radio.config import ASSETS
 from radio.model import make_config, resolve
 

@@ -5,7 +5,7 @@ learned (--legacy: the previous table, against random weights).
 Default table, each row computed the same way (radio/musicstats.band_stats) on
 (a) the station as a listener hears it: two 64-bar runs of `radio generate --bars 64`
     (default mix, humanized; seeds 0 and 1), read on the sixteenth grid through the tempo map;
-(b) real band files HELD OUT from training: freedoom2 + freedink (radio/bandfiles.py),
+(b) real band files HELD OUT from training: freedoom2 + freedink (radio/offline/bandfiles.py),
     cut into 16-bar segments by our import (parts found by role);
 (c) the shipped seed sets (radio/assets/seeds);
 plus the model's reconstruction loss (magenta's r_loss: nats per 16-bar segment, z drawn
@@ -40,7 +40,8 @@ from pathlib import Path
 import note_seq
 import numpy as np
 
-from radio import musicstats, seeds
+from radio import seeds
+from radio.offline import musicstats
 from radio.composer import slerp
 from radio.config import ASSETS
 from radio.model import TrioModel, write_random_checkpoint
@@ -142,7 +143,7 @@ def reconstruction_loss(model_dir: str, tensors: list[np.ndarray], batch: int = 
 
 
 def band_table(args) -> None:
-    from radio import bandfiles
+    from radio.offline import bandfiles
     model = TrioModel(args.model, batch_size=4)
     t0 = time.time()
     runs = station_runs(model, args.model, args.bars, args.runs, args.temperature)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from radio import train
+from radio.offline import train
 
 DEPTHS = {"lead": 90, "bass": 90, "drums": 512}     # the trio converter's one-hot parts
 STEPS, BARS = 256, 16
@@ -27,7 +27,7 @@ def lstm(rows: int, inputs: int, units: int) -> float:
 
 
 def step_flops(hp: dict, batch: int, gather: bool = False) -> dict[str, float]:
-    """Forward multiply-adds ×2 of magenta's graph, or (gather=True) of radio/fastvae.py's,
+    """Forward multiply-adds ×2 of magenta's graph, or (gather=True) of radio/offline/fastvae.py's,
     where one-hot inputs are kernel-row gathers (no FLOPs to speak of) and the conductor's
     embedding is multiplied once per bar instead of once per step."""
     enc = hp["enc_rnn_size"][0]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Training throughput: magenta's hierdec-trio_16bar graph vs ours (radio/fastvae.py).
+"""Training throughput: magenta's hierdec-trio_16bar graph vs ours (radio/offline/fastvae.py).
 
 Same config (the default model's hparams), same batch, same optimizer step (MusicVAE.train
 + Adam), random one-hot data, both graphs in one run; prints the median seconds per step
@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-from radio import model as model_lib, train
+from radio import model as model_lib
+from radio.offline import train
 
 
 def profile(tf, sess, step, top: int = 15) -> None:
@@ -60,7 +61,7 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False)
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
     if fast:
-        from radio.fastvae import with_batched_training
+        from radio.offline.fastvae import with_batched_training
         config = with_batched_training("hierdec-trio_16bar", config)
     batch, depth = hparams["batch_size"], config.data_converter.output_depth
     rng = np.random.default_rng(0)

@@ -137,7 +137,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_corpus(args) -> int:
-    from . import corpus
+    from .offline import corpus
     t0 = time.monotonic()
     paths = corpus.build(Path(args.out), args.songs, seed=args.seed, bars=args.bars, game=not args.no_game)
     size = sum(p.stat().st_size for p in paths)
@@ -195,7 +195,8 @@ def cmd_seeds(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from . import model as model_lib, train
+    from . import model as model_lib
+    from .offline import train
     from .config import Settings
     settings = Settings.from_env(data=args.data, seeds=args.seeds)
     if args.from_model:
@@ -248,7 +249,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_fetch_model(args) -> int:
-    from .fetch import fetch
+    from .offline.fetch import fetch
     return fetch(args.name, Path(args.dest))
 
 
@@ -372,7 +373,8 @@ def main(argv=None) -> int:
         # the error types of the modules the command loaded (not imported here: `serve`
         # must not load the model's or the renderer's libraries into the server process)
         known = [ConfigError] + [getattr(sys.modules.get(f"radio.{m}"), n, None) for m, n in
-                                 (("model", "ModelError"), ("renderer", "RenderError"), ("train", "TrainError"))]
+                                 (("model", "ModelError"), ("renderer", "RenderError"),
+                                  ("offline.train", "TrainError"))]
         if not any(k is not None and isinstance(e, k) for k in known):
             raise
         print(f"error: {e}", file=sys.stderr)

@@ -201,7 +201,7 @@ def part_tokens(notes: Sequence, role: str, tempo: TempoMap, start_step: int, st
     """(steps,) class ids of `role` from `start_step` on: for lead and bass one line (the
     skyline from above or below, as the import makes it), 0 hold/rest, 1 note-off,
     pitch − 19 an onset; for drums the bit set of the 9 drum classes struck at each step."""
-    from .musicstats import DRUM_CLASS
+    from .offline.musicstats import DRUM_CLASS
     tok = np.zeros(steps, np.int64)
     beats = [_Beat(tempo.beats(n.start_time), tempo.beats(n.end_time), n.pitch) for n in notes]
     if role == "drums":

@@ -33,7 +33,7 @@ def converter(model):
 @pytest.fixture(scope="session")
 def song_dir(tmp_path_factory) -> Path:
     """Three real trio MIDI files: mma grooves (drums, bass) under a folk tune lead."""
-    from radio import corpus
+    from radio.offline import corpus
     out = tmp_path_factory.mktemp("songs")
     for song in corpus.songs(3, seed=11):
         corpus.make_song(song, out / f"{song.style}.mid")

@@ -8,7 +8,8 @@ import numpy as np
 import note_seq
 import pytest
 
-from radio import bandfiles, seeds
+from radio import seeds
+from radio.offline import bandfiles
 from radio.engine.convert import TrioConverter
 
 SHIPPED = Path(__file__).parent.parent / "radio" / "assets" / "seeds"

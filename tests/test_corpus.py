@@ -14,7 +14,8 @@ import mido
 import note_seq
 import pytest
 
-from radio import bandfiles, corpus, hydrogen, seeds
+from radio import seeds
+from radio.offline import bandfiles, corpus, hydrogen
 from radio.config import ASSETS
 
 STYLES = ["blues", "funk", "jazz", "pop", "rock"]

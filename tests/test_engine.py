@@ -337,7 +337,7 @@ def test_generate_with_numpy_engine_imports_no_tensorflow(tmp_path):
 def test_exported_model_folder_ships_its_npz(tmp_path, data_folder):
     """`radio train`'s export writes model.npz beside the checkpoint (compressed, no bigger
     than the checkpoint); the engine uses it as it is, converting nothing."""
-    from radio import train
+    from radio.offline import train
     from radio.model import ModelCard
     card = ModelCard.read(weights.DEFAULT_MODEL_DIR)
     out = train.export(str(weights.checkpoint_prefix(weights.DEFAULT_MODEL_DIR)), tmp_path / "exported", card)

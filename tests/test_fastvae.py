@@ -27,7 +27,7 @@ def close(a, b, rtol, atol):
 
 def test_decoder_same_variables_loss_and_gradients():
     tf = model_lib._tf()
-    from radio.fastvae import fast_hierdec_trio_model
+    from radio.offline.fastvae import fast_hierdec_trio_model
     config = model_lib.make_config("hierdec-trio_16bar", SMALL)
     depth = config.data_converter.output_depth
     rng = np.random.default_rng(0)
@@ -61,7 +61,7 @@ def test_encoder_same_variables_outputs_and_gradients():
     """Two layers, and sequences of full, partial and zero length (the state at `length`)."""
     tf = model_lib._tf()
     from magenta.models.music_vae import lstm_models
-    from radio.fastvae import GatherBidirectionalLstmEncoder
+    from radio.offline.fastvae import GatherBidirectionalLstmEncoder
     config = model_lib.make_config("hierdec-trio_16bar", {**SMALL, "enc_rnn_size": [16, 12]})
     rng = np.random.default_rng(1)
     x = trio_batch(3, rng)
@@ -96,7 +96,7 @@ def test_training_graph_has_magentas_variables():
     name and shape: checkpoints of either graph restore into the other. Two encoder
     layers, as the official hierdec-trio_16bar checkpoint has."""
     tf = model_lib._tf()
-    from radio.fastvae import with_batched_training
+    from radio.offline.fastvae import with_batched_training
     found = []
     for fast in (False, True):
         config = model_lib.make_config("hierdec-trio_16bar", {**SMALL, "enc_rnn_size": [16, 16]})
@@ -115,7 +115,7 @@ def test_training_graph_has_magentas_variables():
 def test_a_part_that_is_not_one_hot_is_refused():
     tf = model_lib._tf()
     import pytest
-    from radio.fastvae import onehot_ids
+    from radio.offline.fastvae import onehot_ids
     x = np.zeros((2, 4, 5), np.float32)
     x[:, :, 1] = 1
     x[1, 3, 2] = 1  # two events in the first part

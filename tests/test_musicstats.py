@@ -4,7 +4,7 @@ import math
 
 import note_seq
 
-from radio import musicstats
+from radio.offline import musicstats
 
 Q = 0.125  # a sixteenth at 120 qpm; a bar is 2 s
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import model as model_lib
-from .config import ASSETS
-from . import seeds
-from .seeds import SeedSegment
+from .. import model as model_lib
+from ..config import ASSETS
+from .. import seeds
+from ..seeds import SeedSegment
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
 DEFAULT_HPARAMS = {
@@ -117,7 +117,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     weights (fine-tuning) or from random ones. Keeps the last `keep` checkpoints, saves
     every `save_every_s` seconds, at the end and on Ctrl-C, and refuses to start (or to
     save) when the disk cannot take it. `fast` swaps in the batched-bars training graph
-    (radio/fastvae.py) for hierdec-trio_16bar: same variables and loss, all bars in one batch,
+    (radio/offline/fastvae.py) for hierdec-trio_16bar: same variables and loss, all bars in one batch,
     gathers instead of one-hot products.
     """
     tf = model_lib._tf()
@@ -236,7 +236,7 @@ def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
     card.write(tmp)
     # the numpy engine's weights beside the checkpoint, so the folder serves without a
     # conversion (radio/engine/weights.py); compressed, it is smaller than the checkpoint
-    from .engine import weights
+    from ..engine import weights
     weights.convert(tmp / "model.ckpt", tmp / weights.WEIGHTS_NAME, card.config,
                     json.loads((tmp / model_lib.CARD_NAME).read_text()), compress=True)
     if out_dir.exists():
@@ -271,7 +271,7 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
 
 def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True):
     """Segments of every set, each with its manifest's transposition; returns (segments, lines)."""
-    from .seedsets import read_manifest
+    from ..seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
         transpose = int(read_manifest(folder).get("transpose", 0))

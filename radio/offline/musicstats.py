@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contracts import BASS, LEAD, part_of
+from ..contracts import BASS, LEAD, part_of
 
 BARS, STEPS = 16, 16
 

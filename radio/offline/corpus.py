@@ -6,11 +6,11 @@ song's key, with its own chord symbols where it has them and chords fitted bar b
 the melody where it has none. Debian's `mma` plays that progression in a named groove of
 the song's style family; we keep its bass (and, in most songs, its drums): human-written
 patterns from mma's groove library. Some songs take their drums from Hydrogen's demo
-songs (hydrogen-data) instead, converted to GM drums (radio/hydrogen.py).
+songs (hydrogen-data) instead, converted to GM drums (radio/offline/hydrogen.py).
 
 Game songs: real multi-instrument MIDI that Debian ships (freedoom1, Planet Blupi),
 copied as they are into DIR/game/. freedoom2 and freedink are held out for evaluation
-(radio/bandfiles.py) and never enter a corpus.
+(radio/offline/bandfiles.py) and never enter a corpus.
 
 DIR/manifest.json gives each file its sources and licences. Everything is drawn from the
 build's seed (mma's own humanising too, via RndSeed), so a seed writes byte-identical files.
