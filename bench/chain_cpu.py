@@ -8,7 +8,7 @@ and on a full-size hierdec-trio_16bar with random weights (written in magenta's 
 temporary folder). Prints medians over batches of walk steps; goal for the full-size
 whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
 
-    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full]
+    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full] [--engine numpy|tf]
 """
 
 from __future__ import annotations
@@ -25,14 +25,15 @@ from radio.encoder import Mp3Encoder
 from radio.master import Master
 from radio.presets import resolve
 from radio.sound import Audio, Mixer
-from radio.model import TrioModel, write_random_checkpoint
+from radio.engine import load_model
+from radio.model import write_random_checkpoint
 from radio.performer import humanize
 from radio.renderer import Renderer
 from radio.opus import OggOpusEncoder
 from radio.pipeline import load_anchors
 
 
-def measure(model: TrioModel, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
+def measure(model, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
     anchors = load_anchors(model, ASSETS / "seeds")
     walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
     sound = resolve("default")
@@ -81,14 +82,15 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=8, help="walk steps per model (batches of 4)")
     parser.add_argument("--skip-full", action="store_true", help="only the default model")
     parser.add_argument("--batch", type=int, default=4, help="walk steps decoded per model call")
+    parser.add_argument("--engine", choices=("numpy", "tf"), default="numpy")
     args = parser.parse_args()
     settings = Settings.from_env()
     import os
     print(f"machine: {os.cpu_count()} cores; medians over batches of {args.batch} walk steps (16 bars each)")
 
     t = time.monotonic()
-    default = TrioModel(settings.model, batch_size=args.batch)
-    report(f"default model ({default.card.hparams})", time.monotonic() - t,
+    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data)
+    report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
            measure(default, settings, args.segments))
 
     if not args.skip_full:
@@ -96,8 +98,9 @@ def main() -> None:
             print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
             write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
             t = time.monotonic()
-            full = TrioModel(tmp, batch_size=args.batch, config="hierdec-trio_16bar")
-            report("full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2)",
+            full = load_model(tmp, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
+                              data=tmp)
+            report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
                    time.monotonic() - t, measure(full, settings, args.segments))
 
 
