@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -175,3 +176,14 @@ class Rendered:
     midi: bytes = b""
     walk_position: list | None = None
     stage_seconds: dict = dataclasses.field(default_factory=dict)   # decode, render: wall seconds
+
+
+# ── model folders ───────────────────────────────────────────────────────────────────
+CARD_NAME = "model.json"                                  # a model folder's card: config + hparams
+TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")  # the MusicVAE configs we serve
+
+
+def config_in_name(path) -> str | None:
+    """The trio config an official checkpoint's file or folder name carries, if any
+    (the longest match first)."""
+    return next((n for n in sorted(TRIO_CONFIGS, key=len, reverse=True) if n in Path(path).name), None)

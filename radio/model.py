@@ -22,15 +22,15 @@ from typing import Sequence
 
 import numpy as np
 
+from .contracts import CARD_NAME, TRIO_CONFIGS, config_in_name
+
 from . import quiet
 
 # Before TensorFlow is first imported: Keras 2 behaviour for magenta, and quiet logs (the
 # CLI has already decided with its --verbose flag; then this call does nothing).
 quiet.setup()
 
-CARD_NAME = "model.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "assets" / "model"
-TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")
 
 
 class ModelError(Exception):
@@ -86,9 +86,8 @@ def make_config(name: str, hparams: dict | None = None):
 
 
 def _config_from_checkpoint_name(path: Path) -> str:
-    for name in sorted(TRIO_CONFIGS, key=len, reverse=True):
-        if name in path.name:
-            return name
+    if name := config_in_name(path):
+        return name
     raise ModelError(f"{path}: no {CARD_NAME} and the name does not say which config it is; "
                      f"pass the config name (one of {', '.join(TRIO_CONFIGS)})")
 

@@ -30,12 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..contracts import CARD_NAME, TRIO_CONFIGS, config_in_name
 from ..model import ModelError  # radio.model imports TensorFlow only when a TF model loads
 
 WEIGHTS_NAME = "model.npz"
-CARD_NAME = "model.json"
 DEFAULT_MODEL_DIR = Path(__file__).parent.parent / "assets" / "model"
-TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")
 FORMAT = 1  # bump when the .npz layout changes: older files are converted again
 
 
@@ -58,9 +57,8 @@ def data_folder() -> Path:
 
 
 def _config_from_name(path: Path) -> str:
-    for name in sorted(TRIO_CONFIGS, key=len, reverse=True):
-        if name in path.name:
-            return name
+    if name := config_in_name(path):
+        return name
     raise WeightsError(f"{path}: no {CARD_NAME} and the name does not say which config it is; "
                        f"pass the config name (one of {', '.join(TRIO_CONFIGS)})")
 
