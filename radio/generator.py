@@ -332,6 +332,18 @@ def _close(pipeline, keep_model: bool = False) -> None:
             log.exception("closing the pipeline")
 
 
+def return_big_buffers() -> None:
+    """Called in both processes: a segment's audio (5–15 MB arrays) is made or arrives and is
+    freed every segment. With glibc's dynamic mmap threshold such arrays end up in the heap
+    and fragment it, so RSS creeps; with the threshold fixed at 1 MiB they are mmapped and
+    handed back when freed (the generator: 442 → 354 MiB after 20 s of music)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):                       # not glibc: nothing to do
+        pass
+
+
 def process_main(settings, factory, boot: dict, rendered_q, events_q, control_q) -> None:
     """The generator process: the loop in the main thread, the control queue in another."""
     import os
@@ -341,6 +353,7 @@ def process_main(settings, factory, boot: dict, rendered_q, events_q, control_q)
     # the generator works ahead (lead_segments); the server answers listeners now: on a
     # busy machine the scheduler should prefer the server
     os.nice(GENERATOR_NICE)
+    return_big_buffers()
     log.info("generator process started")
     rendered_q.cancel_join_thread()     # exiting never waits for the server to read
     stop = threading.Event()

@@ -31,7 +31,7 @@ import numpy as np
 from .config import Settings
 from .contracts import SAMPLE_RATE, Rendered
 from .encoder import Mp3Encoder
-from .generator import GeneratorDown, GeneratorProcess, RequestError  # noqa: F401  (re-exported)
+from .generator import GeneratorDown, GeneratorProcess, RequestError, return_big_buffers  # noqa: F401  (re-exported)
 from .master import Master
 from .opus import OggOpusEncoder
 from .playout import Fallback, Generated, Played
@@ -43,17 +43,6 @@ from .votes import Votes, VoteError
 log = logging.getLogger("radio.station")
 DRILLS = ("crash", "stall", "kill", "pacer")
 MIDI_SUFFIXES = (".mid", ".midi")       # as seeds.MIDI_SUFFIXES (not imported: it needs note_seq)
-
-
-def _return_big_buffers() -> None:
-    """A segment's audio (a 5–15 MB array) arrives and is freed every segment. With glibc's
-    dynamic mmap threshold such arrays end up in the heap and fragment it, so RSS creeps;
-    with the threshold fixed at 1 MiB they are mmapped and handed back when freed."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):                       # not glibc: nothing to do
-        pass
 
 
 def prepare_seeds(settings: Settings) -> dict[str, list[Path]]:
@@ -77,7 +66,7 @@ class Station:
     AHEAD_SECONDS = 1.0     # published this far ahead of the wall clock
 
     def __init__(self, settings: Settings, pipeline_factory=None):
-        _return_big_buffers()
+        return_big_buffers()
         self.settings = settings
         self.store = Store(Path(settings.data), settings.history_segments)
         self._mp3 = Mp3Encoder(settings.bitrate)
