@@ -12,7 +12,7 @@ run: deps
 
 test: deps
 	@bash deploy/system-packages.sh --test
-	$(PY) -m pytest -q -p no:cacheprovider tests
+	RADIO_TEST_FRESH_INSTALL=1 $(PY) -m pytest -q -p no:cacheprovider tests
 
 doctor: deps
 	$(PY) -m radio doctor

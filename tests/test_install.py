@@ -1,6 +1,7 @@
 """A fresh venv from pyproject.toml alone runs `radio doctor` and `radio generate`.
 
-Opt-in (RADIO_TEST_FRESH_INSTALL=1): it needs the package registry and takes minutes.
+Runs in `make test` (which sets RADIO_TEST_FRESH_INSTALL=1; a bare pytest skips it): it
+needs the package registry and takes a minute or more (73 s here with pip's cache warm).
 magenta cannot be a pyproject dependency (its pins do not install on Python 3.11), so in
 that venv doctor's `model` check (the TensorFlow engine) fails with its fix and every
 other check passes; `radio generate --engine numpy` writes music.
