@@ -37,11 +37,37 @@ async def _until(predicate, limit):
         await asyncio.sleep(0.1)
 
 
+def _icecast_answering(ice, port: int, limit: float = 30.0) -> bool:
+    """Whether Icecast answers HTTP on `port` within `limit` (False: it exited, e.g. the
+    port was taken between _free_port and its bind, or it never answered)."""
+    import urllib.request
+    end = time.monotonic() + limit
+    while time.monotonic() < end and ice.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/status-json.xsl", timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _start_icecast(logs: Path):
+    """Icecast on a free port, answering before the push starts (its start-up, as nobody,
+    can take seconds on a loaded machine); a start that fails is tried on another port."""
+    for _ in range(3):
+        port = _free_port()
+        ice = run_local_server(port, logs, PASSWORD)
+        if _icecast_answering(ice, port):
+            return ice, port
+        ice.terminate()
+        ice.wait(10)
+    pytest.fail(f"icecast2 did not start in 3 tries; its log: {logs}")
+
+
 def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
-    port = _free_port()
     # Icecast drops root for nobody, who cannot enter pytest's 0700 tmp folders
     logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
-    ice = run_local_server(port, logs, PASSWORD)
+    ice, port = _start_icecast(logs)
     station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory="tonepipeline:TonePipeline")
     push = IcecastPush(Target.parse(f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
                        station.streams, "latent radio", "test", {"mp3": 128, "ogg": 96})
