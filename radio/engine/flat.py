@@ -12,7 +12,7 @@ import numpy as np
 
 from . import sampling
 from .hierdec import DEPTHS
-from .lstm import Layer, cell, initial_states
+from .lstm import cell, initial_states, stacked
 
 SCOPE = "decoder"
 
@@ -20,9 +20,7 @@ SCOPE = "decoder"
 class FlatDecoder:
     def __init__(self, arrays: dict, length: int = 256):
         self.steps = length
-        self.layers = []
-        while f"{SCOPE}/multi_rnn_cell/cell_{len(self.layers)}/lstm_cell/kernel" in arrays:
-            self.layers.append(Layer.from_arrays(arrays, f"{SCOPE}/multi_rnn_cell/cell_{len(self.layers)}/lstm_cell"))
+        self.layers = stacked(arrays, SCOPE)
         self.init_kernel = arrays[f"{SCOPE}/z_to_initial_state/kernel"]
         self.init_bias = arrays[f"{SCOPE}/z_to_initial_state/bias"]
         self.out_kernel = arrays[f"{SCOPE}/output_projection/kernel"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import sampling
-from .lstm import Layer, cell, initial_states
+from .lstm import Layer, cell, initial_states, stacked
 
 DEPTHS = (90, 90, 512)            # lead, bass, drums: the trio converter's one-hot parts
 PARTS = ("lead", "bass", "drums")
@@ -36,9 +36,7 @@ class CoreDecoder:
     def __init__(self, arrays: dict, part: int):
         scope = CORE.format(part=part)
         self.depth = DEPTHS[part]
-        self.layers = []
-        while f"{scope}/multi_rnn_cell/cell_{len(self.layers)}/lstm_cell/kernel" in arrays:
-            self.layers.append(Layer.from_arrays(arrays, f"{scope}/multi_rnn_cell/cell_{len(self.layers)}/lstm_cell"))
+        self.layers = stacked(arrays, scope)
         self.init_kernel = arrays[f"{scope}/z_to_initial_state/kernel"]
         self.init_bias = arrays[f"{scope}/z_to_initial_state/bias"]
         self.out_kernel = arrays[f"{scope}/output_projection/kernel"]

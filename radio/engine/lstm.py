@@ -57,6 +57,14 @@ class Layer:
         return self.wh.shape[0]
 
 
+def stacked(arrays: dict, scope: str) -> list[Layer]:
+    """The layers of a magenta decoder's MultiRNNCell under `scope`, bottom first."""
+    layers: list[Layer] = []
+    while f"{scope}/multi_rnn_cell/cell_{len(layers)}/lstm_cell/kernel" in arrays:
+        layers.append(Layer.from_arrays(arrays, f"{scope}/multi_rnn_cell/cell_{len(layers)}/lstm_cell"))
+    return layers
+
+
 def initial_states(embedding: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
                    sizes: list[int]) -> list[list[np.ndarray]]:
     """[[c0, h0], [c1, h1], ...] from tanh(embedding @ kernel + bias)."""
