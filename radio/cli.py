@@ -42,14 +42,21 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _output_kind_ok(out: Path) -> bool:
+    """--out of generate and complete: MIDI, WAV or MP3, said plainly otherwise."""
+    if out.suffix.lower() in (".mid", ".wav", ".mp3"):
+        return True
+    print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
+    return False
+
+
 def cmd_generate(args) -> int:
     import numpy as np
     from . import output
     from .pipeline import Pipeline
     from .contracts import SAMPLE_RATE
     out = Path(args.out)
-    if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
-        print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
+    if not _output_kind_ok(out):
         return 2
     if args.bars < 1:
         print("error: --bars must be at least 1", file=sys.stderr)
@@ -83,8 +90,7 @@ def cmd_complete(args) -> int:
     and the output file appears only when the whole band is made."""
     from . import complete as comp
     out = Path(args.out)
-    if out.suffix.lower() not in (".mid", ".wav", ".mp3"):
-        print(f"error: --out must end in .mid, .wav or .mp3 (got {out.name})", file=sys.stderr)
+    if not _output_kind_ok(out):
         return 2
     if args.candidates < 1:
         print("error: --candidates must be at least 1 (default 64)", file=sys.stderr)
