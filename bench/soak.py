@@ -1,7 +1,9 @@
-"""Soak: the real station for a long stretch with N listeners, while fault drills crash and
-stall its generator at intervals. Two extra listeners record everything they receive;
+"""Soak: the real station for a long stretch with N listeners, while fault drills hit it at
+intervals, in turn: the generator's pipeline crashes, it stalls 90 s, its process gets
+SIGKILL, the pacer raises, the HLS folder is deleted. Two extra listeners record everything they receive;
 ffmpeg decodes it and the script reports gaps (silence runs ≥ 1 s, decoder errors),
-listeners below 95 % of the bitrate, RSS over time, generator restarts and fill seconds.
+listeners below 95 % of the bitrate, RSS over time (the server process, and the whole tree
+with the generator), generator restarts and fill seconds.
 
     .venv/bin/python bench/soak.py                                  # 1 h, 500 listeners
     .venv/bin/python bench/soak.py --minutes 2 --listeners 50       # what the tests run
@@ -16,6 +18,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +36,18 @@ import load  # noqa: E402  (bench/load.py: the listener workers)
 from radio.audiostats import window_dbfs  # noqa: E402
 
 TOKEN = "soak-admin-token-000"
+DRILLS = ("crash", "stall", "kill", "pacer", "hls")
+
+
+def tree_rss(proc: psutil.Process) -> float:
+    """RSS of the server and its children (the generator, its FluidSynth), MB."""
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 1e6
 
 
 def call(base: str, path: str, body: dict | None = None) -> dict:
@@ -69,7 +84,7 @@ def main() -> int:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--listeners", type=int, default=500)
     ap.add_argument("--drill-every", type=float, default=0.0,
-                    help="seconds between drills, crash and stall in turn (default: 10 min, "
+                    help="seconds between drills, in turn (default: 10 min, "
                          "or 1/8 of a run under 20 min)")
     args = ap.parse_args()
     seconds = args.minutes * 60
@@ -99,9 +114,9 @@ def main() -> int:
         t0 = time.time()
         every = args.drill_every or (600.0 if seconds >= 1200 else seconds / 8)
         # stalls (90 s) outlast the generator's lead (≤ 2 segments), so the fill must play
-        drills = [(t, "crash" if i % 2 == 0 else "stall") for i, t in
+        drills = [(t, DRILLS[i % len(DRILLS)]) for i, t in
                   enumerate(np.arange(seconds / 8, seconds - 60, every))]
-        rss, health = [], {}
+        rss, health, done = [], {}, []
         recorders = [threading.Thread(target=record, args=(base, seconds, tmp / f"rec{i}.mp3"))
                      for i in range(2)]
         for r in recorders:
@@ -119,9 +134,13 @@ def main() -> int:
             now = time.time() - t0
             while drills and drills[0][0] <= now:
                 _, fault = drills.pop(0)
-                call(base, "/api/drill", {"fault": fault, "seconds": 90 if fault == "stall" else 0})
+                if fault == "hls":
+                    shutil.rmtree(tmp / "data" / "hls", ignore_errors=True)
+                else:
+                    call(base, "/api/drill", {"fault": fault, "seconds": 90 if fault == "stall" else 0})
+                done.append(fault)
                 print(f"{now:6.0f} s  drill: {fault}", flush=True)
-            rss.append((round(now), server.memory_info().rss / 1e6))
+            rss.append((round(now), server.memory_info().rss / 1e6, tree_rss(server)))
             time.sleep(5)
         health = call(base, "/healthz")
         results = [out.get(timeout=120) for _ in procs]
@@ -133,18 +152,24 @@ def main() -> int:
     got = [b for r in results for b in r["window_bytes"]]
     full = sum(b >= 0.95 * load.BITRATE * (window[1] - window[0]) for b in got) / max(1, n)
     recs = [gaps(tmp / f"rec{i}.mp3") for i in range(2)]
-    warm = [m for t, m in rss if t >= min(120, seconds / 4)]
-    slope = np.polyfit([t for t, _ in rss][-len(warm):], warm, 1)[0] * 3600 if len(warm) > 2 else 0.0
+    def memory(col: int) -> dict:
+        """col 1: the server process; col 2: the whole tree. Slope over the samples after warm-up."""
+        warm = [(x[0], x[col]) for x in rss if x[0] >= min(120, seconds / 4)]
+        slope = np.polyfit(*zip(*warm), 1)[0] * 3600 if len(warm) > 2 else 0.0
+        return {"first": round(rss[0][col], 1), "after_warmup": round(warm[0][1], 1) if warm else None,
+                "last": round(rss[-1][col], 1), "max": round(max(x[col] for x in rss), 1),
+                "slope_mb_per_hour": round(float(slope), 1)}
+
     summary = {"minutes": args.minutes, "listeners": n, "full_rate_share": round(full, 4),
                "failed_connections": sum(r["failed"] for r in results), "recordings": recs,
-               "generator_restarts": health.get("generator_restarts"),
+               "drills": done, "generator_restarts": health.get("generator_restarts"),
                "fill_seconds": health.get("underrun_seconds"),
-               "rss_mb": {"first": round(rss[0][1], 1), "after_warmup": round(warm[0], 1) if warm else None,
-                          "last": round(rss[-1][1], 1), "max": round(max(m for _, m in rss), 1),
-                          "slope_mb_per_hour": round(float(slope), 1)},
+               "health_at_end": {k: health.get(k) for k in ("status", "failing_outputs", "pacer")},
+               "rss_mb": memory(1), "tree_rss_mb": memory(2),
                "log": str(tmp / "station.log")}
     ok = (all(r["silences_1s"] == 0 and r["decoder_errors"] == 0 for r in recs)
-          and full >= 0.99 and (health.get("generator_restarts") or 0) >= 1)
+          and full >= 0.99 and (health.get("generator_restarts") or 0) >= 1
+          and health.get("status") == "ok" and not health.get("failing_outputs"))
     print(json.dumps(summary))
     return 0 if ok else 1
 
