@@ -4,6 +4,10 @@ Fan-out is the cost that grows with listeners, so `publish` does the least per l
 can: the chunk is framed for HTTP once and the same bytes object goes to every socket with
 one `transport.write`; no per-listener task wakes up. A listener whose socket buffer holds
 more than `max_lag_seconds` of audio is dropped, so a slow one never holds anyone back.
+The fan-out goes `SLICE` listeners per turn of the event loop: 5,000 sockets written in one
+turn held the loop for tens of ms, and a listener connecting then waited that long for its
+first byte. Each listener still gets every chunk in order: a new chunk first finishes the
+fan-out of the one before.
 A new listener gets the stream's header (Ogg) and the last `burst_seconds` at once, so its
 player starts without waiting. Listeners who ask for ICY metadata get the title inserted
 every `ICY_METAINT` bytes, the framing Shoutcast/Icecast players expect.
@@ -15,6 +19,7 @@ import asyncio
 import collections
 
 ICY_METAINT = 16000
+SLICE = 100   # listeners written per loop turn (≈ 1 ms of sends on asyncio's loop here)
 
 
 def chunk_frame(data: bytes) -> bytes:
@@ -71,6 +76,8 @@ class Broadcaster:
         self.published_seconds = 0.0
         self.bytes_out = 0
         self.dropped = 0
+        self._fanout: list | None = None      # [data, framed, block, listeners, next index]
+        self._next_slice: asyncio.Handle | None = None
 
     @property
     def max_lag_bytes(self) -> int:
@@ -93,10 +100,26 @@ class Broadcaster:
         self.published_seconds += seconds
         if self.published_seconds > 1.0:
             self._bytes_per_second = self.published_bytes / self.published_seconds
-        framed = chunk_frame(data)
-        block = icy_block(self.title)
+        self._finish_fanout()
+        self._fanout = [data, chunk_frame(data), icy_block(self.title), list(self.listeners), 0]
+        self._fan_out()
+
+    def _finish_fanout(self) -> None:
+        """Writes what is left of the last chunk's fan-out now (order per listener)."""
+        if self._next_slice is not None:
+            self._next_slice.cancel()
+            self._next_slice = None
+        while self._fanout is not None:
+            self._fan_out(whole=True)
+
+    def _fan_out(self, whole: bool = False) -> None:
+        self._next_slice = None
+        data, framed, block, targets, start = self._fanout
+        end = len(targets) if whole else min(len(targets), start + SLICE)
         limit = self.max_lag_bytes
-        for listener in list(self.listeners):
+        for listener in targets[start:end]:
+            if listener not in self.listeners:  # left since the chunk came
+                continue
             transport = listener.transport
             if transport.is_closing():          # the listener went away
                 self.unsubscribe(listener)
@@ -111,6 +134,11 @@ class Broadcaster:
                 (framed if listener.chunked else out)
             transport.write(out)
             self.bytes_out += len(out)
+        if end < len(targets):
+            self._fanout[4] = end
+            self._next_slice = asyncio.get_running_loop().call_soon(self._fan_out)
+        else:
+            self._fanout = None
 
     def subscribe(self, transport: asyncio.Transport, chunked: bool = True,
                   icy: bool = False) -> Listener:
@@ -141,5 +169,6 @@ class Broadcaster:
         listener.finish()
 
     def close(self) -> None:
+        self._finish_fanout()
         for listener in list(self.listeners):
             self.unsubscribe(listener)

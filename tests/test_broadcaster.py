@@ -14,7 +14,7 @@ import numpy as np
 from aiohttp import web
 
 from radio.api import STATION
-from radio.broadcaster import ICY_METAINT
+from radio.broadcaster import ICY_METAINT, SLICE
 from radio.config import Settings
 from radio.encoder import Mp3Encoder
 from radio.server import stream
@@ -177,3 +177,38 @@ def test_http10_listener_gets_the_raw_stream(tmp_path):
     head, body, sent = run(tmp_path, main, burst_seconds=0.5)
     assert head.startswith(b"HTTP/1.0 200") and b"chunked" not in head.lower()
     assert body == sent
+
+
+def test_fan_out_yields_to_the_loop_and_keeps_order(tmp_path):
+    """Over SLICE listeners, publish() writes a slice per loop turn, so a connecting listener
+    is not held behind thousands of sends; every listener still gets every chunk, in order."""
+    n = SLICE * 2 + 17
+
+    async def main(station, base):
+        mp3 = station.streams["mp3"]
+        host, port = base[len("http://"):].split(":")
+        conns = []
+        for _ in range(n):
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(b"GET /stream.mp3 HTTP/1.0\r\n\r\n")
+            conns.append((reader, writer))
+        for reader, _ in conns:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        while len(mp3.listeners) < n:
+            await asyncio.sleep(0.01)
+        chunks = [bytes([k]) * 1000 for k in range(1, 4)]
+        written = []
+        asyncio.get_running_loop().call_soon(lambda: written.append(mp3.bytes_out))
+        for c in chunks:             # back to back: each finishes the fan-out before it
+            mp3.publish(c, 0.1)
+        first_turn = mp3.bytes_out
+        await asyncio.sleep(0.1)
+        bodies = [await asyncio.wait_for(reader.readexactly(3000), 5) for reader, _ in conns]
+        for _, writer in conns:
+            writer.close()
+        return first_turn, written[0], mp3.bytes_out, bodies, b"".join(chunks)
+    first_turn, at_next_turn, total, bodies, sent = run(tmp_path, main)
+    assert total == 3 * 1000 * n
+    assert first_turn == (2 * n + SLICE) * 1000        # two whole chunks, the third's first slice
+    assert at_next_turn < total                        # the loop ran before the fan-out ended
+    assert all(body == sent for body in bodies)
