@@ -4,7 +4,9 @@ How the walk decides:
 - It stands on an anchor (the encoding of a seed segment) and picks the next one: a seed
   set is drawn by the mix's weights (times the listeners' vote bias, see votes.py), then
   one of its anchors; with probability `prior` the next anchor is a fresh draw from the
-  model's prior N(0, I) instead ("somewhere new").
+  model's prior N(0, I) instead ("somewhere new"). It starts on an anchor drawn the same
+  way, so a mix of one set starts inside that set (a new mix given before the first
+  segment is handed out draws the start again; later ones leave from where it stands).
 - It moves there along the great circle (slerp) in at least `steps_per_leg` steps and in
   as many more as keep each step's angle ≤ `max_step` radians, so neighbouring segments
   are close in latent space however far apart the anchors are.
@@ -145,7 +147,7 @@ class LatentWalk:
         self.rng = np.random.default_rng(seed)
         self.mode, self.endpoints = "walk", ()
         self.set_mode(mode, endpoints)
-        self.here = self.anchors[int(self.rng.integers(len(self.anchors)))]
+        self.here = self._start_anchor()
         self.next_id = 0
         self.last_qpm = 0.0                       # tempo at the end of the last segment out
         self.ties = 0                             # notes tied over seams so far
@@ -188,6 +190,14 @@ class LatentWalk:
         candidates = [a for a in self.anchors if a is not self.here and self._weight(a) > 0]
         if not candidates:
             candidates = [a for a in self.anchors if self._weight(a) > 0] or self.anchors
+        return self._draw(candidates)
+
+    def _start_anchor(self) -> Anchor:
+        """Where the walk starts: an anchor of the mix, drawn as a leg's target is. (It was
+        any anchor, so a one-set mix spent its first leg, ~8 segments, arriving.)"""
+        return self._draw([a for a in self.anchors if self._weight(a) > 0] or self.anchors)
+
+    def _draw(self, candidates: Sequence[Anchor]) -> Anchor:
         # a set's weight is shared by its anchors, so a big set does not outweigh a small one
         per_set: dict[str, int] = {}
         for a in candidates:
@@ -215,7 +225,8 @@ class LatentWalk:
     def retarget(self, anchors: Sequence[Anchor] | None = None,
                  weights: dict[str, float] | None = None) -> None:
         """New anchors and/or weights; steps not yet handed out are dropped (so the change
-        is heard soon) and a new leg starts where the walk stands."""
+        is heard soon) and a new leg starts where the walk stands (before the first segment
+        is handed out: at a start drawn from the new mix)."""
         if anchors is not None:
             if not anchors:
                 raise ValueError("the walk needs at least one anchor (an encoded seed segment)")
@@ -227,6 +238,8 @@ class LatentWalk:
         if self.position is not None:
             s = self.position
             self.here = Anchor(z=s.z, qpm=s.qpm, label=f"{s.a}→{s.b}@{s.t:.2f}", set="")
+        else:  # nothing handed out yet: start inside the new mix rather than travel to it
+            self.here = self._start_anchor()
         self._plan.clear()
         self._ready.clear()
 
