@@ -95,8 +95,10 @@ def test_a_one_set_mix_starts_inside_its_set():
         walk = LatentWalk(object(), anchors, seed=seed, weights={"reggae": 1.0})
         assert walk.here.set == "reggae"
         walk = LatentWalk(object(), anchors, seed=seed, weights={"punk": 1.0, "reggae": 1.0})
+        start = walk.here
         walk.retarget(weights={"reggae": 1.0, "punk": 0.0})
         assert walk.here.set == "reggae"
+        assert start.set == "punk" or walk.here is start    # a start inside the new mix is kept
     walk.position = WalkStep("punk0", "punk1", 0.5, anchors[0].z, 120.0)  # a segment is out
     walk.retarget(weights={"punk": 1.0})
     assert walk.here.set == "" and np.allclose(walk.here.z, anchors[0].z)
