@@ -10,8 +10,10 @@ its own set's seed segments than any other set's?) by position in the walk, for
   where the walk stands, in steps of at most max_step).
 Also each one-set walk's near-duplicate share (walk_eval's repetition: ≥ 90 % of notes shared
 with an earlier segment of the same walk), so a walk that stays in a set is seen not to loop.
+--ceiling: the same test on the seed segments' own encodings decoded (3 seeds), and on
+slerp midpoints between two seed segments of one set: how high the measure can go.
 
-    .venv/bin/python bench/walk_arrival.py [--segments 24] [--runs 12] [--before 4]
+    .venv/bin/python bench/walk_arrival.py [--segments 24] [--runs 12] [--before 4] [--ceiling]
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 
 import numpy as np
 
-from radio.composer import LatentWalk
+from radio.composer import LatentWalk, slerp
 from radio.config import ASSETS, Settings
 from radio.engine import load_model
 from radio.pipeline import load_anchors
@@ -44,12 +46,38 @@ def own_nearest(model, anchors, walk, s, n) -> tuple[list[bool], float]:
     return hits, repetition(outs)
 
 
+def nearest_own(model, anchors, zs, sets, temperature) -> list[bool]:
+    Z = np.stack([a.z for a in anchors])
+    labels = np.array([a.set for a in anchors])
+    seqs = []
+    for i in range(0, len(zs), 4):
+        seqs += model.decode(np.stack(zs[i:i + 4]), temperature)
+    tensors = [np.asarray(model.converter.to_tensors(q).inputs[0], np.float32) for q in seqs]
+    return [bool(labels[np.linalg.norm(Z - zi, axis=1).argmin()] == s)
+            for zi, s in zip(model.encode(tensors), sets)]
+
+
+def ceiling(model, anchors, temperature) -> None:
+    hits = []
+    for seed in (1, 2, 3):
+        model.rng = np.random.default_rng(seed)
+        hits += nearest_own(model, anchors, [a.z for a in anchors], [a.set for a in anchors], temperature)
+    print(f"ceiling: seed segments' own encodings decoded, nearest one of their set: {np.mean(hits):.3f} "
+          f"({len(hits)})")
+    pairs = [(a, b) for i, a in enumerate(anchors) for b in anchors[i + 1:] if a.set == b.set]
+    model.rng = np.random.default_rng(1)
+    hits = nearest_own(model, anchors, [slerp(a.z, b.z, 0.5) for a, b in pairs], [a.set for a, _ in pairs],
+                       temperature)
+    print(f"slerp midpoints between two seed segments of one set: {np.mean(hits):.3f} ({len(hits)})")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--segments", type=int, default=24)
     ap.add_argument("--runs", type=int, default=12, help="seeds 1 … runs")
     ap.add_argument("--before", type=int, default=4, help="change: default-mix segments before the change")
     ap.add_argument("--model", default=str(ASSETS / "model"))
+    ap.add_argument("--ceiling", action="store_true", help="only the ceiling figures")
     args = ap.parse_args()
     t0 = time.monotonic()
     settings = Settings.from_env(data=tempfile.mkdtemp())
@@ -58,6 +86,9 @@ def main() -> None:
     sets = sorted({a.set for a in anchors})
     print(f"{len(anchors)} seed segments in {len(sets)} sets; temperature {settings.temperature}; "
           f"seeds 1–{args.runs}; share of segments nearer their own set's seeds, by position")
+    if args.ceiling:
+        ceiling(model, anchors, settings.temperature)
+        return
     for kind in ("fresh", "change"):
         table, dup = np.zeros((args.runs, args.segments)), []
         for r, seed in enumerate(range(1, args.runs + 1)):
