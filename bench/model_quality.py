@@ -12,7 +12,7 @@ plus the model's reconstruction loss (magenta's r_loss: nats per 16-bar segment,
 from the posterior, as training reports held_out_r_loss) on (b) and (c). Each row prints its
 goal range and whether the station meets it.
 
-    .venv/bin/python bench/model_quality.py [--model DIR] [--bars 64] [--runs 2]
+    .venv/bin/python bench/model_quality.py [--model DIR] [--bars 64] [--runs 2] [--engine tf|numpy]
     .venv/bin/python bench/model_quality.py --legacy [--model DIR] [--data FOLDER] [--samples 100]
 
 --legacy:
@@ -86,9 +86,12 @@ def measure(model: TrioModel, tensors, n: int) -> dict:
 HELD_OUT_SOURCES = ("freedoom2", "freedink")  # never trained on (the corpus uses freedoom1)
 
 
-def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, temperature: float | None = None) -> list:
+def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, temperature: float | None = None,
+                 engine: str = "tf") -> list:
     """`radio generate --bars N --seed k` for k in range(runs), each as one trio NoteSequence
-    at 120 qpm: every note placed by its beat through the segment's tempo map."""
+    at 120 qpm: every note placed by its beat through the segment's tempo map. engine "tf"
+    decodes with `model` (unseeded sampling); "numpy" loads the station's own engine, seeded
+    with k, so each run repeats exactly."""
     from radio import output
     from radio.config import Settings
     from radio.pipeline import Pipeline
@@ -97,8 +100,8 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as data:
             settings = Settings.from_env(model=model_dir, data=data, seed=seed, humanize=True,
-                                         temperature=temperature)
-            pipeline = Pipeline(settings, model=model)
+                                         temperature=temperature, engine=engine)
+            pipeline = Pipeline(settings, model=model if engine == "tf" else None)
             segments = [pipeline.next_segment() for _ in range(-(-bars // 16))]
             segments = output.trim_to_bars(segments, bars)
         ns, offset = note_seq.NoteSequence(), 0.0
@@ -146,7 +149,7 @@ def band_table(args) -> None:
     from radio.offline import bandfiles
     model = TrioModel(args.model, batch_size=4)
     t0 = time.time()
-    runs = station_runs(model, args.model, args.bars, args.runs, args.temperature)
+    runs = station_runs(model, args.model, args.bars, args.runs, args.temperature, args.engine)
     with tempfile.TemporaryDirectory() as tmp:
         files = [p for s in bandfiles.SOURCES if s.name in HELD_OUT_SOURCES
                  for p in bandfiles.extract(s, Path(tmp))]
@@ -161,7 +164,7 @@ def band_table(args) -> None:
     loss = {"real band files": reconstruction_loss(args.model, [s.tensor for s in real]),
             "shipped seeds": reconstruction_loss(args.model, [s.tensor for s in shipped])}
     print(f"model {args.model} ({model.card.steps} steps); station: {args.runs} run(s) of "
-          f"{args.bars} bars (seeds 0…{args.runs - 1}, default mix, temperature "
+          f"{args.bars} bars (seeds 0…{args.runs - 1}, {args.engine} engine, default mix, temperature "
           f"{args.temperature or 'default'}, humanized); real band files "
           f"(held out: {' + '.join(HELD_OUT_SOURCES)}): {sum(r.segments > 0 for r in reports)} of "
           f"{len(files)} files, {len(real)} segments; shipped seeds: {len(shipped)} segments; "
@@ -189,6 +192,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2, help="station runs (seeds 0, 1, …)")
     parser.add_argument("--temperature", type=float, default=None,
                         help="the mix's sampling temperature for the station runs (default: the settings')")
+    parser.add_argument("--engine", choices=("tf", "numpy"), default="tf",
+                        help="station runs' decoder: tf (magenta's graph, unseeded) or numpy (radio/engine, "
+                        "the station's default, seeded by the run)")
     parser.add_argument("--legacy", action="store_true", help="the previous table: reconstruction "
                         "accuracy, prior samples and walk midpoints against random weights")
     parser.add_argument("--data", default=str(ASSETS / "seeds"), help="--legacy: held-out data")

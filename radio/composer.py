@@ -4,7 +4,10 @@ How the walk decides:
 - It stands on an anchor (the encoding of a seed segment) and picks the next one: a seed
   set is drawn by the mix's weights (times the listeners' vote bias, see votes.py), then
   one of its anchors; with probability `prior` the next anchor is a fresh draw from the
-  model's prior N(0, I) instead ("somewhere new").
+  model's prior N(0, I) instead ("somewhere new"). It starts on an anchor drawn the same
+  way, so a mix of one set starts inside that set (a new mix given before the first
+  segment is out draws the start again if it lies outside; later ones leave from where
+  the walk stands).
 - It moves there along the great circle (slerp) in at least `steps_per_leg` steps and in
   as many more as keep each step's angle ≤ `max_step` radians, so neighbouring segments
   are close in latent space however far apart the anchors are.
@@ -145,7 +148,7 @@ class LatentWalk:
         self.rng = np.random.default_rng(seed)
         self.mode, self.endpoints = "walk", ()
         self.set_mode(mode, endpoints)
-        self.here = self.anchors[int(self.rng.integers(len(self.anchors)))]
+        self.here = self._start_anchor()
         self.next_id = 0
         self.last_qpm = 0.0                       # tempo at the end of the last segment out
         self.ties = 0                             # notes tied over seams so far
@@ -188,12 +191,29 @@ class LatentWalk:
         candidates = [a for a in self.anchors if a is not self.here and self._weight(a) > 0]
         if not candidates:
             candidates = [a for a in self.anchors if self._weight(a) > 0] or self.anchors
+        return self._draw(candidates)
+
+    def _start_anchor(self) -> Anchor:
+        """Where the walk starts: an anchor of the mix, drawn as a leg's target is. (It was
+        any anchor, so a one-set mix spent its first leg, ~8 segments, arriving.) When every
+        anchor of the mix is as likely, one integer draw, as before: a seeded walk of an
+        even mix over all sets starts where it always did."""
+        pool = [a for a in self.anchors if self._weight(a) > 0] or self.anchors
+        p = self._odds(pool)
+        if np.allclose(p, p[0]):
+            return pool[int(self.rng.integers(len(pool)))]
+        return pool[int(self.rng.choice(len(pool), p=p))]
+
+    def _odds(self, candidates: Sequence[Anchor]) -> np.ndarray:
         # a set's weight is shared by its anchors, so a big set does not outweigh a small one
         per_set: dict[str, int] = {}
         for a in candidates:
             per_set[a.set] = per_set.get(a.set, 0) + 1
         p = np.array([self._weight(a) / per_set[a.set] for a in candidates]) + 1e-12
-        return candidates[int(self.rng.choice(len(candidates), p=p / p.sum()))]
+        return p / p.sum()
+
+    def _draw(self, candidates: Sequence[Anchor]) -> Anchor:
+        return candidates[int(self.rng.choice(len(candidates), p=self._odds(candidates)))]
 
     def _extend_plan(self) -> None:
         a, b = self.here, self._next_anchor()
@@ -215,7 +235,8 @@ class LatentWalk:
     def retarget(self, anchors: Sequence[Anchor] | None = None,
                  weights: dict[str, float] | None = None) -> None:
         """New anchors and/or weights; steps not yet handed out are dropped (so the change
-        is heard soon) and a new leg starts where the walk stands."""
+        is heard soon) and a new leg starts where the walk stands (before the first segment
+        is handed out, a start outside the new mix is drawn again from it)."""
         if anchors is not None:
             if not anchors:
                 raise ValueError("the walk needs at least one anchor (an encoded seed segment)")
@@ -227,6 +248,8 @@ class LatentWalk:
         if self.position is not None:
             s = self.position
             self.here = Anchor(z=s.z, qpm=s.qpm, label=f"{s.a}→{s.b}@{s.t:.2f}", set="")
+        elif self._weight(self.here) <= 0:  # nothing out yet, the start is outside the new mix:
+            self.here = self._start_anchor()  # start inside it rather than travel there
         self._plan.clear()
         self._ready.clear()
 

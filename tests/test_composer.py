@@ -5,7 +5,7 @@ import itertools
 import note_seq
 import numpy as np
 
-from radio.composer import Anchor, LatentWalk, angle, repeat_phrase, slerp, tie_over
+from radio.composer import Anchor, LatentWalk, WalkStep, angle, repeat_phrase, slerp, tie_over
 from radio.segment import BASS, LEAD, Segment, tempo_map
 
 SEAM = 32.0  # 16 bars at the model's 120 qpm
@@ -82,6 +82,26 @@ def test_mix_weights_pick_the_sets_and_retarget_starts_from_here(model, seed_seg
     walk.bias = {"reggae2": 0.0}
     walk.retarget()
     assert all(s.anchors[1] == "reggae3" for s in itertools.islice(walk, 8))
+
+
+def test_a_one_set_mix_starts_inside_its_set():
+    """The start is drawn from the mix, as leg targets are: a walk given one set (or a mix
+    set before the first segment is out, as the station does) does not start in another
+    set and spend its first leg (~8 segments) getting there. Later mixes leave from here."""
+    rng = np.random.default_rng(0)
+    anchors = [Anchor(z=rng.normal(size=8).astype(np.float32), qpm=120.0, label=f"{name}{i}", set=name)
+               for i, name in enumerate(["punk"] * 6 + ["reggae"] * 2)]
+    for seed in range(20):
+        walk = LatentWalk(object(), anchors, seed=seed, weights={"reggae": 1.0})
+        assert walk.here.set == "reggae"
+        walk = LatentWalk(object(), anchors, seed=seed, weights={"punk": 1.0, "reggae": 1.0})
+        start = walk.here
+        walk.retarget(weights={"reggae": 1.0, "punk": 0.0})
+        assert walk.here.set == "reggae"
+        assert start.set == "punk" or walk.here is start    # a start inside the new mix is kept
+    walk.position = WalkStep("punk0", "punk1", 0.5, anchors[0].z, 120.0)  # a segment is out
+    walk.retarget(weights={"punk": 1.0})
+    assert walk.here.set == "" and np.allclose(walk.here.z, anchors[0].z)
 
 
 def test_interpolate_loop_and_prior_modes(model, seed_segments):
