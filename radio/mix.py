@@ -64,9 +64,7 @@ class StyleMix:
         label = " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
         if self.mode == "interpolate":
             return f"{self.endpoints[0]} ↔ {self.endpoints[1]}"
-        if self.mode == "band":
-            return f"band: {' + '.join(self.keep)} from {next(iter(self.keep.values()))} · {label}"
-        return label + (" (loop)" if self.mode == "loop" else "")
+        return label + (f" ({self.mode})" if self.mode in ("loop", "band") else "")
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.FIELDS}
