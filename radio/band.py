@@ -5,17 +5,22 @@ Each segment is the next 16-bar window of the kept file, cycling back to its sta
 the last. A window shorter than 16 bars (a short file, or a file's last bars) is repeated
 whole as often as fits in 16 bars, so a 4-bar riff makes a 16-bar segment. For each window
 `radio complete`'s search (radio/complete.py `solve_window`) looks for z, with its prior
-centred on the walk's current step instead of the origin: candidates are Gaussian steps
-around that step, the window itself encoded and the previous window's choice, so the walk
-still moves the other parts while the kept part pulls them toward itself. The missing parts
+centred on the walk's current step instead of the origin, and its candidates are that step
+and Gaussian steps around it, so the walk still moves the other parts (one step a segment)
+while the kept part pulls them toward itself. Unlike `radio complete`, the window's own
+encoding and the previous window's choice are not candidates: measured, the encoding's
+neighbourhood won every window (the kept part's likelihood outweighs the prior by hundreds
+of nats) and the previous choice won window after window, so z stood still wherever the
+walk went. The missing parts
 are decoded, humanized like the station's and put on the file's beat grid through its tempo
 map; the kept notes are copied field by field (pitch, onset, length, velocity), never
 re-quantized. The segment plays at the file's tempo (a fixed mix tempo, a tempo range and
 transpose do not apply: the kept notes stay as they are).
 
-Seams: one window is decoded ahead, so a new lead or bass note held to the end of a window
-is tied over into the same pitch starting the next, as the walk's seams are (the first
-segment of the mode costs two searches).
+Seams: from the mode's second segment on, one window is decoded ahead, so a new lead or
+bass note held to the end of a window is tied over into the same pitch starting the next,
+as the walk's seams are. The mode's first segment is made alone (one search), as it may
+have only the rest of the playing segment to be ready in; the second pays for two.
 """
 
 from __future__ import annotations
@@ -35,10 +40,12 @@ from .engine.trio import to_sequences
 from .performer import Groove
 from .segment import MODEL_QPM, Segment
 
-# The station's search: complete.py's defaults (64 candidates, 3 rounds, 8 samples from each
-# of the best 4 z) took 2.3 s a window on the default model (2 busy cores, niced), against
-# 30–40 s of music a 16-bar segment lasts at the seeds' tempi: no need to cut them.
-STATION_SEARCH = Search()
+# The station's search: complete.py's sizes (64 candidates, 3 rounds, 8 samples from each of
+# the best 4 z) took 1.4–2.3 s a window keeping a bass, 3.6–4.3 s keeping bass and drums, on
+# the default model (2 cores busy with other work, niced), against the 25–35 s a 16-bar
+# segment of the shipped seeds lasts: no need to cut them. Its first step is 0.25 instead of
+# 0.5 per dimension, so the candidates stay near the walk (NOTES-band.md has the numbers).
+STATION_SEARCH = Search(step=0.25)
 STATION_CHOOSE = Choose()
 
 
@@ -88,7 +95,6 @@ class BandMode:
         self.search, self.choose = search, choose
         self.rng = np.random.default_rng([seed, 17])
         self.next_window = 0
-        self.previous: np.ndarray | None = None
         self._ready: list[_Window] = []
         self.made = 0
 
@@ -123,21 +129,21 @@ class BandMode:
         steps = bars * STEPS_PER_BAR
         tokens = {role: part_tokens(part.notes, role, tempo, 0, steps) for role, part in kept.items()}
         step = self.walk.advance()
-        start = [step.z] + ([self.previous] if self.previous is not None else [])
-        got = solve_window(self.model, self.model, tokens, self.missing, start,
+        got = solve_window(self.model, self.model, tokens, self.missing, [step.z],
                            np.zeros((0, self.model.z_size), np.float32), self.rng, self.search,
-                           self.walk.temperature, self.choose, center=np.asarray(step.z, np.float32))
-        self.previous = got.zs[0]
+                           self.walk.temperature, self.choose, center=np.asarray(step.z, np.float32),
+                           encode=False)
         seq = generated(to_sequences(got.ids)[0], self.missing, bars)
         self._ready.append(_Window(index, bars, kept, tempo, step, got.zs[0], seq))
 
     def next_segment(self, groove: Groove | None) -> Segment:
         """The next window as a segment: new parts humanized with `groove` (None: on the
         grid), kept notes as they were."""
-        while len(self._ready) < 2:
+        while len(self._ready) < (1 if self.made == 0 else 2):
             self._solve_next()
-        win, nxt = self._ready.pop(0), self._ready[0]
-        tie_over(win.seq, nxt.seq, win.bars * 4 * 60.0 / MODEL_QPM)
+        win = self._ready.pop(0)
+        if self._ready:
+            tie_over(win.seq, self._ready[0].seq, win.bars * 4 * 60.0 / MODEL_QPM)
         end_s = win.tempo.seconds(4 * win.bars)
         placed = place(win.seq, 0.0, win.bars, win.tempo, groove, self.seed, self.made)
         self.made += 1

@@ -420,11 +420,12 @@ class Solved:
 def solve_window(model, scorer: Scorer, tokens: dict[str, np.ndarray], missing: Sequence[str],
                  start: Sequence[np.ndarray], pool: np.ndarray, rng: np.random.Generator,
                  search: Search, temperature: float, choose: Choose,
-                 center: np.ndarray | None = None) -> Solved:
-    """Searches z for the kept `tokens` (the window itself encoded is always a start) and
-    samples the missing parts from the best few: `search_z`, then `choose_sample`."""
+                 center: np.ndarray | None = None, encode: bool = True) -> Solved:
+    """Searches z for the kept `tokens` (from `start`, and the window itself encoded unless
+    `encode` is False) and samples the missing parts from the best few: `search_z`, then
+    `choose_sample`."""
     steps = len(next(iter(tokens.values())))
-    start = [model.encode([trio_tensor(tokens)])[0], *start]
+    start = [model.encode([trio_tensor(tokens)])[0], *start] if encode else list(start)
     zs, values, scored = search_z(scorer, tokens, start, pool, model.z_size, rng, search, center=center)
     ids, chosen_fit = choose_sample(model, zs, tokens, missing, temperature, steps, choose)
     return Solved(ids, zs, values, scored, chosen_fit)
