@@ -142,9 +142,9 @@ def _keep(values: dict, known_sets: dict) -> dict:
         raise MixError(f"keep: {_show(unknown[0])} is not a part; use lead, bass or drums")
     if len(keep) > 2:
         raise MixError("keep: all three parts named; keep one or two (the model plays the rest)")
-    names = list(dict.fromkeys(keep.values()))
-    if not all(isinstance(n, str) for n in names):
+    if not all(isinstance(n, str) for n in keep.values()):
         raise MixError(f"keep: expected seed files as \"set/file\", e.g. {example}")
+    names = list(dict.fromkeys(keep.values()))
     if len(names) > 1:
         raise MixError(f"keep: the kept parts must come from one seed file (got {_show(names)}): "
                        "they play in its time, note for note")

@@ -47,6 +47,7 @@ def test_band_mix_is_validated(seed_sets):
            ({"mode": "band", "keep": {"bass": "jazz/bassline"}}, "no seed file 'jazz/bassline'"),
            ({"mode": "band", "keep": {"bass": "rock/bassline@4"}}, "no seed file"),
            ({"mode": "band", "keep": {"bass": 3}}, "expected seed files"),
+           ({"mode": "band", "keep": {"bass": ["rock/bassline"]}}, "expected seed files"),
            ({"mode": "band", "keep": {"lead": "rock/bassline"}}, "rock/bassline: no lead"),
            ({"mode": "band", "keep": {"drums": "rock/bassline"}}, "rock/bassline: no drum track"),
            ({"mode": "band", "keep": {"bass": "rock/waltz"}}, "rock/waltz: not 4/4"),
