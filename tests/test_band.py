@@ -7,6 +7,7 @@ kept part would show."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -125,7 +126,8 @@ def test_band_segments_keep_the_file_window_by_window(engine, tmp_path):  # noqa
 def test_band_mode_on_the_station(station):
     """Over HTTP: bad band mixes are refused with the reason; a good one plays the seed
     file's bass note for note (to the ms /api/now shows) from its first window, with the
-    mode, kept part, file and window in the segment's JSON; back to the walk after."""
+    mode, kept part, file and window in the segment's JSON, which the page shows; back to
+    the walk after."""
     wait_until_playing(station)
     _, seeds, _ = call(station, "GET", "/api/seeds")
     assets = Path(comp.__file__).parent / "assets" / "seeds"
@@ -157,6 +159,19 @@ def test_band_mode_on_the_station(station):
                       for n in kept if n.start_time < end - 1e-9)
         assert sorted(n for n in seg["notes"] if n[0] == 1) == want
         assert {n[0] for n in seg["notes"]} == {0, 1, 2}                  # drums and lead are new
+        # the page, in a browser, on this JSON (timed so that the band segment is what is heard)
+        from playwright.sync_api import sync_playwright
+        heard = {**now, "position": seg["start"] + 5, "now_playing": seg, "segments": [seg]}
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page()
+            page.route("**/api/now", lambda route: route.fulfill(json=heard))
+            page.goto(station + "/")
+            page.wait_for_function("document.getElementById('now').textContent.includes('window')", timeout=10000)
+            shown = page.text_content("#now")
+            browser.close()
+        assert f"band: bass from {ref}, window 1 of {seg['band']['windows']}" in shown, shown
+        assert shown.startswith(mix["label"]), shown
     finally:
         status, _, _ = call(station, "PUT", "/api/mix", json={"mode": "walk", "keep": {}}, headers=ADMIN)
         assert status == 200
