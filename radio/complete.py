@@ -253,29 +253,36 @@ class Search:
     prior_weight: float = 1.0     # weight of log N(z; 0, I) beside the kept part's likelihood
 
 
-def objective(scorer: Scorer, z: np.ndarray, tokens: dict[str, np.ndarray], prior_weight: float) -> np.ndarray:
+def objective(scorer: Scorer, z: np.ndarray, tokens: dict[str, np.ndarray], prior_weight: float,
+              center: np.ndarray | None = None) -> np.ndarray:
+    """log p(kept | z) + prior_weight · log N(z; center, I) (up to a constant); center 0
+    unless given (the station's band mode centres it on the walk's position)."""
     ll = sum(scorer.log_likelihood(z, role, tok) for role, tok in tokens.items())
-    return ll - prior_weight * 0.5 * np.sum(z.astype(np.float64) ** 2, axis=1)
+    d = z.astype(np.float64) - (0.0 if center is None else np.asarray(center, np.float64))
+    return ll - prior_weight * 0.5 * np.sum(d ** 2, axis=1)
 
 
 def search_z(scorer: Scorer, tokens: dict[str, np.ndarray], start: Sequence[np.ndarray],
              pool: np.ndarray, z_size: int, rng: np.random.Generator,
-             search: Search = Search(), batch: int = 64) -> tuple[np.ndarray, np.ndarray, int]:
+             search: Search = Search(), batch: int = 64,
+             center: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int]:
     """The best z for the kept tokens: `start` (always tried) + rows of `pool` + prior draws
     up to `search.candidates`, then `search.rounds` rounds of Gaussian steps around the best
-    `keep_best`. Returns the `keep_best` best z (k, z_size), best first, their objective
-    values (k,) and how many candidates were scored."""
+    `keep_best`. With `center`, the prior is N(center, I) (see `objective`) and the draws
+    are Gaussian steps of `search.step` around it. Returns the `keep_best` best z
+    (k, z_size), best first, their objective values (k,) and how many candidates were scored."""
     first = [np.asarray(z, np.float32) for z in start]
     take = max(0, search.candidates - len(first))
     if len(pool) and take:
         idx = rng.choice(len(pool), size=min(take // 2 or 1, len(pool)), replace=False)
         first += list(pool[idx])
     while len(first) < max(search.candidates, 1):
-        first.append(rng.standard_normal(z_size).astype(np.float32))
+        draw = rng.standard_normal(z_size)
+        first.append((draw if center is None else center + search.step * draw).astype(np.float32))
     zs = np.stack(first).astype(np.float32)
 
     def score(z):
-        return np.concatenate([objective(scorer, z[i:i + batch], tokens, search.prior_weight)
+        return np.concatenate([objective(scorer, z[i:i + batch], tokens, search.prior_weight, center)
                                for i in range(0, len(z), batch)])
 
     values = score(zs)
@@ -398,6 +405,73 @@ def choose_sample(model, zs: np.ndarray, tokens: dict[str, np.ndarray], missing:
     return out, best_fit
 
 
+# ── One window ──────────────────────────────────────────────────────────────────────────
+
+@dataclasses.dataclass
+class Solved:
+    """One window's answer: the chosen sample's token ids [3, 1, steps] and the search's."""
+    ids: np.ndarray
+    zs: np.ndarray                # the search's best z, best first
+    values: np.ndarray            # their objective values
+    scored: int                   # latent points scored
+    fit: float                    # the chosen sample's fit
+
+
+def solve_window(model, scorer: Scorer, tokens: dict[str, np.ndarray], missing: Sequence[str],
+                 start: Sequence[np.ndarray], pool: np.ndarray, rng: np.random.Generator,
+                 search: Search, temperature: float, choose: Choose,
+                 center: np.ndarray | None = None, encode: bool = True) -> Solved:
+    """Searches z for the kept `tokens` (from `start`, and the window itself encoded unless
+    `encode` is False) and samples the missing parts from the best few: `search_z`, then
+    `choose_sample`."""
+    steps = len(next(iter(tokens.values())))
+    start = [model.encode([trio_tensor(tokens)])[0], *start] if encode else list(start)
+    zs, values, scored = search_z(scorer, tokens, start, pool, model.z_size, rng, search, center=center)
+    ids, chosen_fit = choose_sample(model, zs, tokens, missing, temperature, steps, choose)
+    return Solved(ids, zs, values, scored, chosen_fit)
+
+
+def place(seq: note_seq.NoteSequence, start_beat: float, bars: int, tempo: TempoMap,
+          groove: Groove | None, seed: int, segment_id: int = 0) -> list:
+    """A decoded window's notes (at the model's 120 qpm) put on the input's beat grid from
+    `start_beat` through its tempo map, humanized first unless `groove` is None: (role,
+    note) pairs, times in the input's seconds."""
+    qpm = tempo.qpm_at(start_beat)
+    segment = Segment(id=segment_id, sequence=retime(seq, qpm), qpm=qpm, bars=bars)
+    if groove is not None:
+        segment = humanize(segment, groove, seed)
+    out = []
+    for n in segment.sequence.notes:
+        m = note_seq.NoteSequence.Note()
+        m.CopyFrom(n)
+        m.start_time = tempo.seconds(start_beat + n.start_time * qpm / 60.0)
+        m.end_time = tempo.seconds(start_beat + n.end_time * qpm / 60.0)
+        out.append(("drums" if n.is_drum else ("bass" if n.instrument == BASS else "lead"), m))
+    return out
+
+
+def window_sequence(placed: list, kept: dict[str, KeptPart], start_s: float, end_s: float,
+                    first: bool = False) -> note_seq.NoteSequence:
+    """One window as the renderer takes it (parts by INSTRUMENT, times from the window's
+    start): the placed new notes, and the kept notes starting in it copied field by field
+    (`first`: also those before the input's zero)."""
+    out = note_seq.NoteSequence()
+    for role, n in placed:
+        w = out.notes.add()
+        w.CopyFrom(n)
+        w.instrument = INSTRUMENT[role]
+        w.start_time, w.end_time = n.start_time - start_s, n.end_time - start_s
+    for part in kept.values():
+        for n in part.notes:
+            if start_s - 1e-9 <= n.start_time < end_s - 1e-9 or (first and n.start_time < 0):
+                w = out.notes.add()
+                w.CopyFrom(n)
+                w.instrument, w.is_drum = INSTRUMENT[part.role], part.role == "drums"
+                w.start_time, w.end_time = n.start_time - start_s, n.end_time - start_s
+    out.total_time = end_s - start_s
+    return out
+
+
 # ── Completion ──────────────────────────────────────────────────────────────────────────
 
 @dataclasses.dataclass
@@ -451,7 +525,7 @@ def bar_count(ns: note_seq.NoteSequence, tempo: TempoMap) -> int:
     return max(1, math.ceil(tempo.beats(end) / 4 - 1e-6))
 
 
-def _generated(seq: note_seq.NoteSequence, roles: Sequence[str], bars: int) -> note_seq.NoteSequence:
+def generated(seq: note_seq.NoteSequence, roles: Sequence[str], bars: int) -> note_seq.NoteSequence:
     """The decoded window's `roles` only, cut at `bars` (at the model's 120 qpm)."""
     out = note_seq.NoteSequence()
     out.tempos.add(qpm=MODEL_QPM)
@@ -485,16 +559,13 @@ def complete(ns: note_seq.NoteSequence, kept: dict[str, KeptPart], model, scorer
         steps = wbars * STEPS_PER_BAR
         tokens = {role: part_tokens(part.notes, role, tempo, start_bar * STEPS_PER_BAR, steps)
                   for role, part in kept.items()}
-        start = [model.encode([trio_tensor(tokens)])[0]]
-        if previous is not None:
-            start.append(previous)
-        zs, values, scored = search_z(scorer, tokens, start, pool, model.z_size, rng, search)
-        kept_ll = float(sum(scorer.log_likelihood(zs[:1], r, t)[0] for r, t in tokens.items()))
-        ids, chosen_fit = choose_sample(model, zs, tokens, missing, temperature, steps, choose)
-        windows.append(Window(w, start_bar, wbars, float(values[0]), kept_ll / steps / len(tokens),
-                              scored, chosen_fit))
-        decoded.append(_generated(to_sequences(ids)[0], missing, wbars))
-        previous = zs[0]
+        got = solve_window(model, scorer, tokens, missing, [] if previous is None else [previous],
+                           pool, rng, search, temperature, choose)
+        kept_ll = float(sum(scorer.log_likelihood(got.zs[:1], r, t)[0] for r, t in tokens.items()))
+        windows.append(Window(w, start_bar, wbars, float(got.values[0]), kept_ll / steps / len(tokens),
+                              got.scored, got.fit))
+        decoded.append(generated(to_sequences(got.ids)[0], missing, wbars))
+        previous = got.zs[0]
         if progress:
             progress(windows[-1])
     for a, b in zip(decoded, decoded[1:]):
@@ -527,32 +598,14 @@ def _assemble(ns, kept, missing, decoded, windows, tempo: TempoMap, groove, seed
     segments = []
     for win, seq in zip(windows, decoded):
         start_beat = win.start_bar * 4
-        qpm = tempo.qpm_at(start_beat)
-        segment = Segment(id=win.index, sequence=retime(seq, qpm), qpm=qpm, bars=win.bars)
-        if groove is not None:
-            segment = humanize(segment, groove, seed)
-        start_s = tempo.seconds(start_beat)
-        end_s = tempo.seconds(start_beat + 4 * win.bars)
-        window_notes = note_seq.NoteSequence()
-        for n in segment.sequence.notes:
-            role = "drums" if n.is_drum else ("bass" if n.instrument == BASS else "lead")
+        placed = place(seq, start_beat, win.bars, tempo, groove, seed, win.index)
+        for role, n in placed:
             m = out.notes.add()
             m.CopyFrom(n)
-            m.start_time = tempo.seconds(start_beat + n.start_time * qpm / 60.0)
-            m.end_time = tempo.seconds(start_beat + n.end_time * qpm / 60.0)
             m.instrument = new_instruments[role]
-            w = window_notes.notes.add()
-            w.CopyFrom(m)
-            w.instrument = INSTRUMENT[role]
-            w.start_time, w.end_time = m.start_time - start_s, m.end_time - start_s
-        for part in kept.values():
-            for n in part.notes:
-                if start_s - 1e-9 <= n.start_time < end_s - 1e-9 or (win.index == 0 and n.start_time < 0):
-                    w = window_notes.notes.add()
-                    w.CopyFrom(n)
-                    w.instrument, w.is_drum = INSTRUMENT[part.role], part.role == "drums"
-                    w.start_time, w.end_time = n.start_time - start_s, n.end_time - start_s
-        window_notes.total_time = end_s - start_s
+        start_s = tempo.seconds(start_beat)
+        end_s = tempo.seconds(start_beat + 4 * win.bars)
+        window_notes = window_sequence(placed, kept, start_s, end_s, first=win.index == 0)
         # the average tempo makes the segment last exactly as long as the window plays
         segments.append(Segment(id=win.index, sequence=window_notes,
                                 qpm=4 * win.bars * 60.0 / (end_s - start_s), bars=win.bars,

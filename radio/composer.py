@@ -253,6 +253,15 @@ class LatentWalk:
         self._plan.clear()
         self._ready.clear()
 
+    def advance(self) -> WalkStep:
+        """The walk's next step, not decoded (band mode decodes around it); it becomes the
+        walk's position."""
+        self._ready.clear()
+        if not self._plan:
+            self._extend_plan()
+        self.position = self._plan.pop(0)
+        return self.position
+
     def __iter__(self) -> Iterator[Segment]:
         return self
 

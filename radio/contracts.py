@@ -127,6 +127,7 @@ class PlayMeta:
     sound: str | None = None                                  # the sound preset's name
     programs: dict = dataclasses.field(default_factory=dict)  # lead, bass: GM programs; drums: kit
     restored: bool = False                                    # played before this run started
+    band: dict | None = None       # band mode: {keep: [parts], source: "set/file", window, windows}
 
     def title(self) -> str:
         return f"{self.mix} · segment {self.id} · {self.qpm:g} bpm"
@@ -138,6 +139,8 @@ class PlayMeta:
             del out["restored"]
         if self.sound is None:
             del out["sound"], out["programs"]
+        if self.band is None:
+            del out["band"]
         return out
 
     @classmethod

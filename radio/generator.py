@@ -125,6 +125,9 @@ class GeneratorLoop:
             current = self.pending_mix or pipeline.mix
             try:
                 mix = current.updated(changes, pipeline.library.sets(), _labels(pipeline))
+                check = getattr(pipeline, "check_mix", None)
+                if check is not None:      # what this model cannot play (band mode: hierdec only)
+                    check(mix)
             except MixError as e:
                 raise RequestError(str(e)) from None
             return self._queue_mix(mix, playing)

@@ -12,8 +12,11 @@ preset's; a GM program 0–127 overrides it), sound {} (the preset of the set th
 heading to; {"preset": "jazz"} pins one; any preset field may be overridden: see
 radio/presets.py), mode
 "walk" | "interpolate" (between the two `endpoints`, "set/file" or "set/file@bar") |
-"loop" (a `loop_bars` phrase repeated while z drifts), prior 0 (share of legs that head
-for a fresh point of the model's prior), ramp_bars 1, groove {} (performer.Groove fields).
+"loop" (a `loop_bars` phrase repeated while z drifts) | "band" (the parts named in `keep`,
+{"bass": "set/file"}, play from that seed file window by window while the walk makes the
+others: radio/band.py), prior 0 (share of legs that head for a fresh point of the model's
+prior), ramp_bars 1, groove {} (performer.Groove fields), keep {} (band: one or two of
+lead, bass, drums → one seed file that has them).
 """
 
 from __future__ import annotations
@@ -22,8 +25,13 @@ import dataclasses
 import math
 import re
 
+from .contracts import PARTS
+
 # "set/file" or "set/file@bar": a seed set, a file's stem in it, a bar its segment starts at
 ENDPOINT = re.compile(r"(?P<set>[a-z0-9][a-z0-9_-]{0,39})/(?P<stem>[^/@\x00-\x1f\x7f]{1,120})(?:@(?P<bar>[0-9]{1,5}))?")
+
+
+MODES = ("walk", "interpolate", "loop", "band")
 
 
 class MixError(ValueError):
@@ -46,21 +54,22 @@ class StyleMix:
     ramp_bars: int = 1
     groove: dict = dataclasses.field(default_factory=dict, hash=False)
     sound: dict = dataclasses.field(default_factory=dict, hash=False)
+    keep: dict = dataclasses.field(default_factory=dict, hash=False)   # band: part → "set/file"
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
-              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound")
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep")
 
     def label(self) -> str:
         active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
         label = " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
         if self.mode == "interpolate":
             return f"{self.endpoints[0]} ↔ {self.endpoints[1]}"
-        return label + (" (loop)" if self.mode == "loop" else "")
+        return label + (f" ({self.mode})" if self.mode in ("loop", "band") else "")
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.FIELDS}
         out.update(sets=dict(self.sets), endpoints=list(self.endpoints), qpm_range=list(self.qpm_range),
-                   groove=dict(self.groove), sound=dict(self.sound), label=self.label())
+                   groove=dict(self.groove), sound=dict(self.sound), keep=dict(self.keep), label=self.label())
         return out
 
     def updated(self, changes: dict, known_sets, anchors=None) -> "StyleMix":
@@ -116,6 +125,44 @@ def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
     return tuple(ends)
 
 
+def _keep(values: dict, known_sets: dict) -> dict:
+    """The parts band mode keeps: one or two of lead, bass, drums, all from one existing
+    seed file that has them (found by role as `radio complete` finds them), in 4/4. Kept,
+    and checked, in every mode; {} when not in band mode."""
+    keep = values["keep"]
+    example = '{"bass": "rock/song"}'
+    if not isinstance(keep, dict):
+        raise MixError(f"keep: expected an object of part → seed file, e.g. {example}, or {{}}")
+    if not keep:
+        if values["mode"] == "band":
+            raise MixError(f"keep: band mode needs one or two parts to keep, e.g. {example}")
+        return {}
+    unknown = [p for p in keep if p not in PARTS]
+    if unknown:
+        raise MixError(f"keep: {_show(unknown[0])} is not a part; use lead, bass or drums")
+    if len(keep) > 2:
+        raise MixError("keep: all three parts named; keep one or two (the model plays the rest)")
+    if not all(isinstance(n, str) for n in keep.values()):
+        raise MixError(f"keep: expected seed files as \"set/file\", e.g. {example}")
+    names = list(dict.fromkeys(keep.values()))
+    if len(names) > 1:
+        raise MixError(f"keep: the kept parts must come from one seed file (got {_show(names)}): "
+                       "they play in its time, note for note")
+    m = ENDPOINT.fullmatch(names[0])
+    path = None if m is None or m["bar"] is not None else \
+        next((p for p in known_sets.get(m["set"], ()) if p.stem == m["stem"]), None)
+    if path is None:
+        raise MixError(f"keep: no seed file {_show(names[0])} (use set/file, as /api/seeds lists them)")
+    from .complete import CompleteError, find_parts, read_input
+    try:
+        find_parts(read_input(path.read_bytes()), list(keep))
+    except OSError as e:
+        raise MixError(f"keep: cannot read {names[0]}: {e.strerror}") from None
+    except CompleteError as e:
+        raise MixError(f"keep: {names[0]}: {e}") from None
+    return {p: names[0] for p in PARTS if p in keep}
+
+
 def _groove(value) -> dict:
     from .performer import Groove
     if not isinstance(value, dict):
@@ -141,8 +188,8 @@ def _program(values: dict, key: str):
 
 def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
     """`known_sets`: seed set → its files (SeedLibrary.sets()); `anchors`: segment labels."""
-    if not isinstance(values["mode"], str) or values["mode"] not in ("walk", "interpolate", "loop"):
-        raise MixError(f"mode: {_show(values['mode'])}; use walk, interpolate or loop")
+    if not isinstance(values["mode"], str) or values["mode"] not in MODES:
+        raise MixError(f"mode: {_show(values['mode'])}; use walk, interpolate, loop or band")
     qpm_range = values["qpm_range"]
     if qpm_range:
         if not isinstance(qpm_range, (list, tuple)) or len(qpm_range) != 2:
@@ -160,7 +207,8 @@ def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
              "qpm_range": tuple(qpm_range),
              "ramp_bars": _number(values, "ramp_bars", 1, 8, integer=True),
              "groove": _groove(values["groove"]),
-             "sound": _sound(values["sound"])}
+             "sound": _sound(values["sound"]),
+             "keep": _keep(values, known_sets)}
     return {**_basic(values, set(known_sets)), **extra}
 
 

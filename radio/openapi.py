@@ -27,6 +27,8 @@ PLAYED = {  # a played segment (station.Played.to_json)
         "humanized": {"type": "boolean"}, "notes": {}, "mix": STR, "temperature": NUMBER,
         "sound": STR, "programs": OBJ, "start": NUMBER, "restored": {"type": "boolean"},
         "midi": STR,
+        "band": {"type": "object", "description": "band mode: keep (parts), source (set/file), "
+                                                  "window (1-based) of windows"},
     },
 }
 
@@ -37,7 +39,7 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
     "qpm": {"type": "number", "description": "0 (follow the seeds) or 40–240"},
     "lead_program": {"type": ["integer", "null"], "minimum": 0, "maximum": 127},
     "bass_program": {"type": ["integer", "null"], "minimum": 0, "maximum": 127},
-    "mode": {"type": "string", "enum": ["walk", "interpolate", "loop"]},
+    "mode": {"type": "string", "enum": ["walk", "interpolate", "loop", "band"]},
     "endpoints": {"type": "array", "items": STR, "maxItems": 2,
                   "description": "interpolate: two seed segments, set/file or set/file@bar; else []"},
     "prior": {"type": "number", "minimum": 0, "maximum": 1},
@@ -47,6 +49,9 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
     "ramp_bars": {"type": "integer", "minimum": 1, "maximum": 8},
     "groove": {"type": "object", "description": "performer.Groove fields, e.g. {\"preset\": \"swing\"}"},
     "sound": {"type": "object", "description": "{} or {\"preset\": name, …overrides}"},
+    "keep": {"type": "object", "additionalProperties": STR, "maxProperties": 2,
+             "description": "band: part (lead, bass, drums) → the seed file (set/file) it plays from; "
+                            "one or two parts, one file; else {}"},
 }
 MIX = {"type": "object", "required": list(MIX_FIELDS) + ["label"],
        "properties": {**MIX_FIELDS, "label": STR}}

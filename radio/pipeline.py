@@ -105,6 +105,7 @@ class Pipeline:
             raise RuntimeError(f"no usable seed segments under {self.library.root}")
         mix = start_mix(settings, self.library.sets())
         self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
+        self.band = None                   # band mode's player (radio/band.py) while it lasts
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
                                settings.temperature, settings.qpm, settings.seed, self.mix.sets)
         self.sound = self._preset("default")
@@ -136,14 +137,46 @@ class Pipeline:
                 log.error("seed folder has no usable segments left; keeping the previous anchors")
         return changed
 
+    def check_mix(self, mix: StyleMix) -> None:
+        """MixError if this model cannot play the mix (band mode needs a hierdec model on
+        the numpy engine)."""
+        if mix.mode == "band":
+            from .band import BandError, check_band_model
+            try:
+                check_band_model(self.model)
+            except BandError as e:
+                raise MixError(f"mode: band: {e}") from None
+
+    def _band_for(self, mix: StyleMix):
+        """The band player for a band mix: the current one when it keeps the same parts of
+        the same file (its windows go on), else a new one from the first window."""
+        if mix.mode != "band":
+            return None
+        current = getattr(self, "band", None)
+        if current is not None and current.keep == mix.keep:
+            return current
+        from .band import BandError, BandMode
+        from .complete import CompleteError
+        ref = SeedRef.parse(next(iter(mix.keep.values())))
+        path = next((p for p in self.library.sets().get(ref.set, ()) if p.stem == ref.file), None)
+        if path is None:
+            raise MixError(f"keep: no seed file {ref}")
+        try:
+            return BandMode(mix.keep, path, self.model, self.walk, self.settings.seed)
+        except (BandError, CompleteError, OSError) as e:
+            raise MixError(f"keep: {ref}: {e}") from None
+
     def set_mix(self, mix: StyleMix) -> None:
         """Plays `mix` from the next segment; raises MixError (nothing changed) if the walk
         cannot (e.g. an endpoint whose file gave no segment)."""
-        try:
-            self.walk.set_mode(mix.mode, mix.endpoints)
+        self.check_mix(mix)
+        band = self._band_for(mix)
+        try:   # in band mode the walk walks on (it moves the parts not kept)
+            self.walk.set_mode("walk" if mix.mode == "band" else mix.mode, mix.endpoints)
         except ValueError as e:
-            self.walk.set_mode(self.mix.mode, self.mix.endpoints)
+            self.walk.set_mode("walk" if self.mix.mode == "band" else self.mix.mode, self.mix.endpoints)
             raise MixError(str(e)) from None
+        self.band = band
         self.mix = mix
         self.groove = Groove.from_dict(mix.groove)
         w = self.walk
@@ -152,6 +185,8 @@ class Pipeline:
         self.walk.retarget(weights=mix.sets)
 
     def next_segment(self) -> Segment:
+        if self.band is not None:   # kept notes as they are: no transpose, new parts humanized
+            return self.band.next_segment(self.groove if self.settings.humanize else None)
         segment = transpose(next(self.walk), self.mix.transpose)
         if not self.settings.humanize:
             return segment

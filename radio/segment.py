@@ -31,6 +31,7 @@ class Segment:
     start_qpm: float = 0.0     # the tempo the first beat starts at; 0: qpm throughout
     ramp_beats: float = 0.0    # beats over which the tempo moves from start_qpm to qpm
     z: object = None           # the latent point it was decoded from (np.ndarray), if known
+    band: dict | None = None   # band mode: kept parts, source file, window (radio/band.py)
 
     @property
     def duration(self) -> float:
@@ -56,10 +57,13 @@ class Segment:
         counts = {name: 0 for name in PART_NAMES.values()}
         for n in self.sequence.notes:
             counts[part_of(n)] += 1
-        return {"id": self.id, "qpm": round(self.qpm, 2), "bars": self.bars,
-                "start_qpm": round(self.start_qpm or self.qpm, 2), "ramp_beats": self.ramp_beats,
-                "seconds": round(self.duration, 3), "anchors": list(self.anchors),
-                "t": round(self.t, 3), "humanized": self.humanized, "notes": counts}
+        out = {"id": self.id, "qpm": round(self.qpm, 2), "bars": self.bars,
+               "start_qpm": round(self.start_qpm or self.qpm, 2), "ramp_beats": self.ramp_beats,
+               "seconds": round(self.duration, 3), "anchors": list(self.anchors),
+               "t": round(self.t, 3), "humanized": self.humanized, "notes": counts}
+        if self.band is not None:
+            out["band"] = dict(self.band)
+        return out
 
 
 def tempo_map(beat: float, qpm: float, start_qpm: float = 0.0, ramp_beats: float = 0.0) -> float:

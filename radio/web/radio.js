@@ -32,7 +32,9 @@ async function refresh() {
     fetchedAt = performance.now();
     const s = segmentAt(heard());
     if (s) {
-      $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · walk ` +
+      const band = s.band ? `band: ${s.band.keep.join(' + ')} from ${s.band.source}, ` +
+        `window ${s.band.window} of ${s.band.windows} · ` : '';
+      $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · ${band}walk ` +
         `${s.anchors.join(' → ')} at t=${s.t} · temperature ${s.temperature}`;
       $('#midi').href = `/api/segments/${s.id}.mid`;
       const p = s.programs || {};
@@ -91,13 +93,19 @@ async function putMix(changes) {
 // an empty box: the sound preset's program
 const program = (id) => ($(id).value === '' ? null : Number($(id).value));
 
+// band mode's kept parts: "bass=funk/song, drums=funk/song" ↔ {bass: "funk/song", drums: …}
+const keepText = (keep) => Object.entries(keep || {}).map(([p, f]) => `${p}=${f}`).join(', ');
+const keepOf = (text) => Object.fromEntries(text.split(',').map((x) => x.trim()).filter(Boolean)
+  .map((x) => [x.split('=')[0].trim(), x.split('=').slice(1).join('=').trim()]));
+
 function formMix() {
   const sets = {};
   for (const input of document.querySelectorAll('#sets input')) sets[input.name] = Number(input.value);
+  const mode = $('#mode').value;
   return { sets, temperature: Number($('#temperature').value), qpm: Number($('#qpm').value),
            lead_program: program('#lead_program'), bass_program: program('#bass_program'),
            sound: $('#sound-preset').value ? { preset: $('#sound-preset').value } : {},
-           mode: $('#mode').value, groove: { preset: $('#groove').value } };
+           mode, groove: { preset: $('#groove').value }, keep: mode === 'band' ? keepOf($('#keep').value) : {} };
 }
 
 function showOutputs() {
@@ -124,6 +132,7 @@ async function unlock() {
   for (const name of mix.sound_presets) presets.add(new Option(name, name));
   presets.value = (mix.sound && mix.sound.preset) || '';
   $('#groove').value = (mix.groove && mix.groove.preset) || 'default';
+  $('#keep').value = keepText(mix.keep);
   showOutputs();
   $('#mix-form').hidden = false;
 }
