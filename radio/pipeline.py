@@ -128,7 +128,10 @@ class Pipeline:
         for p in gone:
             del self._anchors[p]
         for p in new:
-            self._anchors[p] = encode_file(self.model, files[p], p, self._cache)
+            try:
+                self._anchors[p] = encode_file(self.model, files[p], p, self._cache)
+            except FileNotFoundError:   # removed since it was listed: the next sync forgets it
+                log.info("seed %s was removed before it was encoded", p)
         changed = bool(gone or new)
         if changed and hasattr(self, "walk"):
             if self.anchors:

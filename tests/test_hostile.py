@@ -538,3 +538,30 @@ def test_token_lockout_lasts_a_minute_and_forgets():
     for i in range(1000):
         lock.failed(f"k{i}")
     assert len(lock) == 100
+
+
+def test_a_seed_removed_between_listing_and_encoding_is_skipped(tmp_path, monkeypatch):
+    """An upload raced by a DELETE of its set: the generator listed the file, then it was
+    gone. The generator goes on (before: FileNotFoundError, a generator restart)."""
+    import shutil
+
+    from radio import pipeline as pl
+    from radio.config import Settings
+    from radio.station import prepare_seeds
+    settings = Settings(data=str(tmp_path))
+    prepare_seeds(settings)
+    p = pl.Pipeline(settings)
+    before = len(p.anchors)
+    src = next(path for _, path in p.library.files())
+    racing = src.parent / "racing.mid"
+    shutil.copy(src, racing)
+    encode = pl.encode_file
+
+    def removed_meanwhile(model, set_name, path, cache=None):
+        if path == racing:
+            racing.unlink()
+        return encode(model, set_name, path, cache)
+    monkeypatch.setattr(pl, "encode_file", removed_meanwhile)
+    p.sync_seeds()
+    assert racing not in p._anchors and len(p.anchors) == before
+    assert p.sync_seeds() is False      # and nothing is left to forget
