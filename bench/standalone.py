@@ -28,14 +28,14 @@ def children_cpu() -> float:
 
 class Tools:
     """The standalone chain, run in `folder`: fluidsynth with its defaults (reverb and
-    chorus on, 256 voices) and, as a second figure, with the station's synth settings
-    (no effects, 64 voices). Both load samples on demand, as the station's renderer does
-    (the default soundfont is an .sf3: loading all of it decodes every sample, 5 CPU s);
-    what loading the soundfont costs (a run on an empty MIDI file) is measured once and
-    taken out, as a tool kept running would pay it once."""
+    chorus on, 256 voices) and, as a second figure, with the station's synth settings (no
+    effects, 192 voices: the renderer's three synths have 64 each). Both load samples on
+    demand, as the renderer does (the default soundfont is an .sf3: loading all of it
+    decodes every sample, 5 CPU s); what loading the soundfont costs (a run on an empty
+    MIDI file) is measured once and taken out, as a tool kept running would pay it once."""
 
     FLUIDSYNTH = {"fluidsynth (defaults)": [],
-                  "fluidsynth (station's settings)": ["-R", "0", "-C", "0", "-o", "synth.polyphony=64"]}
+                  "fluidsynth (station's settings)": ["-R", "0", "-C", "0", "-o", "synth.polyphony=192"]}
     COMMON = ["-ni", "-q", "-g", "0.3", "-r", "44100", "-o", "synth.dynamic-sample-loading=1"]
 
     def __init__(self, folder: Path, sound: presets.SoundPreset, fallback_soundfont, bitrate: int,
