@@ -48,7 +48,7 @@ class CoreDecoder:
     def __init__(self, arrays: dict, part: int):
         scope = CORE.format(part=part)
         self.depth = DEPTHS[part]
-        self.layers = [layer.resident() for layer in stacked(arrays, scope)]
+        self.layers = [layer.resident(inputs=k > 0) for k, layer in enumerate(stacked(arrays, scope))]
         self.init_kernel = arrays[f"{scope}/z_to_initial_state/kernel"]
         self.init_bias = arrays[f"{scope}/z_to_initial_state/bias"]
         self.out_kernel = np.array(arrays[f"{scope}/output_projection/kernel"])
@@ -95,8 +95,8 @@ class HierarchicalDecoder:
         self.bars, self.steps_per_bar = bars, steps_per_bar
         self.conductor = []
         while f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell/kernel" in arrays:
-            self.conductor.append(Layer.from_arrays(
-                arrays, f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell").resident())
+            layer = Layer.from_arrays(arrays, f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell")
+            self.conductor.append(layer.resident(inputs=bool(self.conductor)))   # cell_0 reads zeros
         self.cond_kernel = arrays[f"{CONDUCTOR}/initial_state/kernel"]
         self.cond_bias = arrays[f"{CONDUCTOR}/initial_state/bias"]
         self.z_size = self.cond_kernel.shape[0]

@@ -58,11 +58,15 @@ class Layer:
     def units(self) -> int:
         return self.wh.shape[0]
 
-    def resident(self) -> "Layer":
+    def resident(self, inputs: bool = True) -> "Layer":
         """The same layer copied out of the memory-mapped weights file into the process's
         own memory, which the kernel backs with huge pages: a decoder step reads every
         kernel once, and through the file's 4 KiB pages the full-size decoder's steps took
-        1.8 times as long at 4 rows (TLB misses; measured on the 2-core machine)."""
+        1.8 times as long at 4 rows (TLB misses; measured on the 2-core machine). With
+        `inputs=False` only the recurrent rows: for a layer whose input product is taken
+        once a bar, or a row at a time."""
+        if not inputs:
+            return dataclasses.replace(self, wh=np.array(self.wh))
         kernel = np.array(self.kernel)
         return Layer(wx=kernel[:-self.units], wh=kernel[-self.units:], b=np.array(self.b), kernel=kernel)
 
