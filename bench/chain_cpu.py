@@ -6,7 +6,8 @@ stage (channel strips, room, master) → LAME and libopus, as the station encode
 the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
 temporary folder). Prints medians over batches of walk steps; each batch makes exactly one
-model call (the walk is primed with one segment first: it decodes a batch ahead). Beside
+model call (the walk is primed with one segment first: it decodes a batch ahead; the numpy
+engine samples with seed 1, so two versions of the engine play the same notes). Beside
 them, the standalone tools on the same notes (bench/standalone.py: the fluidsynth CLI on
 the segments written as MIDI, then lame and opusenc), and the ratio. Goal for the full-size
 whole chain: at or under the standalone tools, with the model ≤ 0.015 CPU s per audio s.
@@ -127,7 +128,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; medians over batches of {args.batch} walk steps (16 bars each)")
 
     t = time.monotonic()
-    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data)
+    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data, seed=1)
     report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
            measure(default, settings, args.segments, not args.skip_tools))
 
@@ -139,7 +140,7 @@ def main() -> None:
                 write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
             t = time.monotonic()
             full = load_model(folder, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
-                              data=folder)
+                              data=folder, seed=1)
             report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
                    time.monotonic() - t, measure(full, settings, args.segments, not args.skip_tools))
 
