@@ -5,10 +5,15 @@ Runs the real chain (walk → decode → humanize → FluidSynth (one synth per 
 stage (channel strips, room, master) → LAME and libopus, as the station encodes both) on
 the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
-temporary folder). Prints medians over batches of walk steps; goal for the full-size
-whole chain: ≤ 0.05 CPU s per audio s on the 2-core machine.
+temporary folder). Prints medians over batches of walk steps; each batch makes exactly one
+model call (the walk is primed with one segment first: it decodes a batch ahead; the numpy
+engine samples with seed 1, so two versions of the engine play the same notes). Beside
+them, the standalone tools on the same notes (bench/standalone.py: the fluidsynth CLI on
+the segments written as MIDI, then lame and opusenc), and the ratio. Goal for the full-size
+whole chain: at or under the standalone tools, with the model ≤ 0.015 CPU s per audio s.
 
-    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full] [--engine numpy|tf]
+    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full] [--skip-tools]
+                                        [--engine numpy|tf]
 """
 
 from __future__ import annotations
@@ -32,16 +37,28 @@ from radio.renderer import Renderer
 from radio.opus import OggOpusEncoder
 from radio.pipeline import load_anchors
 
+from standalone import Tools
 
-def measure(model, settings: Settings, segments: int) -> tuple[dict[str, float], float]:
+TOOLS_TOTAL = "tools total"
+TOOLS_MATCHED = "tools total, station's synth settings"
+TOOLS_OVER_CHAIN = "tools total, fluidsynth over the chain's seconds"
+CHAIN = ("model+composer", "performer", "renderer", "sound stage", "encoders", "whole chain")
+
+
+def measure(model, settings: Settings, segments: int, tools: bool = True) -> tuple[dict[str, float], float]:
     anchors = load_anchors(model, ASSETS / "seeds")
     walk = LatentWalk(model, anchors, settings.steps_per_leg, settings.temperature, seed=1)
     sound = resolve("default")
     renderer, mixer, master = Renderer(settings.soundfont or None, sound), Mixer(sound, 44100), Master(44100)
     encoders = [Mp3Encoder(settings.bitrate), OggOpusEncoder(settings.opus_bitrate)]
-    ratios: dict[str, list[float]] = {k: [] for k in ("model+composer", "performer", "renderer",
-                                                      "sound stage", "encoders", "whole chain")}
+    ratios: dict[str, list[float]] = {k: [] for k in CHAIN}
     notes = []
+    folder = tempfile.TemporaryDirectory()
+    standalone = Tools(Path(folder.name), sound, settings.soundfont or None, settings.bitrate,
+                       settings.opus_bitrate) if tools else None
+    if standalone:
+        print(f"  standalone: {standalone.describe()}", flush=True)
+    next(walk)  # primes the walk's lookahead: from here each batch of segments is one model call
     for _ in range(max(1, segments // model.batch_size)):
         c0 = time.process_time()
         batch = [next(walk) for _ in range(model.batch_size)]
@@ -66,7 +83,22 @@ def measure(model, settings: Settings, segments: int) -> tuple[dict[str, float],
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
                          ("sound stage", c4 - c3), ("encoders", c5 - c4), ("whole chain", c5 - c0)):
             ratios[key].append(cpu / audio)
+        if standalone:
+            figures, wav_s = standalone.measure(played)
+            ratios.setdefault("audio s", []).append(audio)
+            ratios.setdefault("WAV s", []).append(wav_s)
+            figures[TOOLS_TOTAL] = sum(v for k, v in figures.items() if k != "fluidsynth (station's settings)")
+            figures[TOOLS_MATCHED] = \
+                figures[TOOLS_TOTAL] - figures["fluidsynth (defaults)"] + figures["fluidsynth (station's settings)"]
+            # The CLI's WAV runs longer than the chain's audio for the same notes (+1 s a
+            # file for the default model, +6 s for the full-size one: each file is played to
+            # its end and after, where the chain's segments overlap). fluidsynth's CPU over
+            # the chain's seconds, the encoders per second they encode:
+            figures[TOOLS_OVER_CHAIN] = figures[TOOLS_TOTAL] + figures["fluidsynth (defaults)"] * (wav_s / audio - 1)
+            for key, value in figures.items():
+                ratios.setdefault(key, []).append(value)
     renderer.close()
+    folder.cleanup()
     return {k: statistics.median(v) for k, v in ratios.items()}, statistics.median(notes)
 
 
@@ -74,7 +106,18 @@ def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -
     figures, notes = measured
     print(f"\n{name}  (load {load_s:.1f} s; {notes:.0f} notes per 16-bar segment, median)")
     for key, value in figures.items():
-        print(f"  {key:<15} {value:.4f} CPU s per audio s")
+        if key in ("audio s", "WAV s"):
+            continue
+        if key == "fluidsynth (defaults)":
+            print(f"  standalone tools, same notes (their WAV {figures['WAV s']:.1f} s a batch, the chain's "
+                  f"{figures['audio s']:.1f} s):")
+        print(f"  {key:<15} {value:.4f} CPU s per audio s" if key in CHAIN else
+              f"    {key:<48} {value:.4f} CPU s per audio s")
+    if TOOLS_TOTAL in figures:
+        chain = figures["whole chain"]
+        print(f"  whole chain / tools total: {chain / figures[TOOLS_TOTAL]:.2f} "
+              f"({chain / figures[TOOLS_MATCHED]:.2f} against the tools with the station's synth settings, "
+              f"{chain / figures[TOOLS_OVER_CHAIN]:.2f} with fluidsynth over the chain's seconds)")
 
 
 def main() -> None:
@@ -83,25 +126,30 @@ def main() -> None:
     parser.add_argument("--skip-full", action="store_true", help="only the default model")
     parser.add_argument("--batch", type=int, default=4, help="walk steps decoded per model call")
     parser.add_argument("--engine", choices=("numpy", "tf"), default="numpy")
+    parser.add_argument("--skip-tools", action="store_true", help="without the standalone tools' figures")
+    parser.add_argument("--full-checkpoint", help="a folder with a full-size checkpoint to reuse (same weights "
+                        "across runs); default: random weights written to a temporary folder")
     args = parser.parse_args()
     settings = Settings.from_env()
     import os
     print(f"machine: {os.cpu_count()} cores; medians over batches of {args.batch} walk steps (16 bars each)")
 
     t = time.monotonic()
-    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data)
+    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data, seed=1)
     report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
-           measure(default, settings, args.segments))
+           measure(default, settings, args.segments, not args.skip_tools))
 
     if not args.skip_full:
         with tempfile.TemporaryDirectory() as tmp:
-            print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
-            write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
+            folder = args.full_checkpoint or tmp
+            if not args.full_checkpoint:
+                print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
+                write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
             t = time.monotonic()
-            full = load_model(tmp, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
-                              data=tmp)
+            full = load_model(folder, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
+                              data=folder, seed=1)
             report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
-                   time.monotonic() - t, measure(full, settings, args.segments))
+                   time.monotonic() - t, measure(full, settings, args.segments, not args.skip_tools))
 
 
 if __name__ == "__main__":

@@ -265,6 +265,45 @@ def test_batched_decode_equals_one_by_one():
     assert (together == alone).all()
 
 
+def sequential_ids(decoder, z: np.ndarray, temperature: float, rng, steps: int) -> np.ndarray:
+    """The reference for the decoder's bars side by side: bar after bar, step after step,
+    as magenta's graph runs, the uniforms drawn step by step."""
+    parts, n = len(decoder.parts), len(z)
+    emb, starts = decoder.conduct(z), [None] * parts
+    ids = np.zeros((parts, n, steps), np.int64)
+    prev = np.full((parts, n), -1)
+    for t in range(steps):
+        bar, s = divmod(t, decoder.steps_per_bar)
+        u = rng.random((parts, n)) if temperature > 0 else [None] * parts
+        for p, part in enumerate(decoder.parts):
+            if s == 0:
+                starts[p] = part.start(emb[bar])
+            prev[p] = sampling.choose(part.step(*starts[p], prev[p]), temperature, None, u[p])
+        ids[:, :, t] = prev
+    return ids
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_bars_side_by_side_equal_bar_after_bar(temperature):
+    """Bars decoded side by side from guessed first inputs, again where a guess proved
+    wrong, give a sequential decode's tokens with the same seed: 4 sequences (side by
+    side), 16 (bar after bar), 3 ending mid-bar."""
+    model = NumpyTrioModel()
+    for n, steps in ((4, 256), (16, 256), (3, 40)):
+        z = latents(n, model.z_size, 14)
+        got = model.decoder.decode(z, temperature, np.random.default_rng(1), steps)
+        assert got.shape == (3, n, steps)
+        assert (got == sequential_ids(model.decoder, z, temperature, np.random.default_rng(1), steps)).all()
+
+
+def test_bars_side_by_side_equal_bar_after_bar_full_size(full_size_pair):
+    """The same for the full-size model (random weights: every first guess is wrong)."""
+    engine, _ = full_size_pair
+    z = latents(4, 512, 15)
+    got = engine.decoder.decode(z, 1.0, np.random.default_rng(2))
+    assert (got == sequential_ids(engine.decoder, z, 1.0, np.random.default_rng(2), 256)).all()
+
+
 def test_interface_as_trio_model():
     """What the composer and pipeline call: batch_size, decode (NoteSequences at 120 qpm,
     16 bars), encode, sample, close; the weights come from the shipped model.npz."""

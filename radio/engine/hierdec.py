@@ -12,9 +12,16 @@ CategoricalLstmDecoders):
   [previous token one-hot, embedding]; the first step of bar 0 sees zeros, the first step
   of bar b > 0 sees that part's last token of bar b-1 (magenta's `start_inputs`).
   `output_projection` gives the logits.
-The conductor never sees tokens, so all bars' embeddings are computed first. Decoding
-runs the three parts together (their LSTMs have the same sizes: one batched product per
-layer and step); teacher-forced scoring runs all bars of a part at once.
+The conductor never sees tokens, so all bars' embeddings are computed first; each bar of
+a part then starts from its own state, tied to the bar before only by its first input,
+that bar's last token. Decoding therefore runs every bar of a part side by side (one
+product per layer and step for all bars and rows, where a sequential decoder makes 16
+times as many with a sixteenth of the rows: the full-size kernels are 48 MB a part and a
+step, read from memory for a few rows each time). A bar's first input is first guessed
+(token 0, no event), then the bars whose guess differs from the token their predecessor
+ended on are decoded again, until none does: every bar has then read what a sequential
+decoder feeds it, and sampled with the same uniforms (drawn ahead in its order), so the
+tokens are a sequential decoder's. Teacher-forced scoring runs all bars of a part at once.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ DEPTHS = (90, 90, 512)            # lead, bass, drums: the trio converter's one-
 PARTS = ("lead", "bass", "drums")
 CONDUCTOR = "decoder/hierarchical_level_0"
 CORE = "core_decoder/core_decoder_{part}/decoder"
+# Below this many sequences a step's products cost mostly the reading of their kernels
+# (full-size layer, one thread: 1.9 ms a row at 4 rows, 0.77 at 16, 0.48 at 64), so bars
+# are decoded side by side; from it on, one bar after another (with random weights, the
+# guesses cost as much as they saved at 16).
+SIDE_BY_SIDE_BELOW = 16
 
 
 class CoreDecoder:
@@ -36,13 +48,16 @@ class CoreDecoder:
     def __init__(self, arrays: dict, part: int):
         scope = CORE.format(part=part)
         self.depth = DEPTHS[part]
-        self.layers = stacked(arrays, scope)
+        self.layers = [layer.resident(inputs=k > 0) for k, layer in enumerate(stacked(arrays, scope))]
         self.init_kernel = arrays[f"{scope}/z_to_initial_state/kernel"]
         self.init_bias = arrays[f"{scope}/z_to_initial_state/bias"]
-        self.out_kernel = arrays[f"{scope}/output_projection/kernel"]
+        self.out_kernel = np.array(arrays[f"{scope}/output_projection/kernel"])
         self.out_bias = arrays[f"{scope}/output_projection/bias"]
-        self.token_rows = self.layers[0].wx[:self.depth]      # [depth, 4H]
-        self.emb_rows = self.layers[0].wx[self.depth:]        # [embedding, 4H]
+        wx = self.layers[0].wx
+        # the one-hot input's rows of layer 0 (a product with a one-hot is a row), and a
+        # zero row last, for "no token" (-1)
+        self.token_rows = np.concatenate([wx[:self.depth], np.zeros((1, wx.shape[1]), np.float32)])
+        self.emb_rows = wx[self.depth:]                         # [embedding, 4H]
         self.sizes = [layer.units for layer in self.layers]
 
     def start(self, emb: np.ndarray):
@@ -50,30 +65,42 @@ class CoreDecoder:
         return initial_states(emb, self.init_kernel, self.init_bias, self.sizes), \
             emb @ self.emb_rows + self.layers[0].b
 
+    def step(self, states: list, emb_pre: np.ndarray, prev: np.ndarray) -> np.ndarray:
+        """One step from the previous tokens `prev` [N] (-1: none); updates `states` and
+        returns the logits [N, depth]."""
+        c, h = states[0]
+        states[0] = list(cell(emb_pre + self.token_rows[prev] + h @ self.layers[0].wh, c))
+        below = states[0][1]
+        for k, layer in enumerate(self.layers[1:], start=1):
+            c, h = states[k]
+            states[k] = list(cell(np.concatenate([below, h], axis=-1) @ layer.kernel + layer.b, c))
+            below = states[k][1]
+        return below @ self.out_kernel + self.out_bias
+
+    def bars(self, starts: tuple, first: np.ndarray, steps: int, temperature: float,
+             uniforms: np.ndarray | None) -> np.ndarray:
+        """Tokens [N, steps] of N bars from their `start` (states, emb_pre) and first
+        inputs `first` [N], choosing with `uniforms` [N, steps] when sampling."""
+        (states, emb_pre), prev = starts, first
+        out = np.zeros((len(first), steps), np.int64)
+        for s in range(steps):
+            logits = self.step(states, emb_pre, prev)
+            out[:, s] = prev = sampling.choose(logits, temperature, None,
+                                               None if uniforms is None else uniforms[:, s])
+        return out
+
 
 class HierarchicalDecoder:
     def __init__(self, arrays: dict, bars: int = 16, steps_per_bar: int = 16):
         self.bars, self.steps_per_bar = bars, steps_per_bar
         self.conductor = []
         while f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell/kernel" in arrays:
-            self.conductor.append(Layer.from_arrays(arrays, f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell"))
+            layer = Layer.from_arrays(arrays, f"{CONDUCTOR}/cell_{len(self.conductor)}/lstm_cell")
+            self.conductor.append(layer.resident(inputs=bool(self.conductor)))   # cell_0 reads zeros
         self.cond_kernel = arrays[f"{CONDUCTOR}/initial_state/kernel"]
         self.cond_bias = arrays[f"{CONDUCTOR}/initial_state/bias"]
         self.z_size = self.cond_kernel.shape[0]
         self.parts = [CoreDecoder(arrays, p) for p in range(len(DEPTHS))]
-        sizes = {tuple(p.sizes) for p in self.parts}
-        if len(sizes) != 1:
-            raise ValueError(f"the parts' decoders differ in size: {sizes}")
-        # stacked over parts for the batched products of decoding
-        layers = list(zip(*(p.layers for p in self.parts)))
-        self.wh0 = np.stack([lay.wh for lay in layers[0]])                   # [P, H, 4H]
-        self.upper = [(np.stack([np.concatenate([lay.wx, lay.wh]) for lay in group]),   # [P, 2H, 4H]
-                       np.stack([lay.b for lay in group])[:, None, :])
-                      for group in layers[1:]]
-        self.offsets = np.cumsum((0,) + DEPTHS[:-1])[:, None]                       # [P, 1]
-        table = np.concatenate([p.token_rows for p in self.parts])
-        self.no_token = len(table)                                                   # a zero row
-        self.token_table = np.concatenate([table, np.zeros((1, table.shape[1]), np.float32)])
 
     @property
     def length(self) -> int:
@@ -98,30 +125,45 @@ class HierarchicalDecoder:
     def decode(self, z: np.ndarray, temperature: float = 0.0, rng: np.random.Generator | None = None,
                steps: int | None = None) -> np.ndarray:
         """Token ids [parts, N, steps] decoded from z [N, z_size]: greedy at temperature
-        <= 0, else sampled from softmax(logits / temperature) with `rng`."""
+        <= 0, else sampled from softmax(logits / temperature) with `rng`. All bars at
+        once, again where a bar's first input proved wrong (see the module doc)."""
         z = np.asarray(z, np.float32)
         n, total = len(z), self.length if steps is None else steps
-        emb = self.conduct(z)
-        ids = np.zeros((len(self.parts), n, total), np.int64)
-        prev = np.full((len(self.parts), n), -1)
-        for bar in range(-(-total // self.steps_per_bar)):
-            starts = [p.start(emb[bar]) for p in self.parts]
-            states = [[np.stack([s[0][k][i] for s in starts]) for i in (0, 1)] for k in range(len(self.upper) + 1)]
-            emb_pre = np.stack([s[1] for s in starts])                               # [P, N, 4H]
-            for t in range(bar * self.steps_per_bar, min(total, (bar + 1) * self.steps_per_bar)):
-                rows = self.token_table[np.where(prev >= 0, prev + self.offsets, self.no_token)]
-                c, h = states[0]
-                states[0] = list(cell(emb_pre + rows + np.matmul(h, self.wh0), c))
-                below = states[0][1]
-                for k, (kernel, bias) in enumerate(self.upper, start=1):
-                    c, h = states[k]
-                    states[k] = list(cell(np.matmul(np.concatenate([below, h], axis=-1), kernel) + bias, c))
-                    below = states[k][1]
-                for p, part in enumerate(self.parts):
-                    logits = below[p] @ part.out_kernel + part.out_bias
-                    prev[p] = sampling.choose(logits, temperature, rng)
-                ids[:, :, t] = prev
-        return ids
+        spb, parts = self.steps_per_bar, len(self.parts)
+        bars = -(-total // spb)
+        emb = self.conduct(z)[:bars].reshape(bars * n, -1)          # row b * n + i: bar b of sequence i
+        uniforms = None
+        if temperature is not None and temperature > 0:             # drawn as step after step would
+            drawn = np.zeros((bars * spb, parts, n))
+            drawn[:total] = rng.random((total, parts, n))
+            uniforms = drawn.reshape(bars, spb, parts, n).transpose(2, 0, 3, 1).reshape(parts, bars * n, spb)
+        ids = np.zeros((parts, bars * n, spb), np.int64)
+        for p, part in enumerate(self.parts):
+            states, emb_pre = part.start(emb)
+            read = np.full(bars * n, -2)                # the first input each bar read; -2: none yet
+            window, guessed = (bars if n < SIDE_BY_SIDE_BELOW else 1), None
+            while True:
+                first = np.concatenate([np.full(n, -1), ids[p, :-n, -1]])   # bar 0: no token
+                wrong = (first != read).reshape(bars, n)
+                if not wrong.any():
+                    break
+                if guessed is not None and guessed.any():
+                    # how far to look ahead: the share of last pass's guesses that held
+                    held = (guessed & ~wrong).sum() / guessed.sum()
+                    window = int(min(bars, max(1, round(2 * window * held))))
+                earliest = wrong.argmax(axis=0)          # per sequence: its bars before are final
+                bar = np.arange(bars)[:, None]
+                todo = wrong & (bar < earliest + window)
+                # guesses from a decoded bar before (not from token 0) tell how far to trust them
+                decoded = np.concatenate([np.zeros((1, n), bool), (read != -2).reshape(bars, n)[:-1]])
+                guessed = todo & (bar > earliest) & decoded
+                todo = np.nonzero(todo.reshape(-1))[0]
+                length = spb if todo[0] < (bars - 1) * n else total - (bars - 1) * spb
+                ids[p, todo, :length] = part.bars(
+                    ([[c[todo], h[todo]] for c, h in states], emb_pre[todo]), first[todo], length,
+                    temperature, None if uniforms is None else uniforms[p, todo, :length])
+                read[todo] = first[todo]
+        return ids.reshape(parts, bars, n, spb).transpose(0, 2, 1, 3).reshape(parts, n, -1)[:, :, :total]
 
     def teacher_logits(self, z: np.ndarray, part: int, tokens: np.ndarray) -> np.ndarray:
         """Logits [N, T, depth] of part `part` reading `tokens` [N, T] (teacher forcing:
@@ -137,19 +179,8 @@ class HierarchicalDecoder:
         padded[:, :total] = tokens
         inputs = np.concatenate([np.full((n, 1), -1), padded[:, :-1]], axis=1)    # shifted by one
         inputs = inputs.reshape(n, bars, spb).transpose(1, 0, 2).reshape(bars * n, spb)
-        table = np.concatenate([dec.token_rows, np.zeros((1, dec.token_rows.shape[1]), np.float32)])
         logits = np.zeros((bars * n, spb, dec.depth), np.float32)
         for s in range(spb):
-            x = inputs[:, s]
-            below = None
-            for k, layer in enumerate(dec.layers):
-                c, h = states[k]
-                if k == 0:
-                    gates = emb_pre + table[np.where(x >= 0, x, dec.depth)] + h @ layer.wh
-                else:
-                    gates = below @ layer.wx + h @ layer.wh + layer.b
-                states[k] = list(cell(gates, c))
-                below = states[k][1]
-            logits[:, s] = below @ dec.out_kernel + dec.out_bias
+            logits[:, s] = dec.step(states, emb_pre, inputs[:, s])
         logits = logits.reshape(bars, n, spb, dec.depth).transpose(1, 0, 2, 3).reshape(n, bars * spb, dec.depth)
         return logits[:, :total]

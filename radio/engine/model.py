@@ -1,9 +1,9 @@
 """`NumpyTrioModel`: radio.model.TrioModel's calls (encode, decode, sample, close,
 converter) on numpy alone, plus teacher-forced scoring (`log_likelihood`).
 
-Decoding is batched: all rows of z go through in one pass (and the three parts together),
-so the walk can hand over as many steps as it likes. Sampling is seeded: `seed` fixes
-the Generator; every decode call draws from it in turn.
+Decoding is batched: all rows of z go through together (and a hierdec part's bars side
+by side, hierdec.py), so the walk can hand over as many steps as it likes. Sampling is
+seeded: `seed` fixes the Generator; every decode call draws from it in turn.
 """
 
 from __future__ import annotations

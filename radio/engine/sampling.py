@@ -26,11 +26,13 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
     return x - np.log(np.exp(x).sum(axis=-1, keepdims=True))
 
 
-def choose(logits: np.ndarray, temperature: float, rng: np.random.Generator | None) -> np.ndarray:
+def choose(logits: np.ndarray, temperature: float, rng: np.random.Generator | None,
+           uniforms: np.ndarray | None = None) -> np.ndarray:
     """One token id per row of logits [N, D]: argmax when temperature <= 0, else a draw
-    from softmax(logits / temperature)."""
+    from softmax(logits / temperature), with `uniforms` [N] in [0, 1) when given (drawn
+    ahead, so a decoder may take its steps in another order), else N drawn from `rng`."""
     if temperature is None or temperature <= 0:
         return np.argmax(logits, axis=-1)
     cdf = np.cumsum(softmax(logits, temperature), axis=-1)
-    u = rng.random(len(cdf)) * cdf[:, -1]
+    u = (rng.random(len(cdf)) if uniforms is None else uniforms) * cdf[:, -1]
     return np.minimum((cdf < u[:, None]).sum(axis=-1), cdf.shape[-1] - 1)
