@@ -1,6 +1,6 @@
 """Soak: the real station for a long stretch with N listeners, while fault drills hit it at
-intervals, in turn: the generator's pipeline crashes, it stalls 90 s, its process gets
-SIGKILL, the pacer raises, the HLS folder is deleted. Two extra listeners record everything they receive;
+intervals, in turn: the generator's pipeline crashes, its process gets SIGKILL, it stalls
+90 s, the pacer raises, the HLS folder is deleted. Two extra listeners record everything they receive;
 ffmpeg decodes it and the script reports gaps (silence runs ≥ 1 s, decoder errors),
 listeners below 95 % of the bitrate, RSS over time (the server process, and the whole tree
 with the generator), generator restarts and fill seconds.
@@ -36,18 +36,20 @@ import load  # noqa: E402  (bench/load.py: the listener workers)
 from radio.audiostats import window_dbfs  # noqa: E402
 
 TOKEN = "soak-admin-token-000"
-DRILLS = ("crash", "stall", "kill", "pacer", "hls")
+# in turn; a 2-minute run gets the first three, and its stall (last) must outlast the lead
+DRILLS = ("crash", "kill", "stall", "pacer", "hls")
 
 
-def tree_rss(proc: psutil.Process) -> float:
-    """RSS of the server and its children (the generator, its FluidSynth), MB."""
-    total = 0
+def tree_rss(proc: psutil.Process) -> tuple[float, dict]:
+    """RSS of the server and its children (the generator, its FluidSynth), MB, and each
+    process's share ("pid name": MB)."""
+    each = {}
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            each[f"{p.pid} {' '.join(p.cmdline()[-2:])[-60:]}"] = round(p.memory_info().rss / 1e6, 1)
         except psutil.Error:
             pass
-    return total / 1e6
+    return sum(each.values()), each
 
 
 def call(base: str, path: str, body: dict | None = None) -> dict:
@@ -86,6 +88,7 @@ def main() -> int:
     ap.add_argument("--drill-every", type=float, default=0.0,
                     help="seconds between drills, in turn (default: 10 min, "
                          "or 1/8 of a run under 20 min)")
+    ap.add_argument("--trace-memory", action="store_true", help="print the tree's RSS every second")
     args = ap.parse_args()
     seconds = args.minutes * 60
     tmp = Path(tempfile.mkdtemp(prefix="radio-soak-"))
@@ -116,7 +119,7 @@ def main() -> int:
         # stalls (90 s) outlast the generator's lead (≤ 2 segments), so the fill must play
         drills = [(t, DRILLS[i % len(DRILLS)]) for i, t in
                   enumerate(np.arange(seconds / 8, seconds - 60, every))]
-        rss, health, done = [], {}, []
+        rss, health, done, peak = [], {}, [], (0.0, 0, {})
         recorders = [threading.Thread(target=record, args=(base, seconds, tmp / f"rec{i}.mp3"))
                      for i in range(2)]
         for r in recorders:
@@ -140,8 +143,13 @@ def main() -> int:
                     call(base, "/api/drill", {"fault": fault, "seconds": 90 if fault == "stall" else 0})
                 done.append(fault)
                 print(f"{now:6.0f} s  drill: {fault}", flush=True)
-            rss.append((round(now), server.memory_info().rss / 1e6, tree_rss(server)))
-            time.sleep(5)
+            total, each = tree_rss(server)
+            rss.append((round(now), server.memory_info().rss / 1e6, total))
+            if total >= peak[0]:
+                peak = (total, round(now), each)
+            if args.trace_memory:
+                print(f"{now:6.0f} s  tree {total:.0f} MB", flush=True)
+            time.sleep(1)
         health = call(base, "/healthz")
         results = [out.get(timeout=120) for _ in procs]
         for r in recorders:
@@ -166,6 +174,7 @@ def main() -> int:
                "fill_seconds": health.get("underrun_seconds"),
                "health_at_end": {k: health.get(k) for k in ("status", "failing_outputs", "pacer")},
                "rss_mb": memory(1), "tree_rss_mb": memory(2),
+               "tree_peak": {"at_s": peak[1], "processes": peak[2]},
                "log": str(tmp / "station.log")}
     ok = (all(r["silences_1s"] == 0 and r["decoder_errors"] == 0 for r in recs)
           and full >= 0.99 and (health.get("generator_restarts") or 0) >= 1

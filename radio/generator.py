@@ -188,6 +188,8 @@ class GeneratorLoop:
                 worked = self.next_id > made
                 model = getattr(pipeline, "model", None) if worked else None
                 _close(pipeline, keep_model=model is not None)
+                pipeline = None
+                trim_heap()      # the next pipeline is built in this process: reuse no stale heap
                 if worked:
                     backoff = 1.0
                 log.exception("generator failed; restarting in %.0f s", backoff)
@@ -343,6 +345,18 @@ def return_big_buffers() -> None:
     try:
         import ctypes
         ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):                       # not glibc: nothing to do
+        pass
+
+
+def trim_heap() -> None:
+    """Hands freed heap pages back to the system (glibc's malloc_trim), so a pipeline
+    rebuilt after a crash does not stack on the old one's freed but kept memory."""
+    import gc
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):                       # not glibc: nothing to do
         pass
 
