@@ -13,6 +13,8 @@ import dataclasses
 import json
 import random
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -190,8 +192,9 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             path = latest
             loss = float("nan")
             interrupted = False
+            ctrl_c = _CtrlC()
             try:
-                while step < steps:
+                while step < steps and not ctrl_c.pressed:
                     idx = rng.choice(len(x), hp.batch_size, replace=False)
                     _, loss = sess.run([train_op, model.loss],
                                        {inputs: x[idx].astype(np.float32), lens: lengths[idx]})
@@ -203,9 +206,11 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                                                           for k, v in metrics.items()})
                     if time.monotonic() - last_save > save_every_s:
                         path, last_save = save(), time.monotonic()
+                interrupted = ctrl_c.pressed
             except KeyboardInterrupt:
                 interrupted = True   # saved below and exported by the caller, like a finished run
             finally:
+                ctrl_c.restore()
                 t_end = time.monotonic()
                 bar.close()
                 if step > start or path is None:
@@ -213,6 +218,30 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 step = int(sess.run(model.global_step))
     metrics = {**metrics, "train_loss": round(float(loss), 3)} if step > start else metrics
     return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0, interrupted)
+
+
+class _CtrlC:
+    """Ctrl-C ends training after the step under way (then it saves and is exported, as a
+    finished run is); a second Ctrl-C interrupts at once. Without it the KeyboardInterrupt
+    lands wherever the main thread is, inside TensorFlow's session.run most of the time,
+    and the save that follows uses that session (suspected in one CI run where `radio
+    train` did not exit within 120 s of a Ctrl-C)."""
+
+    def __init__(self):
+        self.pressed = False
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def restore(self) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
 
 
 def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
