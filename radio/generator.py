@@ -342,11 +342,7 @@ def return_big_buffers() -> None:
     freed every segment. With glibc's dynamic mmap threshold such arrays end up in the heap
     and fragment it, so RSS creeps; with the threshold fixed at 1 MiB they are mmapped and
     handed back when freed (the generator: 442 → 354 MiB after 20 s of music)."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)      # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):                       # not glibc: nothing to do
-        pass
+    _glibc("mallopt", -3, 1 << 20)                           # M_MMAP_THRESHOLD
 
 
 def trim_heap() -> None:
@@ -354,10 +350,15 @@ def trim_heap() -> None:
     rebuilt after a crash does not stack on the old one's freed but kept memory."""
     import gc
     gc.collect()
+    _glibc("malloc_trim", 0)
+
+
+def _glibc(function: str, *args) -> None:
+    """Calls glibc's allocator tuning `function`; elsewhere (not glibc) nothing to do."""
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):                       # not glibc: nothing to do
+        getattr(ctypes.CDLL("libc.so.6"), function)(*args)
+    except (OSError, AttributeError):
         pass
 
 

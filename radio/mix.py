@@ -86,6 +86,16 @@ class StyleMix:
         return StyleMix(**_checked(values, known_sets, anchors))
 
 
+def seed_file(known_sets: dict, set_name: str, stem: str):
+    """The path of seed file `set_name/stem` in `known_sets` (SeedLibrary.sets()), or None."""
+    return next((p for p in known_sets.get(set_name, ()) if p.stem == stem), None)
+
+
+def walk_mode(mode: str) -> str:
+    """The walk's own mode under a mix mode: band mode walks on (it moves the parts not kept)."""
+    return "walk" if mode == "band" else mode
+
+
 def _show(v) -> str:
     """A client's value for an error message: its repr, cut short."""
     text = repr(v)
@@ -115,7 +125,7 @@ def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
     labels = None if anchors is None else set(anchors)
     for e in ends:
         m = ENDPOINT.fullmatch(e)
-        if m is None or m["stem"] not in {p.stem for p in known_sets.get(m["set"], ())}:
+        if m is None or seed_file(known_sets, m["set"], m["stem"]) is None:
             raise MixError(f"endpoints: no seed file {_show(e)} (use set/file or set/file@bar, "
                            f"as /api/seeds lists them)")
         if labels is not None and e not in labels and \
@@ -149,8 +159,7 @@ def _keep(values: dict, known_sets: dict) -> dict:
         raise MixError(f"keep: the kept parts must come from one seed file (got {_show(names)}): "
                        "they play in its time, note for note")
     m = ENDPOINT.fullmatch(names[0])
-    path = None if m is None or m["bar"] is not None else \
-        next((p for p in known_sets.get(m["set"], ()) if p.stem == m["stem"]), None)
+    path = None if m is None or m["bar"] is not None else seed_file(known_sets, m["set"], m["stem"])
     if path is None:
         raise MixError(f"keep: no seed file {_show(names[0])} (use set/file, as /api/seeds lists them)")
     from .complete import CompleteError, find_parts, read_input

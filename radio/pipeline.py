@@ -16,7 +16,7 @@ import numpy as np
 from .composer import Anchor, LatentWalk
 from .contracts import SAMPLE_RATE, Audio, SeedRef
 from .config import Settings
-from .mix import MixError, StyleMix, start_mix
+from .mix import MixError, StyleMix, seed_file, start_mix, walk_mode
 from .performer import Groove, humanize
 from .presets import SoundPreset, resolve
 from .renderer import Renderer
@@ -155,13 +155,12 @@ class Pipeline:
         the same file (its windows go on), else a new one from the first window."""
         if mix.mode != "band":
             return None
-        current = getattr(self, "band", None)
-        if current is not None and current.keep == mix.keep:
-            return current
+        if self.band is not None and self.band.keep == mix.keep:
+            return self.band
         from .band import BandError, BandMode
         from .complete import CompleteError
         ref = SeedRef.parse(next(iter(mix.keep.values())))
-        path = next((p for p in self.library.sets().get(ref.set, ()) if p.stem == ref.file), None)
+        path = seed_file(self.library.sets(), ref.set, ref.file)
         if path is None:
             raise MixError(f"keep: no seed file {ref}")
         try:
@@ -174,10 +173,10 @@ class Pipeline:
         cannot (e.g. an endpoint whose file gave no segment)."""
         self.check_mix(mix)
         band = self._band_for(mix)
-        try:   # in band mode the walk walks on (it moves the parts not kept)
-            self.walk.set_mode("walk" if mix.mode == "band" else mix.mode, mix.endpoints)
+        try:
+            self.walk.set_mode(walk_mode(mix.mode), mix.endpoints)
         except ValueError as e:
-            self.walk.set_mode("walk" if self.mix.mode == "band" else self.mix.mode, self.mix.endpoints)
+            self.walk.set_mode(walk_mode(self.mix.mode), self.mix.endpoints)
             raise MixError(str(e)) from None
         self.band = band
         self.mix = mix
