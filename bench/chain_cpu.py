@@ -41,7 +41,7 @@ from standalone import Tools
 
 TOOLS_TOTAL = "tools total"
 TOOLS_MATCHED = "tools total, station's synth settings"
-TOOLS_OVER_CHAIN = "tools total, fluidsynth over the chain's seconds"
+WHOLE_RUN = "whole chain, whole run"
 CHAIN = ("model+composer", "performer", "renderer", "sound stage", "encoders", "whole chain")
 
 
@@ -52,7 +52,7 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
     renderer, mixer, master = Renderer(settings.soundfont or None, sound), Mixer(sound, 44100), Master(44100)
     encoders = [Mp3Encoder(settings.bitrate), OggOpusEncoder(settings.opus_bitrate)]
     ratios: dict[str, list[float]] = {k: [] for k in CHAIN}
-    notes = []
+    notes, everything, totals = [], [], [0.0, 0.0]   # played segments; audio s and chain CPU s
     folder = tempfile.TemporaryDirectory()
     standalone = Tools(Path(folder.name), sound, settings.soundfont or None, settings.bitrate,
                        settings.opus_bitrate) if tools else None
@@ -80,26 +80,27 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
         c5 = time.process_time()
         audio = sum(s.duration for s in batch)
         notes += [len(s.sequence.notes) for s in batch]
+        totals[0] += audio
+        totals[1] += c5 - c0
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
                          ("sound stage", c4 - c3), ("encoders", c5 - c4), ("whole chain", c5 - c0)):
             ratios[key].append(cpu / audio)
-        if standalone:
-            figures, wav_s = standalone.measure(played)
-            ratios.setdefault("audio s", []).append(audio)
-            ratios.setdefault("WAV s", []).append(wav_s)
-            figures[TOOLS_TOTAL] = sum(v for k, v in figures.items() if k != "fluidsynth (station's settings)")
-            figures[TOOLS_MATCHED] = \
-                figures[TOOLS_TOTAL] - figures["fluidsynth (defaults)"] + figures["fluidsynth (station's settings)"]
-            # The CLI's WAV runs longer than the chain's audio for the same notes (+1 s a
-            # file for the default model, +6 s for the full-size one: each file is played to
-            # its end and after, where the chain's segments overlap). fluidsynth's CPU over
-            # the chain's seconds, the encoders per second they encode:
-            figures[TOOLS_OVER_CHAIN] = figures[TOOLS_TOTAL] + figures["fluidsynth (defaults)"] * (wav_s / audio - 1)
-            for key, value in figures.items():
-                ratios.setdefault(key, []).append(value)
+        everything += played
     renderer.close()
+    medians = {k: statistics.median(v) for k, v in ratios.items()}
+    medians[WHOLE_RUN] = totals[1] / totals[0]
+    if standalone:
+        # one fluidsynth run over every segment, end to end as the station plays them: the
+        # CLI then renders the same notes with one release tail at the end (a run per
+        # batch added one per batch: +3 to +6 s a file). Its CPU over its WAV seconds.
+        figures, wav_s = standalone.measure(everything)
+        medians["audio s"], medians["WAV s"] = totals[0], wav_s
+        figures[TOOLS_TOTAL] = sum(v for k, v in figures.items() if k != "fluidsynth (station's settings)")
+        figures[TOOLS_MATCHED] = \
+            figures[TOOLS_TOTAL] - figures["fluidsynth (defaults)"] + figures["fluidsynth (station's settings)"]
+        medians.update(figures)
     folder.cleanup()
-    return {k: statistics.median(v) for k, v in ratios.items()}, statistics.median(notes)
+    return medians, statistics.median(notes)
 
 
 def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -> None:
@@ -108,16 +109,18 @@ def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -
     for key, value in figures.items():
         if key in ("audio s", "WAV s"):
             continue
+        if key == WHOLE_RUN:
+            print(f"  {key:<15} {value:.4f} CPU s per audio s (all batches' CPU over all their audio)")
+            continue
         if key == "fluidsynth (defaults)":
-            print(f"  standalone tools, same notes (their WAV {figures['WAV s']:.1f} s a batch, the chain's "
-                  f"{figures['audio s']:.1f} s):")
+            print(f"  standalone tools, same notes end to end in one run (their WAV {figures['WAV s']:.1f} s, "
+                  f"the chain's {figures['audio s']:.1f} s):")
         print(f"  {key:<15} {value:.4f} CPU s per audio s" if key in CHAIN else
               f"    {key:<48} {value:.4f} CPU s per audio s")
     if TOOLS_TOTAL in figures:
-        chain = figures["whole chain"]
-        print(f"  whole chain / tools total: {chain / figures[TOOLS_TOTAL]:.2f} "
-              f"({chain / figures[TOOLS_MATCHED]:.2f} against the tools with the station's synth settings, "
-              f"{chain / figures[TOOLS_OVER_CHAIN]:.2f} with fluidsynth over the chain's seconds)")
+        chain = figures[WHOLE_RUN]
+        print(f"  whole chain (whole run) / tools total: {chain / figures[TOOLS_TOTAL]:.2f} "
+              f"({chain / figures[TOOLS_MATCHED]:.2f} against the tools with the station's synth settings)")
 
 
 def main() -> None:

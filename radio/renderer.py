@@ -29,6 +29,20 @@ class RenderError(Exception):
     """FluidSynth or the soundfont cannot be used; the message says how to fix it."""
 
 
+def _float_writer():
+    """libfluidsynth's fluid_synth_write_float, which pyfluidsynth does not wrap: it
+    writes float samples straight into our buffer. pyfluidsynth's get_samples goes through
+    write_s16 (dither, 16-bit rounding), a fresh buffer and two copies per call, and the
+    renderer makes thousands of calls a segment (one per note event)."""
+    import ctypes
+    import fluidsynth
+    write = fluidsynth._fl.fluid_synth_write_float
+    write.restype = ctypes.c_int
+    write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    return write
+
+
 class _PartSynth:
     """One part's FluidSynth and the soundfonts it has loaded."""
 
@@ -65,6 +79,7 @@ class Renderer:
         except (ImportError, OSError) as e:
             raise RenderError(f"FluidSynth library missing ({e}): `sudo apt-get install libfluidsynth3`")
         self.sample_rate = sample_rate
+        self._write = _float_writer()
         self.fallback = fallback_soundfont
         self.missing: set[str] = set()      # soundfont names played with the fallback instead
         self._synths = {part: _PartSynth(ch, sample_rate, gain) for part, ch in CHANNEL.items()}
@@ -111,7 +126,7 @@ class Renderer:
             events.append((n.start_time, 1, part, n.pitch, n.velocity))
             events.append((end, 0, part, n.pitch, 0))
         events.sort(key=lambda e: (e[0], e[1]))
-        out = {part: np.empty((frames, 2), np.int16) for part in CHANNEL}
+        out = {part: np.empty((frames, 2), np.float32) for part in CHANNEL}
         pos = 0
         self._pending = []
         for t, on, part, pitch, vel in events:
@@ -130,11 +145,14 @@ class Renderer:
                 part_synth.synth.noteoff(part_synth.channel, pitch)
         if frames > pos:
             self._advance(out, pos, frames)
-        return {part: pcm.T.astype(np.float32) / 32768.0 for part, pcm in out.items()}
+        return {part: pcm.T for part, pcm in out.items()}
 
     def _advance(self, out: dict[str, np.ndarray], start: int, end: int) -> None:
         for part, part_synth in self._synths.items():
-            out[part][start:end] = part_synth.synth.get_samples(end - start).reshape(-1, 2)
+            # interleaved stereo into rows start:end of the (frames, 2) buffer
+            at = out[part].ctypes.data + start * 8
+            if self._write(part_synth.synth.synth, end - start, at, 0, 2, at, 1, 2) != 0:
+                raise RenderError("FluidSynth failed to render")
 
     def reset(self) -> None:
         """Silences every voice and forgets carried note-offs (the segments they belonged to
