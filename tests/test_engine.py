@@ -283,25 +283,32 @@ def sequential_ids(decoder, z: np.ndarray, temperature: float, rng, steps: int) 
     return ids
 
 
+@pytest.mark.parametrize("held", [1.0, 0.0])
 @pytest.mark.parametrize("temperature", [0.0, 1.0])
-def test_bars_side_by_side_equal_bar_after_bar(temperature):
+def test_bars_side_by_side_equal_bar_after_bar(temperature, held):
     """Bars decoded side by side from guessed first inputs, again where a guess proved
     wrong, give a sequential decode's tokens with the same seed: 4 sequences (side by
-    side), 16 (bar after bar), 3 ending mid-bar."""
+    side), 16 (bar after bar), 3 ending mid-bar; with a first pass over every bar (guesses
+    held so far) and over every other bar (they failed)."""
     model = NumpyTrioModel()
     for n, steps in ((4, 256), (16, 256), (3, 40)):
         z = latents(n, model.z_size, 14)
+        model.decoder.held = [held] * 3
         got = model.decoder.decode(z, temperature, np.random.default_rng(1), steps)
         assert got.shape == (3, n, steps)
         assert (got == sequential_ids(model.decoder, z, temperature, np.random.default_rng(1), steps)).all()
 
 
 def test_bars_side_by_side_equal_bar_after_bar_full_size(full_size_pair):
-    """The same for the full-size model (random weights: every first guess is wrong)."""
+    """The same for the full-size model (random weights: nearly every first guess is
+    wrong, so from the second call on the first pass takes every other bar)."""
     engine, _ = full_size_pair
-    z = latents(4, 512, 15)
-    got = engine.decoder.decode(z, 1.0, np.random.default_rng(2))
-    assert (got == sequential_ids(engine.decoder, z, 1.0, np.random.default_rng(2), 256)).all()
+    for k in range(2):
+        z = latents(4, 512, 15 + k)
+        strides = engine.decoder.held[:]
+        got = engine.decoder.decode(z, 1.0, np.random.default_rng(2))
+        assert (got == sequential_ids(engine.decoder, z, 1.0, np.random.default_rng(2), 256)).all()
+    assert max(strides) < 0.5          # the second call ran with a stride of 2
 
 
 def test_interface_as_trio_model():

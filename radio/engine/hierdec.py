@@ -101,6 +101,9 @@ class HierarchicalDecoder:
         self.cond_bias = arrays[f"{CONDUCTOR}/initial_state/bias"]
         self.z_size = self.cond_kernel.shape[0]
         self.parts = [CoreDecoder(arrays, p) for p in range(len(DEPTHS))]
+        # per part, the running share of bars whose first-input guess (token 0) held: it
+        # picks how the next call's first pass spreads over the bars (tokens never depend on it)
+        self.held = [0.5] * len(self.parts)
 
     @property
     def length(self) -> int:
@@ -138,10 +141,18 @@ class HierarchicalDecoder:
             drawn[:total] = rng.random((total, parts, n))
             uniforms = drawn.reshape(bars, spb, parts, n).transpose(2, 0, 3, 1).reshape(parts, bars * n, spb)
         ids = np.zeros((parts, bars * n, spb), np.int64)
+        bar = np.arange(bars)[:, None]
         for p, part in enumerate(self.parts):
             states, emb_pre = part.start(emb)
             read = np.full(bars * n, -2)                # the first input each bar read; -2: none yet
-            window, guessed = (bars if n < SIDE_BY_SIDE_BELOW else 1), None
+            side_by_side = n < SIDE_BY_SIDE_BELOW
+            window, guessed, first_pass = (bars if side_by_side else 1), None, None
+            # When a part's guesses mostly fail, the first pass takes every other bar: the
+            # second then starts the bars between from what those ended on, and the third
+            # redoes the first pass's bars whose guess failed. 64 + 32 + 28 rows instead of
+            # 64 + 60 for 4 sequences with every guess wrong (25.9 ms against 29.2 ms of
+            # products a step, full-size layers, one thread).
+            stride = 2 if side_by_side and bars > 2 and self.held[p] < 0.5 else 1
             while True:
                 first = np.concatenate([np.full(n, -1), ids[p, :-n, -1]])   # bar 0: no token
                 wrong = (first != read).reshape(bars, n)
@@ -152,8 +163,9 @@ class HierarchicalDecoder:
                     held = (guessed & ~wrong).sum() / guessed.sum()
                     window = int(min(bars, max(1, round(2 * window * held))))
                 earliest = wrong.argmax(axis=0)          # per sequence: its bars before are final
-                bar = np.arange(bars)[:, None]
                 todo = wrong & (bar < earliest + window)
+                if first_pass is None:
+                    todo &= bar % stride == 0
                 # guesses from a decoded bar before (not from token 0) tell how far to trust them
                 decoded = np.concatenate([np.zeros((1, n), bool), (read != -2).reshape(bars, n)[:-1]])
                 guessed = todo & (bar > earliest) & decoded
@@ -163,6 +175,13 @@ class HierarchicalDecoder:
                     ([[c[todo], h[todo]] for c, h in states], emb_pre[todo]), first[todo], length,
                     temperature, None if uniforms is None else uniforms[p, todo, :length])
                 read[todo] = first[todo]
+                if first_pass is None:
+                    first_pass = (todo, read[todo])
+            # how often the first pass's token-0 guesses held, for the next call's stride
+            todo, guess = first_pass
+            final = np.concatenate([np.full(n, -1), ids[p, :-n, -1]])[todo]
+            if (todo >= n).any():
+                self.held[p] = 0.5 * self.held[p] + 0.5 * float(np.mean((guess == final)[todo >= n]))
         return ids.reshape(parts, bars, n, spb).transpose(0, 2, 1, 3).reshape(parts, n, -1)[:, :, :total]
 
     def teacher_logits(self, z: np.ndarray, part: int, tokens: np.ndarray) -> np.ndarray:
