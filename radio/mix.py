@@ -22,8 +22,10 @@ lead, bass, drums → one seed file that has them).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
+from pathlib import Path
 
 from .contracts import PARTS
 
@@ -162,14 +164,26 @@ def _keep(values: dict, known_sets: dict) -> dict:
     path = None if m is None or m["bar"] is not None else seed_file(known_sets, m["set"], m["stem"])
     if path is None:
         raise MixError(f"keep: no seed file {_show(names[0])} (use set/file, as /api/seeds lists them)")
-    from .complete import CompleteError, find_parts, read_input
     try:
-        find_parts(read_input(path.read_bytes()), list(keep))
+        stat = path.stat()
+        problem = _kept_parts_problem(str(path), stat.st_mtime_ns, stat.st_size, tuple(sorted(keep)))
     except OSError as e:
         raise MixError(f"keep: cannot read {names[0]}: {e.strerror}") from None
-    except CompleteError as e:
-        raise MixError(f"keep: {names[0]}: {e}") from None
+    if problem:
+        raise MixError(f"keep: {names[0]}: {problem}")
     return {p: names[0] for p in PARTS if p in keep}
+
+
+@functools.lru_cache(maxsize=32)
+def _kept_parts_problem(path: str, mtime_ns: int, size: int, parts: tuple) -> str:
+    """Why the file cannot give those parts ("" when it can). Cached by the file's mtime
+    and size: band mode checks `keep` on every mix change, whatever the change."""
+    from .complete import CompleteError, find_parts, read_input
+    try:
+        find_parts(read_input(Path(path).read_bytes()), list(parts))
+    except CompleteError as e:
+        return str(e)
+    return ""
 
 
 def _groove(value) -> dict:

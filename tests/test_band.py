@@ -66,6 +66,22 @@ def test_band_mix_is_validated(seed_sets):
     assert band.updated({"mode": "walk", "keep": {}}, seed_sets).keep == {}
 
 
+def test_a_kept_file_rewritten_is_checked_again(tmp_path):
+    """The check of a kept file is cached by its mtime and size: a file replaced by one
+    that has the part is accepted, and refused again once the part is gone."""
+    (tmp_path / "rock").mkdir()
+    song = tmp_path / "rock" / "song.mid"
+    sets = {"rock": [song]}
+    mix, change = StyleMix(sets={"rock": 1.0}), {"mode": "band", "keep": {"drums": "rock/song"}}
+    for data, ok in ((bass_song(4), False), (bass_song(4, drums=True), True), (bass_song(6), False)):
+        song.write_bytes(data)
+        if ok:
+            assert mix.updated(change, sets).keep == {"drums": "rock/song"}
+        else:
+            with pytest.raises(MixError, match="no drum track"):
+                mix.updated(change, sets)
+
+
 def test_band_segments_keep_the_file_window_by_window(engine, tmp_path):  # noqa: F811
     """Three segments of band mode on a 20-bar bass line: window 1 (bars 0–15), window 2
     (bars 16–19, played four times to fill 16 bars), window 1 again. The bass is the file's,
