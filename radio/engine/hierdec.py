@@ -21,7 +21,9 @@ step, read from memory for a few rows each time). A bar's first input is first g
 (token 0, no event), then the bars whose guess differs from the token their predecessor
 ended on are decoded again, until none does: every bar has then read what a sequential
 decoder feeds it, and sampled with the same uniforms (drawn ahead in its order), so the
-tokens are a sequential decoder's. Teacher-forced scoring runs all bars of a part at once.
+tokens are a sequential decoder's. Where a part's guesses have mostly failed in earlier
+calls, the first pass takes every other bar, so the bars between start from what their
+predecessor really ended on. Teacher-forced scoring runs all bars of a part at once.
 """
 
 from __future__ import annotations
