@@ -17,7 +17,7 @@ from pathlib import Path
 
 import note_seq
 
-from radio import presets, soundfonts
+from radio import output, presets, soundfonts
 from radio.segment import part_of
 
 
@@ -82,24 +82,12 @@ class Tools:
                 f"{self.mp3[2]}; {self.opus[2]}")
 
     def _midi(self, segments, path: Path) -> None:
-        """One MIDI file with the segments end to end, each starting where the previous
-        one's duration ends, as the station plays them (a note over a seam rings on)."""
-        seq, offset = note_seq.NoteSequence(), 0.0
-        seq.tempos.add(qpm=120.0)   # times are in seconds; the tempo only sets MIDI's ticks
-        seq.ticks_per_quarter = 960
-        for segment in segments:
-            for source in segment.sequence.notes:
-                n = seq.notes.add()
-                n.CopyFrom(source)
-                n.start_time += offset
-                n.end_time += offset
-                part = part_of(source)
-                n.is_drum = part == "drums"
-                n.instrument = {"lead": 0, "bass": 1, "drums": 9}[part]
-                n.program = {"lead": self.sound.lead.program, "bass": self.sound.bass.program,
-                             "drums": self.kit_program}[part]
-            offset += segment.duration
-        seq.total_time = max((n.end_time for n in seq.notes), default=0.0)
+        """One MIDI file with the segments end to end, as the station plays them (a note
+        over a seam rings on), in the sound preset's programs and drum kit."""
+        seq = output.join(segments, self.sound.lead.program, self.sound.bass.program)
+        for n in seq.notes:
+            if part_of(n) == "drums":
+                n.is_drum, n.program = True, self.kit_program
         note_seq.sequence_proto_to_midi_file(seq, str(path))
 
     def _fluidsynth(self, options: list[str], mid: Path) -> tuple[float, float]:
