@@ -223,8 +223,9 @@ class Pipeline:
             self.sound = sound
             self.renderer.set_sound(sound)
             self.mixer.set_sound(sound)
-        parts = {part: Audio(pcm, SAMPLE_RATE) for part, pcm in self.renderer.render(segment).items()}
-        return self.mixer.process(parts).samples
+        blocks = ({part: Audio(pcm, SAMPLE_RATE) for part, pcm in block.items()}
+                  for block in self.renderer.blocks(segment, SAMPLE_RATE))     # a second at a time
+        return self.mixer.process_blocks(blocks, int(round(segment.duration * SAMPLE_RATE))).samples
 
     def close(self, keep_model: bool = False) -> None:
         self.renderer.close()

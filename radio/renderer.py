@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -118,6 +119,14 @@ class Renderer:
     def render(self, segment: Segment) -> dict[str, np.ndarray]:
         """PCM per part for exactly segment.duration seconds; notes crossing the end keep
         sounding into the next render."""
+        whole = list(self.blocks(segment))
+        return whole[0] if whole else {part: np.zeros((2, 0), np.float32) for part in CHANNEL}
+
+    def blocks(self, segment: Segment, size: int | None = None) -> Iterator[dict[str, np.ndarray]]:
+        """The same PCM as `render`, as blocks of `size` frames per part (the last one
+        shorter; default: one block), so a long segment is never whole in memory three
+        times over. The blocks' arrays are reused for the next block: use them first.
+        Carried note-offs are settled at once, before the first block is asked for."""
         frames = int(round(segment.duration * self.sample_rate))
         events = [(t, 0, part, p, 0) for t, part, p in self._pending]   # offs first at equal times
         for n in segment.sequence.notes:
@@ -126,26 +135,33 @@ class Renderer:
             events.append((n.start_time, 1, part, n.pitch, n.velocity))
             events.append((end, 0, part, n.pitch, 0))
         events.sort(key=lambda e: (e[0], e[1]))
-        out = {part: np.empty((frames, 2), np.float32) for part in CHANNEL}
-        pos = 0
-        self._pending = []
+        timed, self._pending = [], []
         for t, on, part, pitch, vel in events:
             at = int(round(t * self.sample_rate))
-            if at >= frames:
-                if not on:
-                    self._pending.append((t - segment.duration, part, pitch))
-                continue
-            if at > pos:
-                self._advance(out, pos, at)
-                pos = at
+            if at < frames:
+                timed.append((at, on, part, pitch, vel))
+            elif not on:
+                self._pending.append((t - segment.duration, part, pitch))
+        return self._blocks(timed, frames, size or frames)
+
+    def _blocks(self, timed: list, frames: int, size: int) -> Iterator[dict[str, np.ndarray]]:
+        buf = {part: np.empty((min(size, frames), 2), np.float32) for part in CHANNEL}
+        pos = start = 0                     # frames rendered; the current block's first frame
+        for at, on, part, pitch, vel in [*timed, (frames, None, "", 0, 0)]:
+            while pos < at:
+                end = min(at, start + size)
+                self._advance(buf, pos - start, end - start)
+                pos = end
+                if pos in (start + size, frames):
+                    yield {p: pcm[:pos - start].T for p, pcm in buf.items()}
+                    start = pos
+            if on is None:
+                return
             part_synth = self._synths[part]
             if on:
                 part_synth.synth.noteon(part_synth.channel, pitch, vel)
             else:
                 part_synth.synth.noteoff(part_synth.channel, pitch)
-        if frames > pos:
-            self._advance(out, pos, frames)
-        return {part: pcm.T for part, pcm in out.items()}
 
     def _advance(self, out: dict[str, np.ndarray], start: int, end: int) -> None:
         for part, part_synth in self._synths.items():

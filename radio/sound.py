@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 import pedalboard as pb
@@ -107,3 +108,17 @@ class Mixer:
             send += out * self.strips[part].strip.reverb
         wet = self.room_board(send, self.sample_rate, reset=False)
         return Audio((dry + wet) * np.float32(10 ** (self.sound.gain_db / 20)), self.sample_rate)
+
+    def process_blocks(self, blocks: Iterable[dict[str, Audio]], frames: int) -> Audio:
+        """`process` block after block into one (2, frames) mix (the plugins' state runs on
+        between blocks as between calls). A 50 s segment whole cost the generator ~110 MB
+        at its peak: every part, each strip's output and the sends at once."""
+        out = np.empty((2, frames), np.float32)
+        pos = 0
+        for parts in blocks:
+            mixed = self.process(parts).samples
+            out[:, pos:pos + mixed.shape[1]] = mixed
+            pos += mixed.shape[1]
+        if pos != frames:
+            raise ValueError(f"the blocks held {pos} frames, not {frames}")
+        return Audio(out, self.sample_rate)

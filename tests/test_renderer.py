@@ -100,3 +100,27 @@ def test_a_missing_soundfont_falls_back_to_general_midi(monkeypatch):
         assert np.abs(parts["drums"]).max() > 0.01 and "avl-red-zeppelin" in r.missing
     finally:
         r.close()
+
+
+def test_blocks_are_the_whole_render_and_mix(seed_segments):
+    """Rendered and mixed a second at a time (as the pipeline does, to bound memory), two
+    segments and a note held over their seam sound as rendered and mixed whole."""
+    from radio.presets import resolve
+    from radio.sound import Audio, Mixer
+    first = Segment(id=0, sequence=seed_segments[0].sequence, qpm=120.0, bars=16)
+    held = note_seq.NoteSequence()
+    held.CopyFrom(seed_segments[1].sequence)
+    held.notes.add(pitch=45, start_time=30.0, end_time=33.5, velocity=100, instrument=1)
+    segments = [Segment(id=1, sequence=held, qpm=120.0, bars=16), first]
+    sound = resolve("default")
+    whole, blocked = (Renderer(None, sound), Mixer(sound, SAMPLE_RATE)), (Renderer(None, sound), Mixer(sound, SAMPLE_RATE))
+    try:
+        for seg in segments:
+            a = whole[1].process({p: Audio(x, SAMPLE_RATE) for p, x in whole[0].render(seg).items()}).samples
+            blocks = ({p: Audio(x, SAMPLE_RATE) for p, x in b.items()} for b in blocked[0].blocks(seg, 10_000))
+            b = blocked[1].process_blocks(blocks, round(seg.duration * SAMPLE_RATE)).samples
+            assert a.shape == b.shape == (2, round(32.0 * SAMPLE_RATE))
+            assert np.abs(a).max() > 0.05 and np.abs(a - b).max() < 1e-5
+    finally:
+        whole[0].close()
+        blocked[0].close()
