@@ -174,6 +174,10 @@ class GeneratorLoop:
         (a pipeline that never made music gets a fresh model too)."""
         backoff, model = 1.0, None
         while not self.stop.is_set():
+            if self.restarts:
+                # the failed pipeline is gone by now (the except block's traceback held it
+                # through _generate_with's frame): hand its pages back before the next
+                trim_heap()
             made, pipeline = self.next_id, None
             try:
                 pipeline = self.factory(self.settings, model=model) if model else self.factory(self.settings)
@@ -188,8 +192,7 @@ class GeneratorLoop:
                 worked = self.next_id > made
                 model = getattr(pipeline, "model", None) if worked else None
                 _close(pipeline, keep_model=model is not None)
-                pipeline = None
-                trim_heap()      # the next pipeline is built in this process: reuse no stale heap
+                pipeline = self.pipeline = None
                 if worked:
                     backoff = 1.0
                 log.exception("generator failed; restarting in %.0f s", backoff)
