@@ -90,9 +90,9 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
     medians = {k: statistics.median(v) for k, v in ratios.items()}
     medians[WHOLE_RUN] = totals[1] / totals[0]
     if standalone:
-        # one fluidsynth run over every segment, end to end as the station plays them: the
-        # CLI then renders the same notes with one release tail at the end (a run per
-        # batch added one per batch: +3 to +6 s a file). Its CPU over its WAV seconds.
+        # one fluidsynth run over every segment, end to end as the station plays them (a
+        # run per batch played each file to its end: +3 to +6 s a file); every tool's CPU
+        # over the chain's seconds, the CLI's trailing silence taken out (standalone.py)
         figures, wav_s = standalone.measure(everything)
         medians["audio s"], medians["WAV s"] = totals[0], wav_s
         figures[TOOLS_TOTAL] = sum(v for k, v in figures.items() if k != "fluidsynth (station's settings)")

@@ -225,7 +225,7 @@ class Pipeline:
             self.mixer.set_sound(sound)
         blocks = ({part: Audio(pcm, SAMPLE_RATE) for part, pcm in block.items()}
                   for block in self.renderer.blocks(segment, SAMPLE_RATE))     # a second at a time
-        return self.mixer.process_blocks(blocks, int(round(segment.duration * SAMPLE_RATE))).samples
+        return self.mixer.process_blocks(blocks, self.renderer.frames(segment)).samples
 
     def close(self, keep_model: bool = False) -> None:
         self.renderer.close()

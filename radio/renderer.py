@@ -127,7 +127,7 @@ class Renderer:
         shorter; default: one block), so a long segment is never whole in memory three
         times over. The blocks' arrays are reused for the next block: use them first.
         Carried note-offs are settled at once, before the first block is asked for."""
-        frames = int(round(segment.duration * self.sample_rate))
+        frames = self.frames(segment)
         events = [(t, 0, part, p, 0) for t, part, p in self._pending]   # offs first at equal times
         for n in segment.sequence.notes:
             part = part_of(n)
@@ -143,6 +143,10 @@ class Renderer:
             elif not on:
                 self._pending.append((t - segment.duration, part, pitch))
         return self._blocks(timed, frames, size or frames)
+
+    def frames(self, segment: Segment) -> int:
+        """How many frames `render` gives per part for `segment`."""
+        return int(round(segment.duration * self.sample_rate))
 
     def _blocks(self, timed: list, frames: int, size: int) -> Iterator[dict[str, np.ndarray]]:
         buf = {part: np.empty((min(size, frames), 2), np.float32) for part in CHANNEL}

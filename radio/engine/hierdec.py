@@ -180,10 +180,9 @@ class HierarchicalDecoder:
                 if first_pass is None:
                     first_pass = (todo, read[todo])
             # how often the first pass's token-0 guesses held, for the next call's stride
-            todo, guess = first_pass
-            final = np.concatenate([np.full(n, -1), ids[p, :-n, -1]])[todo]
+            todo, guess = first_pass       # `first` now holds every bar's final first input
             if (todo >= n).any():
-                self.held[p] = 0.5 * self.held[p] + 0.5 * float(np.mean((guess == final)[todo >= n]))
+                self.held[p] = 0.5 * self.held[p] + 0.5 * float(np.mean((guess == first[todo])[todo >= n]))
         return ids.reshape(parts, bars, n, spb).transpose(0, 2, 1, 3).reshape(parts, n, -1)[:, :, :total]
 
     def teacher_logits(self, z: np.ndarray, part: int, tokens: np.ndarray) -> np.ndarray:
