@@ -24,20 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from radio.composer import LatentWalk
-from radio.config import ASSETS, Settings
-from radio.encoder import Mp3Encoder
-from radio.master import Master
-from radio.presets import resolve
-from radio.sound import Audio, Mixer
-from radio.engine import load_model
-from radio.model import write_random_checkpoint
-from radio.performer import humanize
-from radio.renderer import Renderer
-from radio.opus import OggOpusEncoder
-from radio.pipeline import load_anchors
-
 from standalone import Tools
+
+from radio.config import ASSETS, Settings
+from radio.generator.anchors import load_anchors
+from radio.model import load_model
+from radio.model.tf_engine import write_random_checkpoint
+from radio.music.composer import LatentWalk
+from radio.music.performer import humanize
+from radio.sound.master import Master
+from radio.sound.mixer import Audio, Mixer
+from radio.sound.presets import resolve
+from radio.sound.renderer import Renderer
+from radio.station.encoder import Mp3Encoder
+from radio.station.opus import OggOpusEncoder
 
 TOOLS_TOTAL = "tools total"
 TOOLS_MATCHED = "tools total, station's synth settings"

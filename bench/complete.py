@@ -38,10 +38,15 @@ import note_seq
 import numpy as np
 from note_seq import sequences_lib
 
-from radio import seeds
-from radio.offline import bandfiles, musicstats
-from radio import complete as comp
+from radio.band import complete as comp
+from radio.band.choose import Choose
+from radio.band.loading import Band
+from radio.band.parts import TempoMap, find_parts, read_input
+from radio.band.search import Search
 from radio.config import ASSETS, Settings
+from radio.music import seeds
+from radio.music.midi import sequence_bytes
+from radio.offline import bandfiles, musicstats
 
 CONSONANT = {0, 3, 4, 7, 8, 9}
 GOALS = {
@@ -88,7 +93,7 @@ def excerpts(n_files: int, bars: int):
         roles = seeds.classify(seeds.describe_parts(ns))
         if not (roles.bass and roles.lead):   # drums are optional: freedink's songs have none
             continue
-        tempo = comp.TempoMap(ns.tempos)
+        tempo = TempoMap(ns.tempos)
         total = int(tempo.beats(ns.total_time) // 4)
         playing = {r: set() for r in ("bass", "lead", "drums") if r != "drums" or roles.drums}
         lead_ids = {p.instrument for p in roles.leads}
@@ -203,7 +208,7 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=32)
     ap.add_argument("--candidates", type=int, default=64)
     ap.add_argument("--temperature", type=float, default=None)
-    ap.add_argument("--samples", type=int, default=comp.Choose.samples,
+    ap.add_argument("--samples", type=int, default=Choose.samples,
                     help="completions sampled per z to choose from (1: close to no choosing)")
     ap.add_argument("--model", default=None)
     args = ap.parse_args()
@@ -212,24 +217,24 @@ def main() -> None:
     print(f"{len(items)} excerpts from held-out band files ({' + '.join(bandfiles.HELD_OUT)}), "
           f"up to {args.bars} bars each, bass line kept")
     t0 = time.monotonic()
-    band = comp.Band(settings.model, ASSETS / "seeds")
+    band = Band(settings.model, ASSETS / "seeds")
     print(f"loaded model, scorer and {len(band.anchors)} seed encodings in {time.monotonic() - t0:.1f} s; "
           f"--candidates {args.candidates}, temperature {settings.temperature}, "
-          f"{args.samples} samples per z from the best {comp.Search.keep_best}\n")
+          f"{args.samples} samples per z from the best {Search.keep_best}\n")
     ours, real, seconds, cpus, same, extra, seams = [], [], [], [], [], [], []
     print("| excerpt | bars | s | s/32 bars | kept identical | consonant | unison/oct | bass+drum | drums/bar | lead bars | seam gap (beats) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, data, piece, roles in items:
-        ns = comp.read_input(data)
-        kept = comp.find_parts(ns, ["bass"])
+        ns = read_input(data)
+        kept = find_parts(ns, ["bass"])
         t, cpu = time.monotonic(), time.process_time()
-        result = band.complete(ns, kept, search=comp.Search(candidates=args.candidates),
-                               temperature=settings.temperature, choose=comp.Choose(samples=args.samples))
+        result = band.complete(ns, kept, search=Search(candidates=args.candidates),
+                               temperature=settings.temperature, choose=Choose(samples=args.samples))
         took = time.monotonic() - t
         cpus.append((time.process_time() - cpu) * 32 / result.bars)
         programs = comp.programs_for(settings)
-        back = note_seq.midi_to_note_sequence(comp.midi_bytes(comp.to_midi(result, programs)))
-        tempo = comp.TempoMap(back.tempos)
+        back = note_seq.midi_to_note_sequence(sequence_bytes(comp.to_midi(result, programs)))
+        tempo = TempoMap(back.tempos)
         # tracks are told apart by name after the round trip (the new ones are named so)
         names = {i.instrument: i.name for i in back.instrument_infos}
         new_lead = comp.NEW_TRACK_NAME.format(role="lead")
@@ -242,7 +247,7 @@ def main() -> None:
         trio = seeds.to_trio(piece, roles)
         real_lead = [n for n in trio.notes if not n.is_drum and n.instrument == 0]
         real_drums = [n for n in piece.notes if n.is_drum]
-        real.append(band_rows(real_lead, kept["bass"].notes, real_drums, comp.TempoMap(piece.tempos), result.bars))
+        real.append(band_rows(real_lead, kept["bass"].notes, real_drums, TempoMap(piece.tempos), result.bars))
         joins = [w.start_bar for w in result.windows[1:]]
         seam = seam_silence(back, tempo, joins) if joins else float("nan")
         ours.append(row)
@@ -267,7 +272,7 @@ def main() -> None:
     for key in ("bars with drums", "bars with lead", "lead one-pitch bars", "lead repeated notes"):
         table[key] = mean(ours, key)
     table["seconds per 32 bars"] = float(np.max(seconds))
-    print(f"\n| row | completed (mean over excerpts) | real band, same excerpts | goal | met |")
+    print("\n| row | completed (mean over excerpts) | real band, same excerpts | goal | met |")
     print("|---|---|---|---|---|")
     for key, value in table.items():
         lo, hi = GOALS[key]

@@ -35,8 +35,7 @@ def child(engine: str, model: str | None, batches: list[int], repeats: int) -> d
     """Measured in this process: load, decode at each batch size, encode, peak RSS."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     sys.path.insert(0, str(ROOT))
-    from radio.engine import load_model
-    from radio.engine import trio
+    from radio.model import load_model, trio
     t = time.perf_counter()
     m = load_model(model, engine=engine, batch_size=max(batches))
     out = {"engine": engine, "load_s": time.perf_counter() - t}
@@ -111,9 +110,9 @@ def main() -> int:
                [run_child(e, None, batches, args.repeats, env) for e in ("numpy", "tf")])
         if not args.no_full:
             folder = Path(tmp) / "hierdec-trio_16bar"
-            code = f"from radio.model import write_random_checkpoint; write_random_checkpoint({str(folder)!r})"
+            code = f"from radio.model.tf_engine import write_random_checkpoint; write_random_checkpoint({str(folder)!r})"
             subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
-            code = (f"import time; from radio.engine import weights; s, n, c, card = weights.locate({str(folder)!r}); "
+            code = (f"import time; from radio.model import weights; s, n, c, card = weights.locate({str(folder)!r}); "
                     "t = time.perf_counter(); weights.convert(s, n, c, card); print(time.perf_counter() - t)")
             done = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
             size = sum(f.stat().st_size for f in folder.glob("model.ckpt.*")) / 1e6

@@ -4,10 +4,18 @@ the publish() call's median, the loop's lag (a 1 ms sleeper's lateness) and CPU.
 
     .venv/bin/python bench/fanout.py [REPO] [N] [aio|uv]     # REPO: whose radio/ to import
 """
-import asyncio, socket, sys, time, statistics, multiprocessing as mp, selectors
+import asyncio
+import multiprocessing as mp
+import selectors
+import socket
+import statistics
+import sys
+import time
 from pathlib import Path
+
 sys.path.insert(0, sys.argv[1] if len(sys.argv) > 1 else str(Path(__file__).resolve().parent.parent))
-from radio.broadcaster import Broadcaster  # noqa: E402
+from radio.station.broadcaster import Broadcaster  # noqa: E402
+
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 5000
 LOOP = sys.argv[3] if len(sys.argv) > 3 else "uv"
 

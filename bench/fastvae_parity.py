@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from radio import model as model_lib, seeds
+from radio.model import tf_engine as model_lib
+from radio.music import seeds
 
 SEEDS = Path(model_lib.__file__).parent / "assets" / "seeds"
 

@@ -3,7 +3,7 @@
 
 Both read the same files (by default the band MIDI Debian ships, see radio/offline/bandfiles.py,
 extracted to a temporary folder; or --folder DIR with one sub-folder per source), with the
-converter the station builds from the model's config (radio/model.py: make_config of the
+converter the station builds from the model's config (radio/model/tf_engine.py: make_config of the
 model card's config and hparams). Ours: `seeds.import_files` (parts found by role, skyline
 and bar-by-bar merged lead and bass, drum tracks merged; non-overlapping 16-bar windows).
 Magenta's: `converter.to_tensors(file)` as is (parts by program number: melody 0–31, bass
@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from radio import seeds
-from radio.offline import bandfiles
 from radio.config import ASSETS
-from radio.model import make_config, resolve
+from radio.model.tf_engine import make_config, resolve
+from radio.music import seeds
+from radio.offline import bandfiles
 
 
 def magenta_count(path: Path, converter) -> int:

@@ -141,8 +141,8 @@ def free_port() -> int:
 
 
 def start_station(data_dir: Path) -> tuple[subprocess.Popen, int]:
-    import urllib.request
     import json
+    import urllib.request
     port = free_port()
     env = {**os.environ, "RADIO_DATA": str(data_dir), "RADIO_PORT": str(port)}
     proc = subprocess.Popen([sys.executable, "-m", "radio", "serve"], cwd=ROOT, env=env,
@@ -173,7 +173,8 @@ def record(port: int, seconds: float, path: Path) -> None:
 def start_icecast(tmp: Path, mp3: Path) -> tuple[list[subprocess.Popen], int]:
     if not shutil.which("icecast2"):
         raise SystemExit("icecast2 is not installed: sudo apt-get install icecast2 (or --targets radio)")
-    from radio.icecast import run_local_server
+    sys.path.insert(0, str(ROOT / "tests"))
+    from icecast_server import run_local_server
     port = free_port()
     ice = run_local_server(port, tmp, "benchpass")
     time.sleep(1.5)

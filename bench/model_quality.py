@@ -40,11 +40,11 @@ from pathlib import Path
 import note_seq
 import numpy as np
 
-from radio import seeds
-from radio.offline import musicstats
-from radio.composer import slerp
 from radio.config import ASSETS
-from radio.model import TrioModel, write_random_checkpoint
+from radio.model.tf_engine import TrioModel, write_random_checkpoint
+from radio.music import seeds
+from radio.music.composer import slerp
+from radio.offline import musicstats
 
 PARTS = {"lead": slice(0, 90), "bass": slice(90, 180), "drums": slice(180, 692)}
 
@@ -92,10 +92,10 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
     at 120 qpm: every note placed by its beat through the segment's tempo map. engine "tf"
     decodes with `model` (unseeded sampling); "numpy" loads the station's own engine, seeded
     with k, so each run repeats exactly."""
-    from radio import output
     from radio.config import Settings
-    from radio.pipeline import Pipeline
     from radio.contracts import CHANNEL, part_of
+    from radio.generator.pipeline import Pipeline
+    from radio.music import midi as output
     out = []
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as data:
@@ -120,7 +120,7 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
 
 def reconstruction_loss(model_dir: str, tensors: list[np.ndarray], batch: int = 8) -> float:
     """Mean r_loss of the model on `tensors` (magenta's training loss graph, no update)."""
-    from radio import model as model_lib
+    from radio.model import tf_engine as model_lib
     card, ckpt = model_lib.resolve(model_dir)
     ckpt = model_lib.checkpoint_file(ckpt)
     tf = model_lib._tf()
@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=None,
                         help="the mix's sampling temperature for the station runs (default: the settings')")
     parser.add_argument("--engine", choices=("tf", "numpy"), default="tf",
-                        help="station runs' decoder: tf (magenta's graph, unseeded) or numpy (radio/engine, "
+                        help="station runs' decoder: tf (magenta's graph, unseeded) or numpy (radio/model, "
                         "the station's default, seeded by the run)")
     parser.add_argument("--legacy", action="store_true", help="the previous table: reconstruction "
                         "accuracy, prior samples and walk midpoints against random weights")

@@ -23,8 +23,8 @@ def memory() -> tuple[int, int]:
 def main() -> None:
     os.environ["RADIO_DATA"] = tempfile.mkdtemp(prefix="radio-segmem-")
     from radio.config import Settings
-    from radio.generator import return_big_buffers
-    from radio.pipeline import Pipeline
+    from radio.generator.pipeline import Pipeline
+    from radio.support.heap import return_big_buffers
     return_big_buffers()
     pipeline = Pipeline(Settings.from_env())
     print("ready: rss/hwm MB", memory(), flush=True)

@@ -33,7 +33,8 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import load  # noqa: E402  (bench/load.py: the listener workers)
-from radio.audiostats import window_dbfs  # noqa: E402
+
+from radio.offline.audiostats import window_dbfs  # noqa: E402
 
 TOKEN = "soak-admin-token-000"
 # in turn; a 2-minute run gets the first three, and its stall (last) must outlast the lead

@@ -28,17 +28,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from radio import audiostats as au  # noqa: E402
-from radio.master import Master, master_whole  # noqa: E402
-from radio.presets import resolve  # noqa: E402
-from radio.renderer import SAMPLE_RATE, Renderer  # noqa: E402
-from radio.sound import Audio, Mixer  # noqa: E402
+from radio.offline import audiostats as au
+from radio.sound import loudness  # noqa: E402
+from radio.sound.master import Master, master_whole  # noqa: E402
+from radio.sound.mixer import Audio, Mixer  # noqa: E402
+from radio.sound.presets import resolve  # noqa: E402
+from radio.sound.renderer import SAMPLE_RATE, Renderer  # noqa: E402
 
 STYLES = ["ballad", "blues", "country", "funk", "jazz", "latin", "pop", "rock", "ska", "swing"]
 
 
 def figures(pcm: np.ndarray) -> dict:
-    return {"lufs": au.integrated_lufs(pcm), "dbtp": au.true_peak_dbtp(pcm), "lra": au.loudness_range(pcm),
+    return {"lufs": loudness.integrated_lufs(pcm), "dbtp": au.true_peak_dbtp(pcm), "lra": loudness.loudness_range(pcm),
             "side_mid": au.side_mid_db(pcm)}
 
 
@@ -49,7 +50,7 @@ def rss_mb() -> float:
 
 def segments_per_style(model: str, bars: int) -> dict:
     from radio.config import Settings
-    from radio.pipeline import Pipeline
+    from radio.generator.pipeline import Pipeline
     out = {}
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(model=model, data=data, seed=1)
@@ -81,9 +82,9 @@ def soundfont_cost(name: str) -> dict:
     """In a fresh process: RSS the soundfont adds and render CPU, on a fixed note pattern."""
     code = f"""
 import json, time, psutil, note_seq
-from radio import presets, soundfonts
-from radio.renderer import Renderer
-from radio.segment import Segment
+from radio.music.segment import Segment
+from radio.sound import presets, soundfonts
+from radio.sound.renderer import Renderer
 proc = psutil.Process(); base = proc.memory_info().rss
 kit = {{"avl-black-pearl": "black-pearl", "avl-red-zeppelin": "red-zeppelin"}}.get({name!r})
 spec = {{"drums": {{"kit": kit}}}} if kit else {{"soundfont": {name!r}}}
@@ -125,7 +126,7 @@ def main() -> None:
         cpu["render"] += t_render
         cpu["mix"] += t_mix
         cpu["seconds"] += styled.shape[1] / SAMPLE_RATE
-        rows.append((style, figures(before), au.integrated_lufs(styled), figures(after)))
+        rows.append((style, figures(before), loudness.integrated_lufs(styled), figures(after)))
         afters.append(styled)
     rss_stage = rss_mb() - rss0
 
@@ -147,12 +148,12 @@ def main() -> None:
         out.append(master.process(stream[:, i:i + chunk]))
     stream = np.concatenate(out, axis=1)
     bounds = np.cumsum([0] + [a.shape[1] for a in afters])
-    st = au.short_term_lufs(stream)                       # window i covers [i, i + 3) s
+    st = loudness.short_term_lufs(stream)                       # window i covers [i, i + 3) s
     lines = []
     for k, style in enumerate(STYLES):
         lo, hi = bounds[k], bounds[k + 1]
         lo_eff = max(lo, 30 * SAMPLE_RATE)
-        level = au.integrated_lufs(stream[:, lo_eff:hi]) if hi - lo_eff > 3 * SAMPLE_RATE else float("nan")
+        level = loudness.integrated_lufs(stream[:, lo_eff:hi]) if hi - lo_eff > 3 * SAMPLE_RATE else float("nan")
         jump = ""
         if k:
             s = int(lo / SAMPLE_RATE)
@@ -161,7 +162,7 @@ def main() -> None:
         lines.append(f"{style}: {level:.2f} LUFS{jump}")
     print("\none master, styles back to back (as a station changing mix every 32 bars):")
     print("\n".join("  " + line for line in lines))
-    print(f"  whole stream after 30 s: {au.integrated_lufs(stream[:, 30 * SAMPLE_RATE:]):.2f} LUFS, "
+    print(f"  whole stream after 30 s: {loudness.integrated_lufs(stream[:, 30 * SAMPLE_RATE:]):.2f} LUFS, "
           f"true peak {au.true_peak_dbtp(stream):.2f} dBTP")
 
     print(f"\nCPU s per audio s ({cpu['seconds']:.0f} s of audio): renderer (3 synths) {cpu['render'] / cpu['seconds']:.4f}, "

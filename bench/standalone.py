@@ -17,8 +17,9 @@ from pathlib import Path
 
 import note_seq
 
-from radio import output, presets, soundfonts
-from radio.segment import part_of
+from radio.music import midi as output
+from radio.music.segment import part_of
+from radio.sound import presets, soundfonts
 
 
 def children_cpu() -> float:
@@ -138,6 +139,7 @@ class Tools:
 
 if __name__ == "__main__":
     import tempfile
+
     from radio.config import Settings
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:

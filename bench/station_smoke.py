@@ -20,7 +20,7 @@ from pathlib import Path
 
 import note_seq
 
-from radio.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
+from radio.offline.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
 
 
 def generate(tmp: Path) -> None:

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from radio import model as model_lib
+from radio.model import tf_engine as model_lib
 from radio.offline import train
 
 

@@ -23,14 +23,13 @@ import tempfile
 import time
 
 import numpy as np
-
-from radio.composer import LatentWalk, slerp
-from radio.config import ASSETS, Settings
-from radio.engine import load_model
-from radio.pipeline import load_anchors
-from radio.segment import MODEL_QPM, retime
-
 from walk_eval import repetition
+
+from radio.config import ASSETS, Settings
+from radio.generator.anchors import load_anchors
+from radio.model import load_model
+from radio.music.composer import LatentWalk, slerp
+from radio.music.segment import MODEL_QPM, retime
 
 
 def own_nearest(model, anchors, walk, s, n) -> tuple[list[bool], float]:

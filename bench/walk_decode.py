@@ -8,11 +8,15 @@ write_random_checkpoint). Prints the median over BATCHES model calls (4 walk ste
 after one priming step) and each batch's figure. Run two trees one after another to
 compare them on the same notes.
 """
-import sys, time, statistics
-from radio.composer import LatentWalk
+import statistics
+import sys
+import time
+
 from radio.config import ASSETS, Settings
-from radio.engine import load_model
-from radio.pipeline import load_anchors
+from radio.generator.anchors import load_anchors
+from radio.model import load_model
+from radio.music.composer import LatentWalk
+
 s = Settings.from_env()
 full = sys.argv[1] == "full"
 folder = sys.argv[3] if len(sys.argv) > 3 else "/tmp/full16"

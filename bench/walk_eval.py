@@ -20,18 +20,19 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-from radio.composer import LatentWalk
 from radio.config import ASSETS, Settings
-from radio.engine import load_model
-from radio.performer import Groove, humanization_stats, humanize
-from radio.pipeline import load_anchors
-from radio.segment import MODEL_QPM, retime
+from radio.generator.anchors import load_anchors
+from radio.model import load_model
+from radio.music.composer import LatentWalk
+from radio.music.groove import Groove
+from radio.music.performer import humanization_stats, humanize
+from radio.music.segment import MODEL_QPM, retime
 
 
 def sounding_gaps(notes, start: float, end: float) -> float:
@@ -195,8 +196,8 @@ def main() -> None:
 
 
 def _seed_sequences(model):
-    from radio import seeds
-    from radio.seedsets import SeedLibrary
+    from radio.music import seeds
+    from radio.music.seedsets import SeedLibrary
     for _, path in SeedLibrary(ASSETS / "seeds").files():
         for s in seeds.import_files([path], model.converter)[0]:
             yield (path, s.start_bar), s.sequence

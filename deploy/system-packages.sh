@@ -8,7 +8,7 @@
 # Uses sudo when not root; says what to run when neither works.
 set -euo pipefail
 # fluid-soundfont-gm is the General MIDI fallback; the MuseScore soundfont and the AVL
-# acoustic kits are what the sound presets play (radio/soundfonts.py)
+# acoustic kits are what the sound presets play (radio/sound/soundfonts.py)
 PKGS=(fluidsynth libfluidsynth3 fluid-soundfont-gm musescore-general-soundfont avldrums.lv2-soundfont ffmpeg mma)
 CORPUS=(freedoom freedink-data hydrogen-data planetblupi-music-midi)
 [ "${1:-}" = "--test" ] && PKGS+=(chromium icecast2 freedoom hydrogen-data planetblupi-music-midi)

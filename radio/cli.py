@@ -20,11 +20,12 @@ def _settings(args, **extra):
 
 def cmd_serve(args) -> int:
     from aiohttp import web
-    from .server import create_app
-    from . import logs
+
     from .config import default_data_folder
-    from .mix import start_mix
-    from .station import prepare_seeds
+    from .generator.mix import start_mix
+    from .server.app import create_app
+    from .station.station import prepare_seeds
+    from .support import logs
     settings = _settings(args, host=args.host, port=args.port)
     start_mix(settings, prepare_seeds(settings))  # a bad [mix] table stops the start here
     logs.setup(settings.log_format)
@@ -64,9 +65,10 @@ def _output_kind_ok(out: Path) -> bool:
 
 def cmd_generate(args) -> int:
     import numpy as np
-    from . import output
-    from .pipeline import Pipeline
+
     from .contracts import SAMPLE_RATE
+    from .generator.pipeline import Pipeline
+    from .music import midi
     out = Path(args.out)
     if not _output_kind_ok(out):
         return 2
@@ -84,14 +86,15 @@ def cmd_generate(args) -> int:
     t0 = time.monotonic()
     pipeline = Pipeline(settings)
     segments = [pipeline.next_segment() for _ in range(math.ceil(args.bars / 16))]
-    segments = output.trim_to_bars(segments, args.bars)
+    segments = midi.trim_to_bars(segments, args.bars)
     if out.suffix.lower() == ".mid":
         sound = pipeline.sound_for(segments[0])
-        output.write_midi(segments, out, sound.lead.program, sound.bass.program)
+        midi.write_midi(segments, out, sound.lead.program, sound.bass.program)
     else:
-        from .master import master_whole
+        from .sound.master import master_whole
+        from .station.encoder import write_audio
         pcm = np.concatenate([pipeline.render(s) for s in segments], axis=1)
-        output.write_audio(master_whole(pcm, SAMPLE_RATE, settings.loudness_lufs), out, settings.bitrate)
+        write_audio(master_whole(pcm, SAMPLE_RATE, settings.loudness_lufs), out, settings.bitrate)
     seconds = sum(s.duration for s in segments)
     print(f"wrote {out}: {args.bars} bars, {seconds:.1f} s of music, in {time.monotonic() - t0:.1f} s")
     return 0
@@ -100,7 +103,13 @@ def cmd_generate(args) -> int:
 def cmd_complete(args) -> int:
     """Completes a band around the kept part(s); every check runs before the model loads,
     and the output file appears only when the whole band is made."""
-    from . import complete as comp
+    from .band.complete import programs_for, to_midi
+    from .band.loading import Band, check_model, model_config
+    from .band.parts import ROLES, CompleteError, find_parts, parse_keep, read_input
+    from .band.search import Search
+    from .config import ASSETS
+    from .music.groove import Groove
+    from .music.midi import sequence_bytes
     out = Path(args.out)
     if not _output_kind_ok(out):
         return 2
@@ -108,42 +117,42 @@ def cmd_complete(args) -> int:
         print("error: --candidates must be at least 1 (default 64)", file=sys.stderr)
         return 2
     try:
-        keep = comp.parse_keep(args.keep)
+        keep = parse_keep(args.keep)
         try:
             data = Path(args.input).read_bytes()
         except OSError as e:
-            raise comp.CompleteError(f"cannot read {args.input}: {e.strerror}") from None
-        ns = comp.read_input(data)
-        kept = comp.find_parts(ns, keep, args.track)
+            raise CompleteError(f"cannot read {args.input}: {e.strerror}") from None
+        ns = read_input(data)
+        kept = find_parts(ns, keep, args.track)
         settings = _settings(args, temperature=args.temperature, seed=args.seed)
-        comp.check_model(comp.model_config(settings.model))
+        check_model(model_config(settings.model))
         for part in kept.values():
             print(f"keeping {part.describe()}")
         t0 = time.monotonic()
-        from .config import ASSETS
         seeds = settings.seed_folder() if settings.seed_folder().exists() else ASSETS / "seeds"
-        band = comp.Band(settings.model, seeds)
+        band = Band(settings.model, seeds, settings.data)
         loaded = time.monotonic()
-        result = band.complete(ns, kept, search=comp.Search(candidates=args.candidates),
+        result = band.complete(ns, kept, search=Search(candidates=args.candidates),
                                temperature=settings.temperature, seed=args.seed,
-                               groove=None if args.no_humanize else comp.Groove())
+                               groove=None if args.no_humanize else Groove())
         made = time.monotonic()
-    except comp.CompleteError as e:
+    except CompleteError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     tmp = out.with_name(f".partial-{out.name}")  # same suffix: write_audio picks the format by it
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         if out.suffix.lower() == ".mid":
-            tmp.write_bytes(comp.midi_bytes(comp.to_midi(result, comp.programs_for(settings))))
+            tmp.write_bytes(sequence_bytes(to_midi(result, programs_for(settings))))
         else:
-            from . import output
-            output.write_audio(comp.render(result, settings), tmp, settings.bitrate)
+            from .band.render import render
+            from .station.encoder import write_audio
+            write_audio(render(result, settings), tmp, settings.bitrate)
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
     fit = ", ".join(f"{w.kept_nats_per_step:.2f}" for w in result.windows)
-    print(f"wrote {out}: {result.bars} bars ({', '.join(r for r in comp.ROLES if r not in kept)} new) "
+    print(f"wrote {out}: {result.bars} bars ({', '.join(r for r in ROLES if r not in kept)} new) "
           f"in {made - loaded:.1f} s after {loaded - t0:.1f} s of loading; kept part's "
           f"log-likelihood per step by window: {fit}")
     return 0
@@ -166,30 +175,30 @@ def cmd_corpus(args) -> int:
 
 def _converter(settings):
     """The data converter of the station's model, without loading its weights: both trio
-    configs use the same one, here on note-seq alone (radio/engine/convert.py, equal to
+    configs use the same one, here on note-seq alone (radio/model/convert.py, equal to
     magenta's), so seed commands need no TensorFlow."""
-    from .engine import weights
-    from .engine.convert import TrioConverter
+    from .model import weights
+    from .model.convert import TrioConverter
     weights.locate(settings.model)  # a missing or non-trio model fails here, as before
     return TrioConverter()
 
 
 def cmd_seeds(args) -> int:
-    from .seedsets import SeedSetError
+    from .music.seedsets import SeedSetError
     settings = _settings(args)
-    from .seedsets import station_library
+    from .music.seedsets import station_library
     library = station_library(settings)
     try:
         if args.action == "import":
+            from .sound.presets import PRESETS, set_sound_of_set
             if args.sound:          # checked before the (slow) import
-                from .presets import PRESETS
                 if args.sound not in PRESETS:
                     raise SeedSetError(f"--sound {args.sound!r}: use one of {', '.join(sorted(PRESETS))}")
             result = library.import_folder(Path(args.folder), args.set, _converter(settings),
                                            transpose=args.transpose)
             print(result.summary())
             if args.sound and (result.kept or result.duplicates):
-                library.set_sound(args.set, args.sound)
+                set_sound_of_set(library, args.set, args.sound)
                 print(f"{args.set} plays with the {args.sound} sound preset")
             if not result.kept and not result.duplicates:
                 print(f"error: nothing under {args.folder} gave a trio segment (drums, bass line "
@@ -197,12 +206,13 @@ def cmd_seeds(args) -> int:
                 return 1
             return 0
         if args.action == "list":
+            from .sound.presets import sound_of_set
             summary = library.summary(lambda: _converter(settings))
             print(f"seed sets in {library.root}:")
             for name, info in summary.items():
                 aug = f"  transposed ±{info['transpose']}" if info["transpose"] else ""
                 print(f"  {name:<20} {info['files']:>4} files {info['segments']:>6} segments  "
-                      f"sound {library.sound_of(name)}{aug}")
+                      f"sound {sound_of_set(library, name)}{aug}")
             return 0
         removed = library.remove(args.set, args.file)
         print(f"removed {len(removed)} file(s) from {args.set}" + ("" if args.file else " and the set"))
@@ -213,57 +223,8 @@ def cmd_seeds(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from . import model as model_lib
-    from .offline import train
-    from .config import Settings
-    settings = Settings.from_env(data=args.data, seeds=args.seeds)
-    if args.from_model:
-        card, checkpoint = model_lib.resolve(args.from_model)
-        checkpoint = model_lib.checkpoint_file(checkpoint)
-        config_name, hparams = card.config, dict(card.hparams)
-    else:
-        checkpoint, config_name, hparams = None, args.config, dict(train.DEFAULT_HPARAMS)
-    if args.hparams:
-        try:
-            extra = json_object(args.hparams)
-        except ValueError:
-            print(f"error: --hparams must be a JSON object, e.g. '{{\"z_size\": 64}}' (got {args.hparams})",
-                  file=sys.stderr)
-            return 2
-        hparams.update(extra)
-    if args.batch_size:
-        hparams["batch_size"] = args.batch_size
-    config = model_lib.make_config(config_name, hparams)
-    folders = train.set_folders(args.sets, settings.seed_folder())
-    segments, lines = train.load_sets(folders, config.data_converter, hop_bars=args.hop_bars)
-    print("\n".join(lines))
-    if not segments:
-        print("error: no trio segments in these sets", file=sys.stderr)
-        return 1
-    train_set, held_out = train.split_by_file(segments, args.held_out)
-    print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file)")
-    work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
-    result = train.train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
-                         held_out=held_out, init_from=checkpoint, eval_every=args.eval_every)
-    rate = result.steps_run / result.seconds if result.seconds else 0.0
-    epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
-    card = model_lib.ModelCard(
-        config=config_name, hparams=hparams, steps=result.step,
-        data=[f"{name}: {folder}" for name, folder in folders.items()],
-        metrics={**result.metrics, **({"steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)}
-                                      if result.steps_run else {})},
-        notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file)"
-              + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
-    train.export(result.checkpoint, Path(args.out), card)
-    disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
-    print(f"exported {args.out} (step {result.step}; graph built in {result.build_seconds:.0f} s; "
-          f"{result.steps_run} steps in {result.seconds:.0f} s, "
-          f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
-          f"held-out: {result.metrics}")
-    if result.interrupted:
-        print(f"stopped by Ctrl-C at step {result.step}; run the same command again to go on", file=sys.stderr)
-        return 130
-    return 0
+    from .offline.train import command
+    return command(args)
 
 
 def cmd_fetch_model(args) -> int:
@@ -303,10 +264,10 @@ def main(argv=None) -> int:
     p.add_argument("--temperature", type=float, default=None)
     p.add_argument("--no-humanize", action="store_true", help="straight grid, flat velocity")
     p.add_argument("--engine", choices=("numpy", "tf"), default=None,
-                   help="model engine: radio.engine in numpy (the default; seeded, no TensorFlow) "
+                   help="model engine: radio/model's numpy engine (the default; seeded, no TensorFlow) "
                         "or magenta's TensorFlow graph")
     p.add_argument("--mix", help='style mix as JSON, e.g. \'{"sets": {"rock": 1}, "mode": "loop", '
-                                 '"groove": {"swing": 0.2}}\' (fields: see radio/mix.py)')
+                                 '"groove": {"swing": 0.2}}\' (fields: see radio/generator/mix.py)')
     p.set_defaults(func=cmd_generate)
 
     p = command(sub, "complete", help="keep your bass line (or lead, or drums) from a MIDI file; "
@@ -347,7 +308,7 @@ def main(argv=None) -> int:
     q.add_argument("--transpose", type=int, default=0,
                    help="augment: also train on the seeds moved ±1…±N semitones (0–6)")
     q.add_argument("--sound", help="the sound preset the set plays with (default: the preset named "
-                                   "like the set, else default); see radio/presets.py")
+                                   "like the set, else default); see radio/sound/presets.py")
     q = command(seeds_sub, "list", help="sets with file and segment counts")
     common(q)
     q = command(seeds_sub, "remove", help="remove a set, or one file of it")
@@ -380,7 +341,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_fetch_model)
 
     args = parser.parse_args(argv)
-    from . import quiet
+    from .support import quiet
     quiet.setup(verbose=getattr(args, "verbose", False))  # before anything imports TensorFlow
     from .config import ConfigError
     try:
@@ -391,7 +352,7 @@ def main(argv=None) -> int:
         # the error types of the modules the command loaded (not imported here: `serve`
         # must not load the model's or the renderer's libraries into the server process)
         known = [ConfigError] + [getattr(sys.modules.get(f"radio.{m}"), n, None) for m, n in
-                                 (("model", "ModelError"), ("renderer", "RenderError"),
+                                 (("model.card", "ModelError"), ("sound.renderer", "RenderError"),
                                   ("offline.train", "TrainError"))]
         if not any(k is not None and isinstance(e, k) for k in known):
             raise

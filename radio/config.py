@@ -1,7 +1,13 @@
 """Station settings: one object, defaults that work offline, RADIO_* environment overrides.
 
-A leaf: it imports nothing of the station and does nothing but read and check settings (no
-folders made, no files copied; the station does that when it starts).
+A leaf: it imports nothing of the package (tests/test_layering.py checks) and does nothing
+but read and check settings (no folders made, no files copied; the station does that when
+it starts). Which sound presets and soundfonts exist is the sound stage's to check
+(radio/generator/mix.py `start_mix`, radio/sound/soundfonts.py).
+
+Secrets stay out of messages: two settings hold one, `admin_token` and the password in the
+`icecast` URL; every message that quotes a setting's value goes through `shown_value`, a
+URL through `shown_url`.
 """
 
 from __future__ import annotations
@@ -9,26 +15,52 @@ from __future__ import annotations
 import base64
 import dataclasses
 import difflib
+import ipaddress
 import os
 import re
 import urllib.parse
 from pathlib import Path
 
-from . import redact
-
 ASSETS = Path(__file__).parent / "assets"
-REPO_SOUNDFONTS = Path(__file__).parent.parent / "soundfonts"
-# Looked for in this order; Debian's fluid-soundfont-gm and timgm6mb-soundfont install these.
-SYSTEM_SOUNDFONTS = [
-    Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
-    Path("/usr/share/sounds/sf2/default-GM.sf2"),
-    Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
-    Path("/usr/share/soundfonts/default.sf2"),
-]
+SECRET_FIELDS = {"admin_token"}
+HIDDEN = "***"
+# scheme://user:password@host → scheme://user:***@host (the user may be empty)
+_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):(?P<password>[^@\s]*)@")
 
 
 class ConfigError(Exception):
     """A setting that cannot work; the message names the setting and the fix."""
+
+
+def shown_url(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***."""
+    return _USERINFO.sub(lambda m: f"{m['head']}:{HIDDEN}@", str(text))
+
+
+def shown_value(field: str, raw) -> str:
+    """How a message may quote setting `field`'s value `raw` (a repr)."""
+    if field in SECRET_FIELDS:
+        return HIDDEN
+    return repr(shown_url(raw)) if isinstance(raw, str) else repr(raw)
+
+
+def parse_networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a setting like "127.0.0.1, 10.0.0.0/8" (`trusted_proxies`);
+    ValueError names a bad entry. IPv4-mapped IPv6 networks count as their IPv4 one."""
+    out = []
+    for item in (s.strip() for s in (spec or "").split(",")):
+        if not item:
+            continue
+        try:
+            net = ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"trusted_proxies: {item!r} is not an address or network "
+                             f"(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+        if isinstance(net, ipaddress.IPv6Network) and net.network_address.ipv4_mapped is not None \
+                and net.prefixlen >= 96:
+            net = ipaddress.ip_network(f"{net.network_address.ipv4_mapped}/{net.prefixlen - 96}")
+        out.append(net)
+    return tuple(out)
 
 
 def default_data_folder(env=os.environ) -> str:
@@ -44,17 +76,17 @@ class IcecastTarget:
     host: str
     port: int
     user: str
-    password: str = dataclasses.field(repr=False)   # never shown: see radio/redact.py
+    password: str = dataclasses.field(repr=False)   # never shown: see shown_url
     name: str = ""
 
     @classmethod
     def parse(cls, url: str) -> "IcecastTarget":
-        shown = redact.url(url)          # messages never carry the password
+        shown = shown_url(url)          # messages never carry the password
         try:
             u = urllib.parse.urlsplit(url)
             port = u.port
         except ValueError as e:            # a bad port, a bad IPv6 literal
-            raise ConfigError(f"icecast={shown!r}: {redact.url(str(e))}; "
+            raise ConfigError(f"icecast={shown!r}: {shown_url(str(e))}; "
                               f"expected icecast://source:PASSWORD@HOST:PORT/NAME") from None
         if u.scheme not in ("icecast", "http") or not u.hostname or not u.password:
             raise ConfigError(f"icecast={shown!r}: expected icecast://source:PASSWORD@HOST:PORT/NAME")
@@ -77,31 +109,15 @@ def json_object(raw: str) -> dict:
     return value
 
 
-def find_soundfont(explicit: str | Path | None = None) -> Path:
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigError(f"soundfont {path} does not exist (setting RADIO_SOUNDFONT / --soundfont)")
-        return path
-    from .soundfonts import SOUNDFONTS
-    # files named for a preset's soundfont (radio/soundfonts.py) serve presets, not the fallback
-    candidates = sorted(p for p in REPO_SOUNDFONTS.glob("*.sf[23]") if p.stem not in SOUNDFONTS) + SYSTEM_SOUNDFONTS
-    for path in candidates:
-        if path.is_file():
-            return path
-    raise ConfigError("no General MIDI soundfont found: run `sudo apt-get install fluid-soundfont-gm` "
-                      "or put a .sf2/.sf3 file in soundfonts/ (or set RADIO_SOUNDFONT)")
-
-
 @dataclasses.dataclass
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     model: str = str(ASSETS / "model")
-    engine: str = "numpy"               # numpy (radio/engine, no TensorFlow) or tf (magenta's graph)
+    engine: str = "numpy"               # numpy (radio/model, no TensorFlow) or tf (magenta's graph)
     data: str = dataclasses.field(default_factory=default_data_folder)  # seed sets, state, history
     seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets
-    soundfont: str = ""                 # empty: first of find_soundfont()'s places
+    soundfont: str = ""                 # empty: the first GM soundfont radio/sound/soundfonts.py finds
     temperature: float = 1.0            # sampling temperature; chosen by bench/model_quality.py
     steps_per_leg: int = 8              # walk steps from one anchor to the next
     qpm: float = 0.0                    # 0: follow the seeds' tempi
@@ -125,7 +141,7 @@ class Settings:
     log_format: str = "json"            # json: one object per line, for log collectors; or text
     trusted_proxies: str = ""           # addresses/networks whose X-Forwarded-For is believed, e.g. "127.0.0.1"
     origins: str = ""                   # browser origins besides our own that may vote, e.g. "https://a.example"
-    mix: dict = dataclasses.field(default_factory=dict)  # the starting style mix (radio/mix.py)
+    mix: dict = dataclasses.field(default_factory=dict)  # the starting style mix (radio/generator/mix.py)
 
     @classmethod
     def from_env(cls, env=os.environ, config: str | Path | None = None, **overrides) -> "Settings":
@@ -141,7 +157,7 @@ class Settings:
                 values[f.name] = (raw.lower() in ("1", "true", "yes")) if f.type == "bool" else \
                     {"int": int, "float": float, "dict": json_object}.get(f.type, str)(raw)
             except ValueError:
-                raise ConfigError(f"RADIO_{f.name.upper()}={redact.value(f.name, raw)} "
+                raise ConfigError(f"RADIO_{f.name.upper()}={shown_value(f.name, raw)} "
                                   f"is not a valid {f.type}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         settings = cls(**values)
@@ -168,12 +184,16 @@ class Settings:
                 raise ConfigError(f"{path}: unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else
                                   f"; known keys: {', '.join(fields)}"))
             if isinstance(value, bool) and fields[key] != "bool" or not isinstance(value, types[fields[key]]):
-                raise ConfigError(f"{path}: {key} = {redact.value(key, value)} should be a {fields[key]}")
+                raise ConfigError(f"{path}: {key} = {shown_value(key, value)} should be a {fields[key]}")
         return {k: float(v) if fields[k] == "float" else v for k, v in data.items()}
 
     def origin_list(self) -> list[str]:
         """The `origins` setting as a list (trailing slashes dropped)."""
         return [o.strip().rstrip("/") for o in self.origins.split(",") if o.strip()]
+
+    def proxy_networks(self) -> tuple:
+        """The `trusted_proxies` setting, parsed (parse_networks)."""
+        return parse_networks(self.trusted_proxies)
 
     def seed_folder(self) -> Path:
         return Path(self.seeds) if self.seeds else Path(self.data) / "seeds"
@@ -182,9 +202,6 @@ class Settings:
         for name in ("lead_program", "bass_program"):
             if not -1 <= getattr(self, name) <= 127:
                 raise ConfigError(f"{name}={getattr(self, name)}: a GM program is 0–127 (-1: the sound preset's)")
-        from .presets import PRESETS
-        if self.sound and self.sound not in PRESETS:
-            raise ConfigError(f"sound={self.sound!r}: use one of {sorted(PRESETS)} (or leave it empty)")
         if not -40.0 <= self.loudness_lufs <= -5.0:
             raise ConfigError(f"loudness_lufs={self.loudness_lufs}: use -40 to -5 LUFS (streams sit at -14 to -16)")
         for part, path in self.plugins.items():
@@ -210,9 +227,8 @@ class Settings:
             IcecastTarget.parse(self.icecast)
         if self.watchdog_seconds < 1:
             raise ConfigError(f"watchdog_seconds={self.watchdog_seconds}: use at least 1 (default 60)")
-        from .clients import parse_networks
         try:
-            parse_networks(self.trusted_proxies)
+            self.proxy_networks()
         except ValueError as e:
             raise ConfigError(str(e)) from None
         for origin in self.origin_list():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from .config import Settings, find_soundfont
+from .config import Settings
+from .sound.soundfonts import find_soundfont
 
 
 def _check(name: str, fn) -> bool:
@@ -30,9 +31,10 @@ def run_checks(settings: Settings) -> int:
         return f"{path} ({path.stat().st_size / 1e6:.0f} MB)"
 
     def sound_presets():
-        from . import soundfonts
-        from .presets import PRESETS
         import pedalboard  # noqa: F401  (the strips and the master)
+
+        from .sound import soundfonts
+        from .sound.presets import PRESETS
         missing = {n: pkg for n, (pkg, _) in soundfonts.SOUNDFONTS.items() if soundfonts.locate(n) is None}
         if missing:
             raise RuntimeError(f"soundfonts {', '.join(sorted(missing))} missing (their presets play on the GM "
@@ -41,7 +43,8 @@ def run_checks(settings: Settings) -> int:
 
     def encoder():
         import numpy as np
-        from .encoder import Mp3Encoder
+
+        from .station.encoder import Mp3Encoder
         enc = Mp3Encoder(settings.bitrate)
         frames = enc.encode(np.zeros((2, 44100), np.float32)) + enc.flush()
         if not frames:
@@ -49,21 +52,22 @@ def run_checks(settings: Settings) -> int:
         return f"lameenc, {settings.bitrate} kbps CBR ({len(frames)} frames for 1 s)"
 
     def model():
-        try:
-            import magenta  # noqa: F401
-        except ModuleNotFoundError:
+        import importlib.util
+        if importlib.util.find_spec("magenta") is None:      # found, not imported: tf_engine imports it
             raise RuntimeError("magenta is not installed (the TensorFlow engine needs it); fix: "
-                               "pip install --no-deps magenta==2.1.4, or use the numpy engine") from None
-        from .model import TrioModel
+                               "pip install --no-deps magenta==2.1.4, or use the numpy engine")
+        from .model.tf_engine import TrioModel
         m = TrioModel(settings.model)
         return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
 
     def engine():
         import time
+
         import numpy as np
-        from .engine import load_model
+
+        from .model import load_model
         t = time.perf_counter()
-        m = load_model(settings.model, engine="numpy")
+        m = load_model(settings.model, engine="numpy", data=settings.data)
         loaded = time.perf_counter() - t
         m.decode(np.zeros((1, m.z_size), np.float32), 0.0)
         return f"numpy, {m.card.config} from {m.weights.path} in {loaded:.2f} s"
@@ -84,8 +88,7 @@ def run_checks(settings: Settings) -> int:
         return path
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
-                                         ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds), ("model", model),
-                                         ("engine", engine),
-                                         ("ffmpeg", ffmpeg)]]
+                                         ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds),
+                                         ("model", model), ("engine", engine), ("ffmpeg", ffmpeg)]]
     print("all good" if all(results) else f"{results.count(False)} problem(s) above")
     return 0 if all(results) else 1

@@ -21,7 +21,7 @@ def data_folder(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def model():
-    from radio.model import TrioModel
+    from radio.model.tf_engine import TrioModel
     return TrioModel()  # the default model that ships in radio/assets/model
 
 
@@ -42,7 +42,7 @@ def song_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def seed_segments(song_dir, converter):
-    from radio import seeds
+    from radio.music import seeds
     segments, _ = seeds.import_folder(song_dir, converter)
     assert segments, "the mma songs must give seed segments"
     return segments
@@ -70,7 +70,7 @@ def running_station(**overrides):
     from aiohttp import web
 
     from radio.config import Settings
-    from radio.server import create_app
+    from radio.server.app import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

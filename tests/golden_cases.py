@@ -36,8 +36,8 @@ CASES = {
 def write_model() -> None:
     import json
 
-    from radio.engine import weights
-    from radio.model import write_random_checkpoint
+    from radio.model import weights
+    from radio.model.tf_engine import write_random_checkpoint
     write_random_checkpoint(MODEL, "hierdec-trio_16bar", HPARAMS)
     card = {"config": "hierdec-trio_16bar", "hparams": HPARAMS, "steps": 0,
             "notes": "random weights for the golden check (tests/golden_cases.py); never retrain"}
@@ -67,8 +67,8 @@ def run(case: str, data: Path) -> dict:
     """The case's two segments from a fresh pipeline on the pinned model: arrays by name."""
     from radio.config import Settings
     from radio.contracts import SAMPLE_RATE
-    from radio.master import master_whole
-    from radio.pipeline import Pipeline
+    from radio.generator.pipeline import Pipeline
+    from radio.sound.master import master_whole
     settings = Settings(model=str(MODEL), data=str(data), seed=SEED, mix=CASES[case])
     settings.check()
     pipeline = Pipeline(settings)

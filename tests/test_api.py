@@ -6,11 +6,11 @@ import asyncio
 import aiohttp
 import note_seq
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from conftest import ADMIN_TOKEN
-from radio.presets import PRESETS
+from prometheus_client.parser import text_string_to_metric_families
 from test_server import wait_until_playing
+
+from radio.sound.presets import PRESETS
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

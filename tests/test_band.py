@@ -1,4 +1,4 @@
-"""The station's band mode (radio/band.py, mix mode "band"): the kept part of a real MIDI
+"""The station's band mode (radio/band/mode.py, mix mode "band"): the kept part of a real MIDI
 seed file plays note for note, window after window, while the walk makes the other parts.
 
 Inputs are real MIDI files (test_complete.bass_song: off-grid onsets, odd velocities, a
@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 
 import note_seq
 import numpy as np
 import pytest
-
 from test_api import ADMIN, call
 from test_complete import bass_song, engine  # noqa: F401  (the numpy engine fixture)
 from test_server import wait_until_playing
 
-from radio import complete as comp
+from radio.band.parts import TempoMap, bar_count, find_parts, read_input
+from radio.config import ASSETS
 from radio.contracts import part_of
-from radio.mix import MixError, StyleMix
+from radio.generator.mix import MixError, StyleMix
 
 
 def _key(n, shift=0.0):
@@ -87,12 +86,12 @@ def test_band_segments_keep_the_file_window_by_window(engine, tmp_path):  # noqa
     (bars 16–19, played four times to fill 16 bars), window 1 again. The bass is the file's,
     note for note in the window's time; lead and drums are new each time, humanized; the
     walk moves on a step a segment; no seam leaves every part silent for a beat."""
-    from radio.band import BandMode
-    from radio.composer import Anchor, LatentWalk
-    from radio.performer import Groove
+    from radio.band.mode import BandMode
+    from radio.music.composer import Anchor, LatentWalk
+    from radio.music.groove import Groove
     data = bass_song(20)
     ns = note_seq.midi_to_note_sequence(data)
-    tm = comp.TempoMap(ns.tempos)
+    tm = TempoMap(ns.tempos)
     rng = np.random.default_rng(5)
     anchors = [Anchor(z=rng.standard_normal(engine.z_size).astype(np.float32), qpm=120, label=f"x/a@{i}", set="x")
                for i in range(3)]
@@ -146,7 +145,7 @@ def test_band_mode_on_the_station(station):
     the walk after."""
     wait_until_playing(station)
     _, seeds, _ = call(station, "GET", "/api/seeds")
-    assets = Path(comp.__file__).parent / "assets" / "seeds"
+    assets = ASSETS / "seeds"
     name, file = next((s, f["name"]) for s, files in seeds["sets"].items() for f in files
                       if (assets / s / f["name"]).exists())
     ref = f"{name}/{file[:-4]}"
@@ -167,10 +166,10 @@ def test_band_mode_on_the_station(station):
         assert seg is not None, "no band segment within 90 s"
         assert seg["band"] == {"keep": ["bass"], "source": ref, "window": 1, "windows": seg["band"]["windows"]}
         assert seg["mix"] == mix["label"] and now["mix"]["mode"] == "band"
-        ns = comp.read_input((assets / name / file).read_bytes())
-        tm = comp.TempoMap(ns.tempos)
-        end = tm.seconds(4 * min(16, comp.bar_count(ns, tm)))
-        kept = comp.find_parts(ns, ["bass"])["bass"].notes
+        ns = read_input((assets / name / file).read_bytes())
+        tm = TempoMap(ns.tempos)
+        end = tm.seconds(4 * min(16, bar_count(ns, tm)))
+        kept = find_parts(ns, ["bass"])["bass"].notes
         want = sorted([1, n.pitch, round(n.start_time, 3), round(n.end_time, 3), n.velocity]
                       for n in kept if n.start_time < end - 1e-9)
         assert sorted(n for n in seg["notes"] if n[0] == 1) == want

@@ -13,12 +13,12 @@ import aiohttp
 import numpy as np
 from aiohttp import web
 
-from radio.api import STATION
-from radio.broadcaster import ICY_METAINT, SLICE
 from radio.config import Settings
-from radio.encoder import Mp3Encoder
-from radio.server import stream
-from radio.station import Station
+from radio.server.api import STATION
+from radio.server.app import stream
+from radio.station.broadcaster import ICY_METAINT, SLICE
+from radio.station.encoder import Mp3Encoder
+from radio.station.station import Station
 
 
 def _frames(seconds: float):

@@ -7,7 +7,7 @@ import sys
 
 import note_seq
 
-from radio.audiostats import decode_with_ffmpeg, longest_silence
+from radio.offline.audiostats import decode_with_ffmpeg, longest_silence
 
 
 def radio(*args, timeout=600):
@@ -92,7 +92,7 @@ def test_commands_are_quiet_unless_verbose(tmp_path):
 
 def test_loading_keeps_other_stderr_lines(capfd, monkeypatch):
     """While TensorFlow loads, only its native log lines are dropped: the rest comes out after."""
-    from radio import quiet
+    from radio.support import quiet
     monkeypatch.setattr(quiet, "VERBOSE", False)
     with quiet.loading():
         os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
@@ -100,3 +100,31 @@ def test_loading_keeps_other_stderr_lines(capfd, monkeypatch):
                     b"a log line of another thread\n"
                     b"an error\n")
     assert capfd.readouterr().err == "a log line of another thread\nan error\n"
+
+
+def test_no_command_writes_in_the_working_directory(tmp_path, song_dir):
+    """With no data folder named (no RADIO_DATA, no --data), `radio complete` on a model
+    whose numpy weights are not converted yet and `radio doctor` on the same model put what
+    they make in the per-user data folder ($XDG_DATA_HOME/latent-radio), and the band where
+    --out says; the working directory stays empty."""
+    import json
+    from pathlib import Path
+
+    from radio.model.tf_engine import write_random_checkpoint
+    small = {"z_size": 8, "enc_rnn_size": [16], "dec_rnn_size": [16, 16]}
+    model = tmp_path / "small-model"
+    write_random_checkpoint(model, "hierdec-trio_16bar", small)
+    (model / "model.json").write_text(json.dumps({"config": "hierdec-trio_16bar", "hparams": small}))
+    work, xdg, out = tmp_path / "work", tmp_path / "xdg", tmp_path / "out" / "band.mid"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("RADIO_DATA", "XDG_DATA_HOME", "RADIO_SEEDS")}
+    env.update(XDG_DATA_HOME=str(xdg), PYTHONPATH=str(Path(__file__).parent.parent))
+    song = sorted(song_dir.glob("*.mid"))[0]
+    for args in (["complete", str(song), "--keep", "bass", "--model", str(model), "--candidates", "4",
+                  "--out", str(out)], ["doctor", "--model", str(model)]):
+        r = subprocess.run([sys.executable, "-m", "radio", *args], cwd=work, env=env, capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert sorted(work.iterdir()) == []
+    assert out.is_file()
+    assert len(list((xdg / "latent-radio" / "models").glob("small-model-*.npz"))) == 1

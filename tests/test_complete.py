@@ -1,4 +1,4 @@
-"""Band completion (radio/complete.py, `radio complete`, POST /api/complete).
+"""Band completion (radio/band/, `radio complete`, POST /api/complete).
 
 Inputs are real MIDI files made here in code (note_seq → pretty_midi bytes), with off-grid
 timing, odd velocities, a tempo change and a fine tick resolution, so that any rounding of
@@ -11,15 +11,20 @@ import asyncio
 import io
 import json
 import threading
-from pathlib import Path
 
 import note_seq
 import numpy as np
 import pytest
 
 from radio import cli
-from radio import complete as comp
-from radio.composer import tie_over  # noqa: F401  (the join rule the windows share)
+from radio.band import complete as comp
+from radio.band.choose import fit
+from radio.band.loading import check_model
+from radio.band.parts import ROLES, CompleteError, TempoMap, find_parts, parse_keep, read_input
+from radio.band.search import Search, objective, search_z
+from radio.band.tokens import part_tokens, trio_tensor
+from radio.music.composer import tie_over  # noqa: F401  (the join rule the windows share)
+from radio.music.midi import sequence_bytes
 
 
 def _midi(ns: note_seq.NoteSequence) -> bytes:
@@ -34,11 +39,11 @@ def bass_song(bars: int = 20, qpm=(100.0, 132.0), change_bar: int = 8, extra_bas
     `change_bar`; optionally a second, higher bass-like track, a lead and drums."""
     ns = note_seq.NoteSequence(ticks_per_quarter=960)
     ns.tempos.add(time=0, qpm=qpm[0])
-    tm_first = comp.TempoMap(ns.tempos)
+    tm_first = TempoMap(ns.tempos)
     if change_bar < bars:
         ns.tempos.add(time=tm_first.seconds(change_bar * 4), qpm=qpm[1])
     ns.time_signatures.add(time=0, numerator=numerator, denominator=4)
-    tm = comp.TempoMap(ns.tempos)
+    tm = TempoMap(ns.tempos)
     roots = [36, 41, 43, 38]
     for b in range(bars):
         r = roots[b % 4]
@@ -73,7 +78,7 @@ class NearScorer:
 @pytest.fixture(scope="module")
 def engine():
     """The numpy engine on the shipped default model (what `radio complete` uses)."""
-    from radio.engine.model import NumpyTrioModel
+    from radio.model.numpy_engine import NumpyTrioModel
     return NumpyTrioModel()
 
 
@@ -83,7 +88,7 @@ def _note_key(n):
 
 def test_tokens_are_the_converters():
     """part_tokens at 120 qpm give the same class ids as magenta's trio converter."""
-    from radio.model import make_config
+    from radio.model.tf_engine import make_config
     converter = make_config("hierdec-trio_16bar").data_converter  # magenta's, without weights
     ns = note_seq.NoteSequence()
     ns.tempos.add(qpm=120)
@@ -95,14 +100,14 @@ def test_tokens_are_the_converters():
             ns.notes.add(pitch=p, start_time=t, end_time=t + 0.1, velocity=80, instrument=9, is_drum=True)
     ns.total_time = 32.0
     x = np.asarray(converter.to_tensors(ns).inputs[0])
-    tempo = comp.TempoMap(ns.tempos)
+    tempo = TempoMap(ns.tempos)
     parts = {r: [n for n in ns.notes if (n.is_drum if r == "drums" else (not n.is_drum and n.instrument == comp.INSTRUMENT[r]))]
-             for r in comp.ROLES}
-    tokens = {r: comp.part_tokens(parts[r], r, tempo, 0, 256) for r in comp.ROLES}
+             for r in ROLES}
+    tokens = {r: part_tokens(parts[r], r, tempo, 0, 256) for r in ROLES}
     assert np.array_equal(tokens["lead"], np.argmax(x[:, :90], 1))
     assert np.array_equal(tokens["bass"], np.argmax(x[:, 90:180], 1))
     assert np.array_equal(tokens["drums"], np.argmax(x[:, 180:], 1))
-    assert np.array_equal(comp.trio_tensor(tokens), x)
+    assert np.array_equal(trio_tensor(tokens), x)
 
 
 def test_tempo_map_round_trip():
@@ -111,7 +116,7 @@ def test_tempo_map_round_trip():
     ns.tempos.add(time=0, qpm=90)
     ns.tempos.add(time=4.0, qpm=150)
     ns.tempos.add(time=9.5, qpm=60)
-    tm = comp.TempoMap(ns.tempos)
+    tm = TempoMap(ns.tempos)
     assert tm.beats(4.0) == pytest.approx(6.0)
     for s in np.linspace(0, 20, 41):
         assert tm.seconds(tm.beats(s)) == pytest.approx(s)
@@ -119,35 +124,35 @@ def test_tempo_map_round_trip():
 
 def test_bad_inputs_are_refused():
     """Not 4/4, empty, no such part, bad --keep: CompleteError with the reason."""
-    with pytest.raises(comp.CompleteError, match="not 4/4"):
-        comp.read_input(bass_song(4, numerator=3))
+    with pytest.raises(CompleteError, match="not 4/4"):
+        read_input(bass_song(4, numerator=3))
     empty = note_seq.NoteSequence(ticks_per_quarter=220)
     empty.tempos.add(qpm=120)
-    with pytest.raises(comp.CompleteError, match="empty"):
-        comp.read_input(_midi(empty))
-    with pytest.raises(comp.CompleteError, match="not MIDI"):
-        comp.read_input(b"RIFF....")
-    ns = comp.read_input(bass_song(4))
-    with pytest.raises(comp.CompleteError, match="no drum track"):
-        comp.find_parts(ns, ["drums"])
-    with pytest.raises(comp.CompleteError, match="no lead"):
-        comp.find_parts(ns, ["lead"])
+    with pytest.raises(CompleteError, match="empty"):
+        read_input(_midi(empty))
+    with pytest.raises(CompleteError, match="not MIDI"):
+        read_input(b"RIFF....")
+    ns = read_input(bass_song(4))
+    with pytest.raises(CompleteError, match="no drum track"):
+        find_parts(ns, ["drums"])
+    with pytest.raises(CompleteError, match="no lead"):
+        find_parts(ns, ["lead"])
     for bad in ("piano", "", "bass,lead,drums"):
-        with pytest.raises(comp.CompleteError):
-            comp.parse_keep(bad)
-    with pytest.raises(comp.CompleteError, match="flat"):
-        comp.check_model("flat-trio_16bar")
+        with pytest.raises(CompleteError):
+            parse_keep(bad)
+    with pytest.raises(CompleteError, match="flat"):
+        check_model("flat-trio_16bar")
 
 
 def test_track_picks_among_bass_lines():
     """The lowest bass-like track by default, another with --track; a wrong one is named."""
-    ns = comp.read_input(bass_song(4, extra_bass=True, lead=True, drums=True))
-    kept = comp.find_parts(ns, ["bass"])
+    ns = read_input(bass_song(4, extra_bass=True, lead=True, drums=True))
+    kept = find_parts(ns, ["bass"])
     assert kept["bass"].tracks == [0] and kept["bass"].others == [1]
-    assert comp.find_parts(ns, ["bass"], track=1)["bass"].tracks == [1]
-    with pytest.raises(comp.CompleteError, match="--track 2 is not a bass track"):
-        comp.find_parts(ns, ["bass"], track=2)
-    both = comp.find_parts(ns, ["bass", "drums"])
+    assert find_parts(ns, ["bass"], track=1)["bass"].tracks == [1]
+    with pytest.raises(CompleteError, match="--track 2 is not a bass track"):
+        find_parts(ns, ["bass"], track=2)
+    both = find_parts(ns, ["bass", "drums"])
     assert {n.is_drum for n in both["drums"].notes} == {True}
 
 
@@ -156,16 +161,16 @@ def test_kept_part_is_exact_and_windows_join(engine):
     (pitch, start, end, velocity, at 960 ticks a beat); lead and drums are new in both
     windows, humanized, and nothing falls silent for more than a beat at the join."""
     data = bass_song(20)
-    ns = comp.read_input(data)
-    kept = comp.find_parts(ns, ["bass"])
+    ns = read_input(data)
+    kept = find_parts(ns, ["bass"])
     result = comp.complete(ns, kept, engine, NearScorer(), temperature=1.0, seed=3)
     assert [w.bars for w in result.windows] == [16, 4] and result.bars == 20
-    back = note_seq.midi_to_note_sequence(comp.midi_bytes(comp.to_midi(result, {"lead": 81, "bass": 33})))
+    back = note_seq.midi_to_note_sequence(sequence_bytes(comp.to_midi(result, {"lead": 81, "bass": 33})))
     names = {i.instrument: i.name for i in back.instrument_infos}
     assert sorted(names.values()) == ["drums (latent radio)", "lead (latent radio)"]
     bass_back = sorted(_note_key(n) for n in back.notes if n.instrument not in names)
     assert bass_back == sorted(_note_key(n) for n in ns.notes)
-    tm = comp.TempoMap(ns.tempos)
+    tm = TempoMap(ns.tempos)
     new = [n for n in result.sequence.notes if n.instrument in result.new_instruments.values()]
     for role in ("lead", "drums"):
         bars = {int(tm.beats(n.start_time) // 4) for n in new if n.instrument == result.new_instruments[role]}
@@ -186,10 +191,10 @@ def test_kept_part_is_exact_and_windows_join(engine):
 @pytest.mark.parametrize("keep", [["drums"], ["lead"], ["lead", "drums"]])
 def test_other_parts_can_be_kept(engine, keep):
     """Keeping drums, a lead, or both: those notes come back exactly, the rest is new."""
-    ns = comp.read_input(bass_song(6, lead=True, drums=True))
-    kept = comp.find_parts(ns, keep)
-    result = comp.complete(ns, kept, engine, NearScorer(), search=comp.Search(candidates=8, rounds=1))
-    assert set(result.new_instruments) == set(comp.ROLES) - set(keep)
+    ns = read_input(bass_song(6, lead=True, drums=True))
+    kept = find_parts(ns, keep)
+    result = comp.complete(ns, kept, engine, NearScorer(), search=Search(candidates=8, rounds=1))
+    assert set(result.new_instruments) == set(ROLES) - set(keep)
     old = sorted(_note_key(n) for part in kept.values() for n in part.notes)
     assert sorted(_note_key(n) for n in result.sequence.notes
                   if n.instrument not in result.new_instruments.values()) == old
@@ -202,11 +207,11 @@ def test_search_keeps_the_best():
     the first pool."""
     rng = np.random.default_rng(0)
     tokens = {"bass": np.zeros(32, np.int64)}
-    zs, values, scored = comp.search_z(NearScorer(), tokens, [np.zeros(128)], np.zeros((0, 128)),
-                                       128, rng, comp.Search(candidates=16, rounds=3, keep_best=4))
+    zs, values, scored = search_z(NearScorer(), tokens, [np.zeros(128)], np.zeros((0, 128)),
+                                       128, rng, Search(candidates=16, rounds=3, keep_best=4))
     assert scored == 16 + 3 * 8 and zs.shape == (4, 128)
     assert np.all(np.diff(values) <= 0)
-    assert values == pytest.approx(comp.objective(NearScorer(), zs, tokens, 1.0))
+    assert values == pytest.approx(objective(NearScorer(), zs, tokens, 1.0))
     assert abs(zs[0, 0] - 1.0) < 0.6
 
 
@@ -222,7 +227,7 @@ def test_fit_prefers_a_lead_that_meets_the_bass():
     for k, s in enumerate(range(0, 64, 4)):
         good[s] = (60, 64, 67, 72)[k % 4] - 19    # C E G C
         bad[s] = 61 - 19                          # C# again and again
-    score = lambda lead: comp.fit({"lead": lead, "bass": bass, "drums": drums}, ["lead", "drums"])
+    score = lambda lead: fit({"lead": lead, "bass": bass, "drums": drums}, ["lead", "drums"])
     assert score(good) > score(bad) + 1.0
 
 
@@ -282,10 +287,11 @@ TOKEN = "complete-token-0123"
 
 def _api(job, executor=None):
     from aiohttp import web
-    from radio import complete_api
+
     from radio.config import Settings
+    from radio.server import complete_api
     settings = Settings.from_env(admin_token=TOKEN)
-    from radio import api
+    from radio.server import api
     app = web.Application(middlewares=[api.json_errors])
     completer = complete_api.Completer(settings, job=job, executor=executor or (
         lambda: __import__("concurrent.futures").futures.ThreadPoolExecutor(1)))
@@ -346,7 +352,7 @@ def test_api_complete_checks_and_answers_midi():
 def test_api_job_completes_in_its_process(tmp_path):
     """The worker's job itself (here in this process, without the pool): MIDI bytes in,
     the completed band out as MIDI, the bass exactly as sent."""
-    from radio import complete_api
+    from radio.server import complete_api
     complete_api.load_band(None, str(tmp_path))          # an empty seed folder: prior and encodings only
     data = bass_song(5, change_bar=2)
     midi = complete_api.run_job(data, ["bass"], None, 8, 1.0, 0, {"lead": 81, "bass": 33})

@@ -5,8 +5,8 @@ import itertools
 import note_seq
 import numpy as np
 
-from radio.composer import Anchor, LatentWalk, WalkStep, angle, repeat_phrase, slerp, tie_over
-from radio.segment import BASS, LEAD, Segment, tempo_map
+from radio.music.composer import Anchor, LatentWalk, WalkStep, angle, repeat_phrase, slerp, tie_over
+from radio.music.segment import BASS, LEAD, Segment, tempo_map
 
 SEAM = 32.0  # 16 bars at the model's 120 qpm
 

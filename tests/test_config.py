@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from radio.config import ConfigError, Settings, default_data_folder
-from radio.mix import start_mix
+from radio.generator.mix import start_mix
 
 EXAMPLE = Path(__file__).parent.parent / "deploy" / "radio.toml"
 
@@ -68,8 +68,8 @@ def test_config_is_a_leaf_and_the_data_folder_is_per_user(tmp_path):
     probe = ("import sys, radio.config; print(sorted(m for m in sys.modules if m.startswith('radio.')))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent).stdout
-    # redact and lazy_imports (the package's note_seq hook): leaves of their own
-    assert out.strip() == "['radio.config', 'radio.lazy_imports', 'radio.redact']"
+    # and the package's note_seq hook (support/lazy_imports.py, run by radio/__init__.py)
+    assert out.strip() == "['radio.config', 'radio.support', 'radio.support.lazy_imports']"
     assert default_data_folder({"XDG_DATA_HOME": str(tmp_path)}) == str(tmp_path / "latent-radio")
     assert default_data_folder({}) == str(Path.home() / ".local" / "share" / "latent-radio")
     assert Settings.from_env(env={}).data == default_data_folder()

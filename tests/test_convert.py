@@ -1,16 +1,16 @@
-"""radio.engine.convert.TrioConverter (note-seq only) against magenta's TrioConverter."""
+"""radio.model.convert.TrioConverter (note-seq only) against magenta's TrioConverter."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import note_seq
+import numpy as np
 import pytest
 
-from radio import seeds
+from radio.model.convert import TrioConverter
+from radio.music import seeds
 from radio.offline import bandfiles
-from radio.engine.convert import TrioConverter
 
 SHIPPED = Path(__file__).parent.parent / "radio" / "assets" / "seeds"
 BAND_FILES_PER_SOURCE = 4  # the first few songs of each Debian source that is installed

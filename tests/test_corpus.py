@@ -14,9 +14,9 @@ import mido
 import note_seq
 import pytest
 
-from radio import seeds
-from radio.offline import bandfiles, corpus, hydrogen
 from radio.config import ASSETS
+from radio.music import seeds
+from radio.offline import bandfiles, corpus, hydrogen
 
 STYLES = ["blues", "funk", "jazz", "pop", "rock"]
 NOTTINGHAM = "nottingham-dataset/reelsa-c.abc#0"  # "Cuckoo's Nest", in D, with chord symbols
@@ -268,7 +268,8 @@ def test_hydrogen_demo_songs_convert_and_drive_songs(small_corpus, converter):
 
 def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter):
     music21 = pytest.importorskip("music21")
-    from music21 import converter as m21converter, harmony, note
+    from music21 import converter as m21converter
+    from music21 import harmony, note
     abc = corpus._split_abc((Path(music21.common.getCorpusFilePath()) / NOTTINGHAM.split("#")[0])
                             .read_text())[0]
     flat = m21converter.parseData(abc, format="abc").flatten()

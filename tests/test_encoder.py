@@ -4,8 +4,8 @@ import subprocess
 
 import numpy as np
 
-from radio.audiostats import decode_with_ffmpeg
-from radio.encoder import FrameSplitter, Mp3Encoder, frame_length
+from radio.offline.audiostats import decode_with_ffmpeg
+from radio.station.encoder import FrameSplitter, Mp3Encoder, frame_length
 
 
 def _tone(seconds=3.0, hz=440.0):

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from radio.engine import sampling, trio, weights
-from radio.engine.model import EngineError, NumpyTrioModel
+from radio.model import sampling, trio, weights
+from radio.model.numpy_engine import EngineError, NumpyTrioModel
 
 FULL_SIZE = "hierdec-trio_16bar"
 FLAT_SMALL = {"z_size": 64, "enc_rnn_size": [128, 128], "dec_rnn_size": [128, 128, 128]}
@@ -23,8 +23,8 @@ FLAT_SMALL = {"z_size": 64, "enc_rnn_size": [128, 128], "dec_rnn_size": [128, 12
 @contextlib.contextmanager
 def greedy_magenta():
     """magenta's categorical decoders choosing the argmax while a graph is built."""
-    from magenta.models.music_vae import lstm_models
     import tensorflow.compat.v1 as tf
+    from magenta.models.music_vae import lstm_models
 
     def one(self, rnn_output, temperature=1.0):
         return tf.one_hot(tf.argmax(rnn_output, axis=-1), self._output_depth)
@@ -42,7 +42,7 @@ def greedy_magenta():
 
 
 def tf_greedy_model(path=None, config=None, hparams=None):
-    from radio.model import TrioModel
+    from radio.model.tf_engine import TrioModel
     with greedy_magenta():
         return TrioModel(path, batch_size=4, config=config, hparams=hparams)
 
@@ -67,7 +67,7 @@ def default_pair():
 @pytest.fixture(scope="module")
 def full_size_pair(tmp_path_factory):
     """A full-size hierdec-trio_16bar (z 512, encoder 2×2048, decoders 1024×2), random weights."""
-    from radio.model import write_random_checkpoint
+    from radio.model.tf_engine import write_random_checkpoint
     folder = tmp_path_factory.mktemp("ckpt") / FULL_SIZE
     write_random_checkpoint(folder, FULL_SIZE)
     engine = NumpyTrioModel(folder)
@@ -78,7 +78,7 @@ def full_size_pair(tmp_path_factory):
 @pytest.fixture(scope="module")
 def flat_pair(tmp_path_factory):
     """A flat-trio_16bar (3-layer decoder, 2-layer encoder) with random weights."""
-    from radio.model import write_random_checkpoint
+    from radio.model.tf_engine import write_random_checkpoint
     folder = tmp_path_factory.mktemp("ckpt") / "flat-trio_16bar"
     write_random_checkpoint(folder, "flat-trio_16bar", FLAT_SMALL)
     return NumpyTrioModel(folder), tf_greedy_model(folder, hparams=FLAT_SMALL)
@@ -148,7 +148,8 @@ def tf_teacher_forced(engine, z: np.ndarray, ids: np.ndarray):
     logits [N, T, depth], read from every core decoder call (bar by bar)."""
     import tensorflow.compat.v1 as tf
     from magenta.models.music_vae import lstm_models
-    from radio.model import make_config
+
+    from radio.model.tf_engine import make_config
     target = trio.ids_to_tensors(ids).astype(np.float32)
     config = make_config(engine.card.config, engine.card.hparams)
     config.hparams.batch_size = len(z)  # the hierarchical decoder's batch
@@ -328,7 +329,7 @@ def test_engine_imports_no_tensorflow(tmp_path):
     """Loading the shipped model and decoding imports neither tensorflow nor magenta."""
     import subprocess
     code = ("import sys, numpy as np\n"
-            "from radio.engine import load_model\n"
+            "from radio.model import load_model\n"
             "m = load_model()\n"
             "m.decode(np.zeros((2, m.z_size), np.float32))\n"
             "m.encode([np.zeros((256, 692), np.float32)])\n"
@@ -358,7 +359,7 @@ def test_stale_or_missing_weights_are_converted_into_the_data_folder(tmp_path, d
                     reason="a full-size flat-trio_16bar (1 GB of weights, minutes): RADIO_TEST_FULL_FLAT=1")
 def test_greedy_decode_matches_tensorflow_full_size_flat(tmp_path):
     """flat-trio_16bar at full size (z 512, encoder 2×2048, decoder 3×2048), random weights."""
-    from radio.model import write_random_checkpoint
+    from radio.model.tf_engine import write_random_checkpoint
     folder = tmp_path / "flat-trio_16bar"
     write_random_checkpoint(folder, "flat-trio_16bar")
     pair = NumpyTrioModel(folder), tf_greedy_model(folder)
@@ -383,8 +384,8 @@ def test_generate_with_numpy_engine_imports_no_tensorflow(tmp_path):
 def test_exported_model_folder_ships_its_npz(tmp_path, data_folder):
     """`radio train`'s export writes model.npz beside the checkpoint (compressed, no bigger
     than the checkpoint); the engine uses it as it is, converting nothing."""
+    from radio.model.card import ModelCard
     from radio.offline import train
-    from radio.model import ModelCard
     card = ModelCard.read(weights.DEFAULT_MODEL_DIR)
     out = train.export(str(weights.checkpoint_prefix(weights.DEFAULT_MODEL_DIR)), tmp_path / "exported", card)
     npz = out / weights.WEIGHTS_NAME

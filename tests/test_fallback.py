@@ -13,13 +13,13 @@ import threading
 import time
 
 import numpy as np
+from tonepipeline import BAR, BARS, QPM, TonePipeline, tone
 
 from radio.config import Settings
 from radio.contracts import SAMPLE_RATE, Audio, PlayMeta, Rendered, SegmentData
-from radio.fallback import LoopFill
-from radio.generator import GeneratorLoop
-from radio.playout import Fallback, Generated
-from tonepipeline import BAR, BARS, QPM, TonePipeline, tone
+from radio.generator.loop import GeneratorLoop
+from radio.station.fallback import LoopFill
+from radio.station.playout import Fallback, Generated
 
 
 def test_loop_fill_repeats_the_last_bars_and_stops_on_bar_lines():
@@ -140,7 +140,7 @@ def test_a_mix_request_is_validated_and_versioned_by_the_generator(tmp_path):
 
 
 def _station(tmp_path, **settings):
-    from radio.station import Station
+    from radio.station.station import Station
     return Station(Settings(data=str(tmp_path), **settings), "tonepipeline:TonePipeline")
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from radio import model as model_lib
+from radio.model import tf_engine as model_lib
 
 SMALL = {"z_size": 8, "enc_rnn_size": [16], "dec_rnn_size": [16, 16], "batch_size": 3}
 PARTS = ((0, 90), (90, 90), (180, 512))  # lead, bass, drums in the trio converter's 692
@@ -61,6 +61,7 @@ def test_encoder_same_variables_outputs_and_gradients():
     """Two layers, and sequences of full, partial and zero length (the state at `length`)."""
     tf = model_lib._tf()
     from magenta.models.music_vae import lstm_models
+
     from radio.offline.fastvae import GatherBidirectionalLstmEncoder
     config = model_lib.make_config("hierdec-trio_16bar", {**SMALL, "enc_rnn_size": [16, 12]})
     rng = np.random.default_rng(1)
@@ -115,6 +116,7 @@ def test_training_graph_has_magentas_variables():
 def test_a_part_that_is_not_one_hot_is_refused():
     tf = model_lib._tf()
     import pytest
+
     from radio.offline.fastvae import onehot_ids
     x = np.zeros((2, 4, 5), np.float32)
     x[:, :, 1] = 1

@@ -1,5 +1,5 @@
 """Property-based fuzz of the whole HTTP interface: schemathesis (hypothesis under it) sends
-what radio/openapi.py allows, and what it does not, to a running station with a scratch
+what radio/server/openapi.py allows, and what it does not, to a running station with a scratch
 data folder: public routes without the token, admin routes with it. No answer may be a 5xx
 (other than a documented 503), every answer must match the document, the log must hold no
 traceback, and the station must be healthy afterwards. The run takes at most
@@ -10,12 +10,15 @@ import time
 
 import pytest
 import schemathesis
+from conftest import ADMIN_TOKEN, running_station
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
-                                               response_schema_conformance, status_code_conformance)
-
-from conftest import ADMIN_TOKEN, running_station
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from test_server import wait_until_playing
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

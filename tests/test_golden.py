@@ -5,10 +5,9 @@ and band mode."""
 
 from __future__ import annotations
 
+import golden_cases as golden
 import numpy as np
 import pytest
-
-import golden_cases as golden
 
 TOLERANCE = 1e-4 + 0.5 / 32767      # the allowed change plus half an int16 step of the record
 

@@ -5,9 +5,9 @@ import subprocess
 
 import numpy as np
 
-from radio.audiostats import decode_with_ffmpeg
-from radio.encoder import Mp3Encoder
-from radio.hls import PLAYLIST, HlsWriter
+from radio.offline.audiostats import decode_with_ffmpeg
+from radio.station.encoder import Mp3Encoder
+from radio.station.hls import PLAYLIST, HlsWriter
 
 
 def test_segments_play_in_ffmpeg_and_the_folder_stays_bounded(tmp_path):

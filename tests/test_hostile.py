@@ -15,7 +15,6 @@ import aiohttp
 import note_seq
 import numpy as np
 import pytest
-
 from conftest import ADMIN_TOKEN, FRIEND_ORIGIN, TRUSTED_PROXY
 from test_server import wait_until_playing
 
@@ -254,8 +253,8 @@ def test_votes_are_limited_per_network(station):
 def test_vote_tables_are_bounded():
     """The rate tables keep at most their LRU size of addresses; a segment at most MAX_VOTERS voters.
     (In-process: 100,000 addresses are more than a test should send over HTTP.)"""
-    from radio.ratelimit import RateLimit
-    from radio.votes import MAX_VOTERS, VoteError, Votes
+    from radio.generator.votes import MAX_VOTERS, VoteError, Votes
+    from radio.support.ratelimit import RateLimit
     table = RateLimit(10, 3600.0, max_keys=1000)
     for i in range(5000):
         table.take(f"10.0.{i // 250}.{i % 250}")
@@ -296,8 +295,8 @@ def test_votes_must_be_json_from_our_own_or_a_configured_origin(station):
 def test_votes_while_the_generator_reads_them():
     """The event loop votes while the generator thread computes the bias: no 'mutated during
     iteration', and every vote is counted."""
-    from radio.composer import Anchor
-    from radio.votes import Votes
+    from radio.generator.votes import Votes
+    from radio.music.composer import Anchor
     votes = Votes(memory=50)
     anchors = [Anchor(z=np.random.default_rng(i).normal(size=16).astype(np.float32), qpm=120,
                       label=f"a{i}", set="s") for i in range(20)]
@@ -324,9 +323,10 @@ def test_the_last_mix_change_is_the_one_the_generator_plays(tmp_path):
     the swap, so the last one set is what the pipeline ends up playing."""
     import queue
 
-    from radio.config import Settings
-    from radio.generator import GeneratorLoop
     from tonepipeline import TonePipeline
+
+    from radio.config import Settings
+    from radio.generator.loop import GeneratorLoop
     made, stop = queue.Queue(maxsize=1), threading.Event()
     loop = GeneratorLoop(Settings(data=str(tmp_path)), lambda s, model=None: TonePipeline(), {},
                          made.put, lambda *e: None, stop)
@@ -409,7 +409,7 @@ def test_manifest_changes_are_locked_across_processes(tmp_path):
     import subprocess
     import sys
 
-    from radio.seedsets import SeedLibrary
+    from radio.music.seedsets import SeedLibrary
     lib = SeedLibrary(tmp_path / "seeds")
     (tmp_path / "seeds" / "s").mkdir()
     holder = subprocess.Popen([sys.executable, "-c", (
@@ -513,19 +513,20 @@ def test_settings_never_show_their_secrets():
     (None, "198.51.100.1", "0.0.0.0"),                           # a Unix socket
 ])
 def test_one_function_decides_the_client_address(peer, forwarded, expected):
-    from radio.clients import client_address, parse_networks
+    from radio.config import parse_networks
+    from radio.support.clients import client_address
     assert str(client_address(peer, forwarded, parse_networks(TRUSTED_PROXY))) == expected
 
 
 def test_networks_for_the_limits():
-    from radio.clients import network_of, parse_address
+    from radio.support.clients import network_of, parse_address
     assert str(network_of(parse_address("203.0.113.77"))) == "203.0.113.0/24"
     assert str(network_of(parse_address("2001:db8:1:2:3:4:5:6"))) == "2001:db8:1:2::/64"
     assert str(network_of(parse_address("::ffff:203.0.113.77"))) == "203.0.113.0/24"
 
 
 def test_token_lockout_lasts_a_minute_and_forgets():
-    from radio.ratelimit import Lockout
+    from radio.support.ratelimit import Lockout
     now = [0.0]
     lock = Lockout(limit=10, window=60, lock=60, max_keys=100, clock=lambda: now[0])
     for _ in range(9):
@@ -545,9 +546,9 @@ def test_a_seed_removed_between_listing_and_encoding_is_skipped(tmp_path, monkey
     gone. The generator goes on (before: FileNotFoundError, a generator restart)."""
     import shutil
 
-    from radio import pipeline as pl
     from radio.config import Settings
-    from radio.station import prepare_seeds
+    from radio.generator import pipeline as pl
+    from radio.station.station import prepare_seeds
     settings = Settings(data=str(tmp_path))
     prepare_seeds(settings)
     p = pl.Pipeline(settings)

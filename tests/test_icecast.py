@@ -13,12 +13,13 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import pytest
-
-from radio.audiostats import decode_with_ffmpeg
-from radio.config import ConfigError, Settings
-from radio.icecast import IcecastPush, Target, run_local_server
-from radio.station import Station
+from icecast_server import run_local_server
 from test_server import _read
+
+from radio.config import ConfigError, Settings
+from radio.offline.audiostats import decode_with_ffmpeg
+from radio.station.icecast import IcecastPush, Target
+from radio.station.station import Station
 
 pytestmark = pytest.mark.skipif(not shutil.which("icecast2"), reason="Debian's icecast2 is not installed")
 PASSWORD = "icecast-test-pw"

@@ -1,5 +1,5 @@
 """The station's processes import note_seq without its notebook and audio helpers
-(radio/lazy_imports.py), which still work when used."""
+(radio/support/lazy_imports.py), which still work when used."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _run(code: str) -> dict:
 def test_the_generators_imports_leave_the_heavy_helpers_out():
     got = _run(f"""
 import json, sys
-import radio.generator, radio.pipeline, radio.renderer, radio.engine, note_seq
+import radio.generator.loop, radio.generator.pipeline, radio.sound.renderer, radio.model, note_seq
 seq = note_seq.NoteSequence()
 seq.notes.add(pitch=60, velocity=90, start_time=0.0, end_time=0.5)
 note_seq.sequence_proto_to_midi_file(seq, "/dev/null")

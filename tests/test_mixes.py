@@ -6,11 +6,11 @@ import time
 import urllib.request
 
 import numpy as np
-
 from test_api import ADMIN, call
 from test_server import wait_until_playing
 
-from radio.audiostats import decode_with_ffmpeg, short_term_lufs
+from radio.offline.audiostats import decode_with_ffmpeg
+from radio.sound.loudness import short_term_lufs
 
 
 def _underrun(base) -> float:
@@ -75,7 +75,7 @@ def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     assert change >= 8 and abs(after - before) <= 1.5, (change, before, after, playing.get("sound"), nxt.get("sound"))
     assert nxt["sound"] == "funk"                  # the preset follows the set the walk heads to
     seg = next(s for s in now["segments"] if s["id"] == nxt["id"])
-    from radio.segment import tempo_map
+    from radio.music.segment import tempo_map
     ramp_s = tempo_map(4, 150, nxt["start_qpm"], nxt["ramp_beats"])
     # after the ramp bar, notes by 2-bar phrase (8 beats), a quarter beat of slack for the groove
     pitched = [(int((4 + (n[2] - ramp_s) * 150 / 60 + 0.25) // 8), n[1]) for n in seg["notes"]

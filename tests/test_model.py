@@ -5,7 +5,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from radio import model as model_lib
+from radio.model import tf_engine as model_lib
 
 SMALL = {"z_size": 16, "enc_rnn_size": [32], "dec_rnn_size": [32, 32], "batch_size": 2}
 

@@ -4,10 +4,10 @@ exists, and real responses of the running station match their schemas."""
 import pytest
 import requests
 import schemathesis
-
 from conftest import ADMIN_TOKEN
-from radio import openapi
 from test_server import wait_until_playing
+
+from radio.server import openapi
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -34,10 +34,10 @@ def documented() -> set[tuple[str, str]]:
 
 def test_every_route_is_documented_and_every_documented_route_exists(tmp_path):
     from radio.config import Settings
-    from radio.server import create_app
+    from radio.server.app import create_app
     app = create_app(Settings.from_env(data=str(tmp_path), admin_token=ADMIN_TOKEN))
     routes = app_routes(app)
-    assert routes - documented() == set(), "routes missing from radio/openapi.py"
+    assert routes - documented() == set(), "routes missing from radio/server/openapi.py"
     assert documented() - routes == set(), "documented routes the app does not have"
 
 

@@ -5,8 +5,8 @@ import subprocess
 
 import numpy as np
 
-from radio.audiostats import decode_with_ffmpeg
-from radio.opus import OPUS_RATE, OggOpusEncoder, ogg_crc, parse_pages
+from radio.offline.audiostats import decode_with_ffmpeg
+from radio.station.opus import OPUS_RATE, OggOpusEncoder, ogg_crc, parse_pages
 
 
 def _tone(seconds=4.0, hz=440.0):

@@ -7,8 +7,9 @@ import note_seq
 import numpy as np
 import pytest
 
-from radio.performer import PRESETS, SNARES, Groove, humanization_stats, humanize, voice_of
-from radio.segment import Segment, part_of
+from radio.music.groove import PRESETS, SNARES, Groove
+from radio.music.performer import humanization_stats, humanize, voice_of
+from radio.music.segment import Segment, part_of
 
 STEP_MS = 125.0  # a sixteenth at 120 qpm
 

@@ -4,10 +4,10 @@ import note_seq
 import numpy as np
 import pytest
 
-from radio.audiostats import longest_silence, window_dbfs
-from radio.config import find_soundfont
-from radio.renderer import SAMPLE_RATE, Renderer
-from radio.segment import Segment
+from radio.music.segment import Segment
+from radio.offline.audiostats import longest_silence, window_dbfs
+from radio.sound.renderer import SAMPLE_RATE, Renderer
+from radio.sound.soundfonts import find_soundfont
 
 
 @pytest.fixture()
@@ -70,7 +70,7 @@ def test_missing_soundfont_is_a_clear_error(tmp_path):
 
 def test_a_preset_changes_the_instruments(renderer):
     """The same lead note through two presets' programs sounds different; the kit too."""
-    from radio.presets import resolve
+    from radio.sound.presets import resolve
     seg = Segment(id=0, sequence=_seq((64, 0.0, 1.5, False, 0), (38, 0.0, 0.5, True, 9)), qpm=120.0, bars=1)
     renderer.set_sound(resolve("bare"))
     saw = renderer.render(seg)
@@ -84,7 +84,7 @@ def test_a_preset_changes_the_instruments(renderer):
 
 def test_a_missing_soundfont_falls_back_to_general_midi(monkeypatch):
     """A preset naming a soundfont that is not installed plays on the GM fallback, and says so."""
-    from radio import presets, soundfonts
+    from radio.sound import presets, soundfonts
     monkeypatch.setitem(soundfonts.SOUNDFONTS, "musescore", ("musescore-general-soundfont", ()))
     r = Renderer(None, presets.resolve("jazz"))
     try:
@@ -105,8 +105,8 @@ def test_a_missing_soundfont_falls_back_to_general_midi(monkeypatch):
 def test_blocks_are_the_whole_render_and_mix(seed_segments):
     """Rendered and mixed a second at a time (as the pipeline does, to bound memory), two
     segments and a note held over their seam sound as rendered and mixed whole."""
-    from radio.presets import resolve
-    from radio.sound import Audio, Mixer
+    from radio.sound.mixer import Audio, Mixer
+    from radio.sound.presets import resolve
     first = Segment(id=0, sequence=seed_segments[0].sequence, qpm=120.0, bars=16)
     held = note_seq.NoteSequence()
     held.CopyFrom(seed_segments[1].sequence)

@@ -5,7 +5,7 @@ from pathlib import Path
 import note_seq
 import numpy as np
 
-from radio import seeds
+from radio.music import seeds
 
 
 def _write(ns: note_seq.NoteSequence, path: Path) -> Path:

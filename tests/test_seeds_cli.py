@@ -90,7 +90,7 @@ def test_nothing_usable_fails_clearly(tmp_path, capsys, monkeypatch):
 
 
 def test_transposition_multiplies_segments(tmp_path, song_dir, capsys, monkeypatch, converter):
-    from radio import seeds
+    from radio.music import seeds
     monkeypatch.setenv("RADIO_DATA", str(tmp_path / "data"))
     song = sorted(song_dir.glob("*.mid"))[0]
     plain, _ = seeds.import_files([song], converter)

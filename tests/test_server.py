@@ -7,12 +7,12 @@ import time
 
 import aiohttp
 import pytest
-
 from conftest import ADMIN_TOKEN
-from radio.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
-from radio.audiostats import integrated_lufs
-from radio.broadcaster import ICY_METAINT
-from radio.presets import PRESETS
+
+from radio.offline.audiostats import decode_with_ffmpeg, longest_silence, sounding_seconds
+from radio.sound.loudness import integrated_lufs
+from radio.sound.presets import PRESETS
+from radio.station.broadcaster import ICY_METAINT
 
 
 async def _get_json(http, url):

@@ -4,15 +4,16 @@ as a listener's meter would (BS.1770 loudness, true peak, stereo image, clicks a
 import numpy as np
 import pytest
 
-from radio import audiostats as au
 from radio.config import ASSETS
-from radio.fallback import LoopFill
-from radio.master import Master, master_whole
-from radio.mix import MixError, StyleMix
-from radio.presets import PRESETS, SoundError, SoundPreset, check_mix_sound, resolve
-from radio.renderer import SAMPLE_RATE, Renderer
-from radio.segment import Segment
-from radio.sound import Audio, Mixer, PluginError, load_plugins
+from radio.generator.mix import MixError, StyleMix
+from radio.music.segment import Segment
+from radio.offline import audiostats as au
+from radio.sound import loudness
+from radio.sound.master import Master, master_whole
+from radio.sound.mixer import Audio, Mixer, PluginError, load_plugins
+from radio.sound.presets import PRESETS, SoundError, SoundPreset, check_mix_sound, resolve
+from radio.sound.renderer import SAMPLE_RATE, Renderer
+from radio.station.fallback import LoopFill
 
 CHUNK = int(0.25 * SAMPLE_RATE)     # the station's pacer chunk
 NEAR = int(0.005 * SAMPLE_RATE)     # "within 5 ms of a seam"
@@ -22,7 +23,7 @@ DELAY = int(round(Master.LOOKAHEAD_S * SAMPLE_RATE))   # the master's output lag
 @pytest.fixture(scope="module")
 def style_segments(converter):
     """The shipped seed songs of three styles, as 16-bar segments (real notes)."""
-    from radio import seeds
+    from radio.music import seeds
     out = {}
     for style in ("jazz", "rock", "funk"):
         found, _ = seeds.import_folder(ASSETS / "seeds" / style, converter)
@@ -75,15 +76,15 @@ def test_a_style_lands_at_the_target_loudness_with_headroom_and_width(style, sty
         renderer.close()
     out = master_whole(mixed, SAMPLE_RATE, -16.0)
     assert out.shape == mixed.shape and out.dtype == np.float32
-    assert abs(au.integrated_lufs(out) + 16.0) <= 1.0
+    assert abs(loudness.integrated_lufs(out) + 16.0) <= 1.0
     assert au.true_peak_dbtp(out) <= -1.0
     assert au.side_mid_db(out) >= -20.0
-    assert au.integrated_lufs(mixed) < -22.0     # the master did the lifting
+    assert loudness.integrated_lufs(mixed) < -22.0     # the master did the lifting
 
 
 def test_the_target_is_configurable(style_segments):
     out, _ = play([(style_segments["jazz"][0], "jazz")], Master(SAMPLE_RATE, target_lufs=-20.0))
-    assert abs(au.integrated_lufs(out[:, 10 * SAMPLE_RATE:]) + 20.0) <= 1.0
+    assert abs(loudness.integrated_lufs(out[:, 10 * SAMPLE_RATE:]) + 20.0) <= 1.0
 
 
 def test_seams_and_a_style_change_neither_click_nor_jump(style_segments):
@@ -94,11 +95,11 @@ def test_seams_and_a_style_change_neither_click_nor_jump(style_segments):
     out, seams = play([(jazz[0], "jazz"), (jazz[-1], "jazz"), (rock[0], "rock")])
     for seam in seams:
         assert_no_click(out, seam, span=4 * SAMPLE_RATE)
-    st = au.short_term_lufs(out)                 # window i covers [i, i + 3) s
+    st = loudness.short_term_lufs(out)                 # window i covers [i, i + 3) s
     change = seams[1] // SAMPLE_RATE
     before, after = np.median(st[change - 13:change - 3]), np.median(st[change:change + 10])
     assert abs(after - before) <= 1.5, (before, after)
-    assert abs(au.integrated_lufs(out[:, 30 * SAMPLE_RATE:]) + 16.0) <= 1.0   # after the first 30 s
+    assert abs(loudness.integrated_lufs(out[:, 30 * SAMPLE_RATE:]) + 16.0) <= 1.0   # after the first 30 s
 
 
 def test_the_loop_fill_passes_the_same_master_without_clicks(style_segments):

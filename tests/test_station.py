@@ -17,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import ADMIN_TOKEN
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Content-Type": "application/json"}
@@ -37,7 +36,7 @@ class Served:
         from aiohttp import web
 
         from radio.config import Settings
-        from radio.server import STATION, create_app
+        from radio.server.app import STATION, create_app
         port = _free_port()
         self.settings = Settings(port=port, data=str(data), admin_token=ADMIN_TOKEN, **settings)
         self.app = create_app(self.settings, pipeline_factory=factory)

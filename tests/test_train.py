@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radio import cli, model as model_lib
+from radio import cli
+from radio.model import tf_engine as model_lib
 from radio.offline import train
 
 TINY = '{"z_size": 8, "enc_rnn_size": [16], "dec_rnn_size": [16, 16]}'

@@ -5,8 +5,8 @@ import collections
 import numpy as np
 import pytest
 
-from radio.composer import Anchor, LatentWalk
-from radio.votes import VoteError, Votes
+from radio.generator.votes import VoteError, Votes
+from radio.music.composer import Anchor, LatentWalk
 
 
 def _anchors():
@@ -98,9 +98,9 @@ def test_walk_heads_for_liked_anchors_more_often():
 def test_votes_survive_a_restart_without_keeping_addresses(tmp_path):
     import json
 
-    from radio import state
     from radio.config import Settings
-    from radio.station import Station
+    from radio.station.station import Station
+    from radio.support import state
     anchors = _anchors()
     votes = Votes()
     for i in range(4):

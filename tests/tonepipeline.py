@@ -9,8 +9,8 @@ import note_seq
 import numpy as np
 
 from radio.contracts import SAMPLE_RATE
-from radio.mix import StyleMix
-from radio.segment import Segment
+from radio.generator.mix import StyleMix
+from radio.music.segment import Segment
 
 QPM, BARS = 120.0, 2
 BAR = int(4 * 60 / QPM * SAMPLE_RATE)

@@ -179,7 +179,7 @@ def _bars_of(part) -> list[list[tuple[float, object]]]:
     written, without repeats: a leading pickup is dropped, two short measures that add up
     to a bar are joined, any other short measure is padded with rest.
     """
-    from music21 import harmony, note, chord
+    from music21 import chord, harmony, note
     measures = []
     for m in list(part.getElementsByClass("Measure")) or [part]:  # some have no bar lines at all
         items = []
@@ -254,7 +254,8 @@ def _fit_chords(notes: list[tuple[int, int, int]], bars: int, tonic: int,
 def load_tune(name: str) -> Tune:
     """Parses one tune of the index (music21's ABC parser takes 0.03–0.1 s a tune: hence the
     cache, which a full build fills with every tune, a few MB)."""
-    from music21 import converter, harmony, key as m21key, note
+    from music21 import converter, harmony, note
+    from music21 import key as m21key
     rel, idx = name.rsplit("#", 1)
     root = _corpus_root()
     if root is None:

@@ -27,9 +27,9 @@ magenta's code.
 
 from __future__ import annotations
 
+import tensorflow.compat.v1 as tf
 from magenta.common import flatten_maybe_padded_sequences
 from magenta.models.music_vae import MusicVAE, lstm_models, lstm_utils
-import tensorflow.compat.v1 as tf
 
 TRIO_DEPTHS = (90, 90, 512)  # lead, bass, drums: the trio converter's one-hot parts
 FORGET_BIAS = 1.0            # LSTMBlockCell's default, which magenta's rnn_cell keeps

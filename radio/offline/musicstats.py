@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..contracts import BASS, LEAD, part_of
+from ..model.trio import DRUM_CLASS  # the trio's 9 drum classes
 
 BARS, STEPS = 16, 16
 
@@ -67,11 +68,7 @@ def summary(sequences, qpm: float = 120.0) -> dict[str, float]:
 # `qpm` with `bars` bars of 4/4 (default: as many as its notes reach). Times are read on
 # the sixteenth-note grid (nearest step), so humanized output is binned like the score.
 
-from note_seq.drums_encoder_decoder import DEFAULT_DRUM_TYPE_PITCHES  # noqa: E402
-
 KICKS = {35, 36}
-# the trio's 9 drum classes (kick, snare, closed hat, open hat, toms ×3, crash, ride)
-DRUM_CLASS = {p: i for i, pitches in enumerate(DEFAULT_DRUM_TYPE_PITCHES) for p in pitches}
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
 SCALES = [frozenset((root + d) % 12 for d in steps) for steps in (MAJOR, MINOR) for root in range(12)]

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import model as model_lib
 from ..config import ASSETS
-from .. import seeds
-from ..seeds import SeedSegment
+from ..model import tf_engine as model_lib
+from ..model.card import ModelCard
+from ..music import seeds
+from ..music.seeds import SeedSegment
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
 DEFAULT_HPARAMS = {
@@ -244,7 +245,7 @@ class _CtrlC:
             self._old = None
 
 
-def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
+def export(checkpoint: str, out_dir: Path, card: ModelCard) -> Path:
     """Copies model weights only (no optimizer slots) into a model folder with its card."""
     tf = model_lib._tf()
     reader = tf.train.load_checkpoint(checkpoint)
@@ -264,8 +265,8 @@ def export(checkpoint: str, out_dir: Path, card: model_lib.ModelCard) -> Path:
                                     'all_model_checkpoint_paths: "model.ckpt"\n')
     card.write(tmp)
     # the numpy engine's weights beside the checkpoint, so the folder serves without a
-    # conversion (radio/engine/weights.py); compressed, it is smaller than the checkpoint
-    from ..engine import weights
+    # conversion (radio/model/weights.py); compressed, it is smaller than the checkpoint
+    from ..model import weights
     weights.convert(tmp / "model.ckpt", tmp / weights.WEIGHTS_NAME, card.config,
                     json.loads((tmp / model_lib.CARD_NAME).read_text()), compress=True)
     if out_dir.exists():
@@ -300,7 +301,7 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
 
 def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True):
     """Segments of every set, each with its manifest's transposition; returns (segments, lines)."""
-    from ..seedsets import read_manifest
+    from ..music.seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
         transpose = int(read_manifest(folder).get("transpose", 0))
@@ -310,3 +311,59 @@ def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: 
                      + (f" (transposed ±{transpose})" if transpose else ""))
         segments += [dataclasses.replace(s, source=f"{name}/{s.source}") for s in found]
     return segments, lines
+
+
+def command(args) -> int:
+    """`radio train`: the sets read and split, the model trained (or fine-tuned `--from` a
+    model) and exported with its card."""
+    import sys
+
+    from ..config import Settings, json_object
+    settings = Settings.from_env(data=args.data, seeds=args.seeds)
+    if args.from_model:
+        card, checkpoint = model_lib.resolve(args.from_model)
+        checkpoint = model_lib.checkpoint_file(checkpoint)
+        config_name, hparams = card.config, dict(card.hparams)
+    else:
+        checkpoint, config_name, hparams = None, args.config, dict(DEFAULT_HPARAMS)
+    if args.hparams:
+        try:
+            extra = json_object(args.hparams)
+        except ValueError:
+            print(f"error: --hparams must be a JSON object, e.g. '{{\"z_size\": 64}}' (got {args.hparams})",
+                  file=sys.stderr)
+            return 2
+        hparams.update(extra)
+    if args.batch_size:
+        hparams["batch_size"] = args.batch_size
+    config = model_lib.make_config(config_name, hparams)
+    folders = set_folders(args.sets, settings.seed_folder())
+    segments, lines = load_sets(folders, config.data_converter, hop_bars=args.hop_bars)
+    print("\n".join(lines))
+    if not segments:
+        print("error: no trio segments in these sets", file=sys.stderr)
+        return 1
+    train_set, held_out = split_by_file(segments, args.held_out)
+    print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file)")
+    work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
+    result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
+                   held_out=held_out, init_from=checkpoint, eval_every=args.eval_every)
+    rate = result.steps_run / result.seconds if result.seconds else 0.0
+    epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
+    card = ModelCard(
+        config=config_name, hparams=hparams, steps=result.step,
+        data=[f"{name}: {folder}" for name, folder in folders.items()],
+        metrics={**result.metrics, **({"steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)}
+                                      if result.steps_run else {})},
+        notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file)"
+              + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
+    export(result.checkpoint, Path(args.out), card)
+    disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
+    print(f"exported {args.out} (step {result.step}; graph built in {result.build_seconds:.0f} s; "
+          f"{result.steps_run} steps in {result.seconds:.0f} s, "
+          f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
+          f"held-out: {result.metrics}")
+    if result.interrupted:
+        print(f"stopped by Ctrl-C at step {result.step}; run the same command again to go on", file=sys.stderr)
+        return 130
+    return 0

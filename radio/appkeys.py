@@ -1,9 +1,0 @@
-"""The app's typed state keys (aiohttp's AppKey): the server and the API both use them."""
-
-from aiohttp import web
-
-from .icecast import IcecastPush
-from .station import Station
-
-STATION = web.AppKey("station", Station)
-ICECAST = web.AppKey("icecast", IcecastPush)

@@ -1,0 +1,356 @@
+"""The generator process's side: the loop that runs a pipeline and answers the station's
+requests (supervisor.py starts the process and is its server-side half).
+
+    server process                          │ generator process (spawned)
+    GeneratorProcess ── control queue ────► │ control thread: mixes, votes, drills,
+      (watchdog, restarts, requests)        │   seed uploads (validated with the model's
+                     ◄── events queue ───── │   converter here), deletions
+                     ◄── rendered queue ─── │ main thread: Pipeline → Rendered, one by one
+                         (bounded)          │
+
+Exceptions inside the process restart its pipeline there, around the model already
+loaded. The pipeline is named by a factory string and imported only in the process, so
+importing this module (the supervisor does, for `process_main`) loads nothing heavy:
+the server must never load TensorFlow or magenta (tests/test_station.py checks).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import queue
+import threading
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+from ..contracts import PART_INDEX, Audio, PlayMeta, Rendered, SegmentData, part_of
+from ..support.heap import return_big_buffers, trim_heap
+
+log = logging.getLogger("radio.generator")
+GENERATOR_NICE = 10       # the generator process's lower CPU priority (see process_main)
+
+
+class RequestError(Exception):
+    """A request the generator refused; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+def _resolve(factory):
+    if callable(factory):
+        return factory
+    module, _, name = factory.partition(":")
+    import importlib
+    return getattr(importlib.import_module(module), name)
+
+
+class GeneratorLoop:
+    """Runs a pipeline until stopped; `emit(kind, *args)` sends events, `put(Rendered)` the
+    segments (blocking while the station has enough). In the process it runs in its main
+    thread, while `handle` runs in the control thread; tests run it in threads."""
+
+    def __init__(self, settings, factory, boot: dict, put, emit, stop: threading.Event):
+        self.settings, self.factory = settings, _resolve(factory)
+        self.put, self.emit, self.stop = put, emit, stop
+        self.boot = boot
+        self.next_id = int(boot.get("next_id", 0))
+        self.mix_version = int(boot.get("mix_version", 0))
+        from .votes import Votes
+        self.votes = Votes()
+        self.votes.load(boot.get("votes") or {})
+        self.lock = threading.Lock()
+        self.pending_mix = None
+        self.playing: tuple[int, float] | None = None   # (id, qpm) the station plays now
+        self.drills: collections.deque = collections.deque()
+        self.pipeline = None
+        self.ready = threading.Event()
+        self.last_made: int | None = None
+        self.restarts = 0
+
+    # -- control thread --------------------------------------------------------------
+    def handle(self, msg: tuple) -> None:
+        kind, args = msg[0], msg[1:]
+        if kind == "stop":
+            self.stop.set()
+        elif kind == "votes":
+            from .votes import Votes
+            votes = Votes()
+            votes.load(args[0])
+            with self.lock:
+                self.votes = votes
+        elif kind == "drill":
+            self.drills.append(args)
+        elif kind == "playing":
+            self.playing = args[0]
+        elif kind in ("mix", "add_seed", "remove_seed"):
+            req = args[0]
+            try:
+                result = getattr(self, "_" + kind)(*args[1:])
+            except RequestError as e:
+                self.emit("reply", req, False, (str(e), e.status))
+            except Exception as e:  # noqa: BLE001  a request never stops the generator
+                log.exception("request %s failed", kind)
+                self.emit("reply", req, False, (f"{type(e).__name__}: {e}", 500))
+            else:
+                self.emit("reply", req, True, result)
+
+    def _wait_ready(self):
+        if not self.ready.wait(60):
+            raise RequestError("the generator is still starting; try again in a few seconds", 503)
+        return self.pipeline
+
+    def _mix(self, changes: dict, playing) -> dict:
+        from .mix import MixError
+        pipeline = self._wait_ready()
+        with self.lock:
+            current = self.pending_mix or pipeline.mix
+            try:
+                mix = current.updated(changes, pipeline.library.sets(), _labels(pipeline))
+                check = getattr(pipeline, "check_mix", None)
+                if check is not None:      # what this model cannot play (band mode: hierdec only)
+                    check(mix)
+            except MixError as e:
+                raise RequestError(str(e)) from None
+            return self._queue_mix(mix, playing)
+
+    def _queue_mix(self, mix, playing) -> dict:
+        self.pending_mix = mix
+        self.mix_version += 1
+        self.playing = playing
+        return {"mix": mix.to_dict(), "version": self.mix_version}
+
+    def _add_seed(self, set_name: str, file_name: str, data: bytes) -> dict:
+        from ..music.seedsets import SeedSetError
+        pipeline = self._wait_ready()
+        try:
+            path, report = pipeline.library.add(set_name, file_name, data, pipeline.model.converter)
+        except SeedSetError as e:
+            raise RequestError(str(e), e.status) from None
+        return {"set": path.parent.name, "file": path.name, "segments": report.segments, "roles": report.roles,
+                "sets": self.sets(pipeline)}
+
+    def _remove_seed(self, set_name: str, file_name: str | None, playing) -> dict:
+        """Deletes a file or a set; a removed set leaves the mix (heard from the next segment)."""
+        from ..music.seedsets import SeedSetError
+        pipeline = self._wait_ready()
+        try:
+            removed = pipeline.library.remove(set_name, file_name)
+        except SeedSetError as e:
+            raise RequestError(str(e), e.status) from None
+        out = {"removed": [f"{p.parent.name}/{p.name}" for p in removed], "sets": self.sets(pipeline)}
+        with self.lock:
+            mix = self.pending_mix or pipeline.mix
+            if file_name is None and set_name in mix.sets:
+                sets = {k: v for k, v in mix.sets.items() if k != set_name}
+                if not any(w > 0 for w in sets.values()):
+                    sets = {k: 1.0 for k in pipeline.library.sets() if k != set_name}
+                if sets:
+                    out.update(self._queue_mix(dataclasses.replace(mix, sets=sets), playing))
+        return out
+
+    # -- main thread -----------------------------------------------------------------
+    def run(self) -> None:
+        """Builds the pipeline and generates until stopped; after an exception it logs,
+        waits (1 s doubling to 60 s) and starts a fresh pipeline around the same model
+        (a pipeline that never made music gets a fresh model too)."""
+        backoff, model = 1.0, None
+        while not self.stop.is_set():
+            if self.restarts:
+                # the failed pipeline is gone by now (the except block's traceback held it
+                # through _generate_with's frame): hand its pages back before the next
+                trim_heap()
+            made, pipeline = self.next_id, None
+            try:
+                pipeline = self.factory(self.settings, model=model) if model else self.factory(self.settings)
+                self._restore(pipeline)
+                self.pipeline = pipeline
+                self.ready.set()
+                self._generate_with(pipeline)
+                _close(pipeline)
+                return
+            except Exception as e:  # noqa: BLE001  the station must go on
+                self.ready.clear()
+                worked = self.next_id > made
+                model = getattr(pipeline, "model", None) if worked else None
+                _close(pipeline, keep_model=model is not None)
+                pipeline = self.pipeline = None
+                if worked:
+                    backoff = 1.0
+                log.exception("generator failed; restarting in %.0f s", backoff)
+                self.restarts += 1
+                self.emit("error", f"{type(e).__name__}: {e}")
+                if self.stop.wait(backoff):
+                    return
+                backoff = min(backoff * 2, 60.0)
+
+    def _restore(self, pipeline) -> None:
+        """The mix and walk position the station hands over (this run's, else the last run's)."""
+        from ..music.composer import Anchor
+        from .mix import MixError
+        mix = dict(self.pending_mix.to_dict() if self.pending_mix else self.boot.get("mix") or {})
+        self.pending_mix = None
+        if mix:
+            mix.pop("label", None)
+            try:
+                pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets(), _labels(pipeline)))
+            except MixError as e:
+                log.error("the saved mix no longer fits the seed sets (%s); using the default mix", e)
+        z = self.boot.get("walk_position")
+        walk = getattr(pipeline, "walk", None)
+        if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
+            walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
+
+    def status(self, pipeline) -> dict:
+        """What the station shows of the generator; `anchors` (label, z) only when they changed,
+        so the station can weigh votes against them itself."""
+        renderer = getattr(pipeline, "renderer", None)
+        anchors = list(getattr(pipeline, "anchors", []))
+        key = [a.label for a in anchors]
+        sent, self._anchors_sent = (None if key == getattr(self, "_anchors_sent", None) else
+                                    [(a.label, np.asarray(a.z, np.float32)) for a in anchors]), key
+        return {"mix": pipeline.mix.to_dict(), "mix_version": self.mix_version, "sets": self.sets(pipeline),
+                "anchors": sent, "missing_soundfonts": sorted(getattr(renderer, "missing", ())),
+                "restarts": self.restarts}
+
+    @staticmethod
+    def sets(pipeline) -> dict:
+        """Seed set → its files: name, bytes, and the segments the walk has from it."""
+        library = pipeline.library
+        counts: dict[str, int] = {}
+        for a in getattr(pipeline, "anchors", []):
+            from ..contracts import SeedRef
+            ref = SeedRef.try_parse(a.label)
+            if ref:
+                counts[ref.stem] = counts.get(ref.stem, 0) + 1
+        sets = {}
+        for name, paths in library.sets().items():
+            sets[name] = [{"name": p.name, "bytes": _size(p), "segments": counts.get(f"{name}/{Path(p).stem}", 0)}
+                          for p in paths]
+        return sets
+
+    def _generate_with(self, pipeline) -> None:
+        votes_seen = None
+        self._anchors_sent = None
+        while not self.stop.is_set():
+            sync = getattr(pipeline, "sync_seeds", None)
+            if sync is not None:
+                sync()
+            with self.lock:
+                mix, self.pending_mix = self.pending_mix, None
+                version, votes, playing = self.mix_version, self.votes, self.playing
+            if mix is not None:
+                from .mix import MixError
+                try:
+                    pipeline.set_mix(mix)
+                except MixError as e:
+                    log.error("mix refused by the walk: %s", e)
+                if self.last_made is not None and (playing is None or playing[0] != self.last_made):
+                    restart = getattr(pipeline, "restart_after", None)
+                    if restart is not None:   # segments made ahead were dropped
+                        restart(types.SimpleNamespace(qpm=playing[1]) if playing else None)
+                    self.last_made = playing[0] if playing else None
+            walk = getattr(pipeline, "walk", None)
+            if walk is not None and votes_seen is not votes:
+                votes_seen = votes
+                walk.bias = votes.bias(pipeline.anchors)
+            self.emit("status", self.status(pipeline))
+            drill = self.drills.popleft() if self.drills else None
+            self.emit("working", self.next_id)
+            if drill and drill[0] == "crash":
+                raise RuntimeError("fault drill: generator crash")
+            if drill and drill[0] == "stall":
+                log.warning("fault drill: generator stalls %.0f s", drill[1])
+                self.stop.wait(drill[1])
+            rendered = self._make(pipeline, version)
+            if self.last_made is None:
+                log.info("first segment made: decode %.1f s, render %.1f s", *rendered.stage_seconds.values())
+            self.last_made = rendered.segment.id
+            self.emit("made", rendered.segment.id, sum(rendered.stage_seconds.values()))
+            while not self.stop.is_set():
+                if self.pending_mix is not None:
+                    break            # a new mix: this one would be dropped anyway
+                try:
+                    self.put(rendered, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def _make(self, pipeline, version: int) -> Rendered:
+        t0 = time.perf_counter()
+        segment = pipeline.next_segment()
+        t1 = time.perf_counter()
+        pcm = pipeline.render(segment)
+        t2 = time.perf_counter()
+        segment.id = self.next_id            # ids run on across pipeline restarts
+        self.next_id += 1
+        sound = getattr(pipeline, "sound", None)
+        programs = {"lead": sound.lead.program, "bass": sound.bass.program, "drums": sound.drums.kit} if sound else {}
+        meta = PlayMeta(**segment.meta(), mix=pipeline.mix.label(), temperature=pipeline.mix.temperature,
+                        sound=sound.name if sound else None, programs=programs)
+        from ..music.midi import midi_bytes
+        midi = midi_bytes([segment], programs.get("lead", 81), programs.get("bass", 33))
+        notes = [[PART_INDEX[part_of(n)], n.pitch, round(n.start_time, 3), round(n.end_time, 3), n.velocity]
+                 for n in segment.sequence.notes]
+        z = None if segment.z is None else np.asarray(segment.z, np.float32).tolist()
+        walk = getattr(pipeline, "walk", None)
+        here = walk.position.z.tolist() if walk is not None and walk.position is not None else None
+        return Rendered(SegmentData(segment.id, segment.qpm, segment.bars, segment.duration, notes, z),
+                        Audio(np.ascontiguousarray(pcm, np.float32)), meta, version, midi, here,
+                        {"decode": t1 - t0, "render": t2 - t1})
+
+
+def _labels(pipeline) -> list[str] | None:
+    """The seed segments a mix's endpoints may name; None when the pipeline does not say."""
+    anchors = getattr(pipeline, "anchors", None)
+    return None if anchors is None else [a.label for a in anchors]
+
+
+def _size(p) -> int:
+    try:
+        return Path(p).stat().st_size
+    except OSError:
+        return 0
+
+
+def _close(pipeline, keep_model: bool = False) -> None:
+    close = getattr(pipeline, "close", None)
+    if close is not None:
+        try:
+            close(keep_model=keep_model)
+        except Exception:  # noqa: BLE001
+            log.exception("closing the pipeline")
+
+
+def process_main(settings, factory, boot: dict, rendered_q, events_q, control_q) -> None:
+    """The generator process: the loop in the main thread, the control queue in another."""
+    import os
+
+    from ..support import logs
+    logs.setup(settings.log_format)
+    # the generator works ahead (lead_segments); the server answers listeners now: on a
+    # busy machine the scheduler should prefer the server
+    os.nice(GENERATOR_NICE)
+    return_big_buffers()
+    log.info("generator process started")
+    rendered_q.cancel_join_thread()     # exiting never waits for the server to read
+    stop = threading.Event()
+
+    def emit(*event):
+        events_q.put(event)
+
+    loop = GeneratorLoop(settings, factory, boot, rendered_q.put, emit, stop)
+
+    def control():
+        while True:
+            msg = control_q.get()
+            loop.handle(msg)
+            if msg[0] == "stop":
+                return
+    threading.Thread(target=control, name="control", daemon=True).start()
+    loop.run()

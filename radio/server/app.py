@@ -1,0 +1,149 @@
+"""Server stage: the aiohttp app. Streams (MP3, Ogg/Opus, with ICY metadata), playlists,
+the page, health and metrics here; the JSON API in api.py."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+from aiohttp import web
+from aiohttp.http import HttpVersion11
+
+from ..config import Settings
+from ..station.broadcaster import ICY_METAINT
+from ..station.icecast import IcecastPush, Target
+from ..station.station import Station, prepare_seeds
+from . import api, complete_api, metrics
+from .appkeys import ICECAST, STATION
+
+WEB = Path(__file__).parent / "web"
+CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
+DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"
+
+
+async def page(request: web.Request) -> web.Response:
+    return web.FileResponse(WEB / "index.html")
+
+
+async def stream(request: web.Request) -> web.StreamResponse:
+    station = request.app[STATION]
+    fmt = request.match_info["format"]
+    broadcaster = station.streams[fmt]
+    settings = station.settings
+    icy = request.headers.get("Icy-MetaData", "").strip() == "1"
+    headers = {"Content-Type": CONTENT_TYPES[fmt], "Cache-Control": "no-cache, no-store",
+               "icy-name": settings.name, "icy-description": DESCRIPTION, "icy-pub": "0",
+               "icy-br": str(settings.bitrate if fmt == "mp3" else settings.opus_bitrate)}
+    if icy:
+        headers["icy-metaint"] = str(ICY_METAINT)
+    if request.method == "HEAD":   # the headers a GET would get, no body, the connection kept
+        return web.Response(headers=headers)
+    response = web.StreamResponse(headers=headers)
+    if request.version >= HttpVersion11:
+        response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(b"")   # sends the headers now; aiohttp holds them for the body
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return response
+    # From here the broadcaster writes to the socket itself (see broadcaster.py).
+    listener = broadcaster.subscribe(transport, chunked=response.chunked, icy=icy)
+    try:
+        await listener.done
+    finally:
+        broadcaster.unsubscribe(listener)
+    return response
+
+
+async def playlist(request: web.Request) -> web.Response:
+    base = f"{request.scheme}://{request.host}"
+    name = request.app[STATION].settings.name
+    if request.match_info["kind"] == "m3u":
+        body = f"#EXTM3U\n#EXTINF:-1,{name}\n{base}/stream.mp3\n"
+        return web.Response(text=body, content_type="audio/x-mpegurl")
+    body = (f"[playlist]\nNumberOfEntries=2\nFile1={base}/stream.mp3\nTitle1={name} (MP3)\n"
+            f"Length1=-1\nFile2={base}/stream.ogg\nTitle2={name} (Opus)\nLength2=-1\nVersion=2\n")
+    return web.Response(text=body, content_type="audio/x-scpls")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    station = request.app[STATION]
+    playing = station.first_audio_at is not None
+    # 503 until music plays (a balancer waits) and while the pacer is down; once music plays
+    # the stream never stops (the fallback covers a failing generator), so a generator or
+    # output problem is "degraded", not a reason for a load balancer to drop us.
+    status, code = station.health()
+    gen = station.generator
+    body = {
+        "status": status,
+        "uptime_seconds": round(time.monotonic() - station.started_at, 3),
+        "first_audio_after_seconds": round(station.first_audio_at - station.started_at, 3) if playing else None,
+        "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
+        "segments_generated": station.segments_generated,
+        "lead_seconds": round(station.lead_seconds, 3),
+        "underrun_seconds": round(station.underrun_seconds, 3),
+        "generator_restarts": station.restarts,
+        "generator": {"pid": gen.pid, "running": gen.up, "process_restarts": gen.restarts,
+                      "pipeline_restarts": station.generator_errors,
+                      "hang_limit_seconds": round(gen.hang_limit(), 1)},
+        "pacer": {"running": not station.pacer_down, "restarts": station.pacer_restarts,
+                  "last_error": station.pacer_error},
+        "outputs": station.outputs.health(),
+        "failing_outputs": station.outputs.failing,
+        "icecast": ({"connected": request.app[ICECAST].connected,
+                     "reconnects": request.app[ICECAST].reconnects}
+                    if ICECAST in request.app else None),
+        "sound": station.sound_health(),
+        "last_error": station.last_error or gen.last_error,
+    }
+    return web.json_response(body, status=code)
+
+
+def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
+    """The station's app. `pipeline_factory`: what the generator process builds (a class or
+    "module:name", picklable; default radio.generator.pipeline:Pipeline)."""
+    app = web.Application(middlewares=[api.json_errors])
+    prepare_seeds(settings)
+    station = Station(settings, pipeline_factory)
+    app[STATION] = station
+    registry = metrics.registry_for(station)
+    if settings.icecast:
+        app[ICECAST] = IcecastPush(Target.parse(settings.icecast), station.streams, settings.name,
+                                   DESCRIPTION, {"mp3": settings.bitrate, "ogg": settings.opus_bitrate})
+        station.outputs.add(app[ICECAST])
+
+    async def metrics_handler(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render(registry),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+    async def run_station(app: web.Application):
+        tasks = [asyncio.create_task(station.run())]
+        if ICECAST in app:
+            tasks.append(asyncio.create_task(app[ICECAST].run()))
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        station.close()
+        await asyncio.get_running_loop().run_in_executor(None, station.stop)
+
+    async def let_listeners_go(app: web.Application):
+        station.close()   # stream handlers return, so shutdown need not wait out its timeout
+
+    app.on_shutdown.append(let_listeners_go)
+    app.cleanup_ctx.append(run_station)
+    app.router.add_get("/", page)
+    app.router.add_static("/static", WEB)
+    if station.hls is not None:
+        app.router.add_static("/hls", station.hls.folder)
+    app.router.add_get("/stream.{format:mp3|ogg}", stream)
+    app.router.add_get("/listen.{kind:m3u|pls}", playlist)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
+    api.add_routes(app)
+    complete_api.setup(app, settings)
+    return app

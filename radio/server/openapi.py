@@ -1,0 +1,224 @@
+"""The station's HTTP interface as an OpenAPI 3 document, served at /api/openapi.json.
+
+Every route of the app is here, and only those (tests/test_openapi.py checks both ways and
+checks real responses against the schemas; tests/test_fuzz.py sends what the document
+allows and more). Operations marked `x-admin` need the admin token; `x-stream` ones
+never end (the audio streams) and are not fuzzed.
+"""
+
+from __future__ import annotations
+
+from ..contracts import MAX_UPLOAD_BYTES
+from .jsonbody import MAX_BYTES
+
+ERROR = {"$ref": "#/components/responses/Error"}
+NUMBER = {"type": "number"}
+INT = {"type": "integer"}
+STR = {"type": "string"}
+OBJ = {"type": "object"}
+RETRY = {"Retry-After": {"description": "seconds until the client may try again", "schema": INT}}
+
+PLAYED = {  # a played segment (station.Played.to_json)
+    "type": "object",
+    "required": ["id", "qpm", "bars", "seconds", "start"],
+    "properties": {
+        "id": INT, "qpm": NUMBER, "bars": INT, "start_qpm": NUMBER, "ramp_beats": NUMBER,
+        "seconds": NUMBER, "anchors": {"type": "array", "items": STR}, "t": NUMBER,
+        "humanized": {"type": "boolean"}, "notes": {}, "mix": STR, "temperature": NUMBER,
+        "sound": STR, "programs": OBJ, "start": NUMBER, "restored": {"type": "boolean"},
+        "midi": STR,
+        "band": {"type": "object", "description": "band mode: keep (parts), source (set/file), "
+                                                  "window (1-based) of windows"},
+    },
+}
+
+MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
+    "sets": {"type": "object", "additionalProperties": NUMBER,
+             "description": "seed set → weight (0–1000); at least one above 0"},
+    "temperature": {"type": "number", "minimum": 0.01, "maximum": 2},
+    "qpm": {"type": "number", "description": "0 (follow the seeds) or 40–240"},
+    "lead_program": {"type": ["integer", "null"], "minimum": 0, "maximum": 127},
+    "bass_program": {"type": ["integer", "null"], "minimum": 0, "maximum": 127},
+    "mode": {"type": "string", "enum": ["walk", "interpolate", "loop", "band"]},
+    "endpoints": {"type": "array", "items": STR, "maxItems": 2,
+                  "description": "interpolate: two seed segments, set/file or set/file@bar; else []"},
+    "prior": {"type": "number", "minimum": 0, "maximum": 1},
+    "loop_bars": {"type": "integer", "enum": [1, 2, 4, 8]},
+    "transpose": {"type": "integer", "minimum": -12, "maximum": 12},
+    "qpm_range": {"type": "array", "items": NUMBER, "maxItems": 2},
+    "ramp_bars": {"type": "integer", "minimum": 1, "maximum": 8},
+    "groove": {"type": "object", "description": "performer.Groove fields, e.g. {\"preset\": \"swing\"}"},
+    "sound": {"type": "object", "description": "{} or {\"preset\": name, …overrides}"},
+    "keep": {"type": "object", "additionalProperties": STR, "maxProperties": 2,
+             "description": "band: part (lead, bass, drums) → the seed file (set/file) it plays from; "
+                            "one or two parts, one file; else {}"},
+}
+MIX = {"type": "object", "required": list(MIX_FIELDS) + ["label"],
+       "properties": {**MIX_FIELDS, "label": STR}}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict, kind: str = "application/json") -> dict:
+    return {"required": True, "content": {kind: {"schema": schema}}}
+
+
+def _admin(op: dict) -> dict:
+    """An operation that needs the token: 401 without it, 403 with the admin API off,
+    429 after too many wrong tokens from one address."""
+    return {**op, "x-admin": True, "security": [{"bearer": []}],
+            "responses": {**op["responses"], "401": ERROR, "403": ERROR,
+                          "429": {**ERROR, "headers": RETRY}}}
+
+
+STARTING = {"503": {"$ref": "#/components/responses/Starting"}}
+SET = {"name": "set", "in": "path", "required": True,
+       "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}
+FILE = {"name": "file", "in": "path", "required": True, "schema": STR}
+
+PATHS = {
+    "/": {"get": {"summary": "the listening page", "responses": {
+        "200": {"description": "HTML", "content": {"text/html": {"schema": STR}}}}}},
+    "/static/{file}": {"get": {
+        "summary": "the page's files", "parameters": [{"name": "file", "in": "path", "required": True,
+                                                       "schema": STR}],
+        "responses": {"200": {"description": "a file"}, "403": {"description": "not a file"},
+                      "404": {"description": "no such file"}}}},
+    "/hls/{file}": {"get": {
+        "summary": "HLS playlist (live.m3u8) and MP3 segments (when the `hls` setting is on)",
+        "parameters": [{"name": "file", "in": "path", "required": True, "schema": STR}],
+        "responses": {"200": {"description": "a file"}, "403": {"description": "not a file"},
+                      "404": {"description": "no such file"}}}},
+    "/stream.{format}": {"get": {
+        "summary": "the live stream; `Icy-MetaData: 1` interleaves titles (HEAD: headers only)",
+        "x-stream": True,
+        "parameters": [{"name": "format", "in": "path", "required": True,
+                        "schema": {"type": "string", "enum": ["mp3", "ogg"]}}],
+        "responses": {"200": {"description": "audio without end",
+                              "content": {"audio/mpeg": {}, "audio/ogg": {}}},
+                      "404": {"description": "no such format"}}}},
+    "/listen.{kind}": {"get": {
+        "summary": "a playlist for players", "parameters": [
+            {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": ["m3u", "pls"]}}],
+        "responses": {"200": {"description": "playlist",
+                              "content": {"audio/x-mpegurl": {"schema": STR}, "audio/x-scpls": {"schema": STR}}},
+                      "404": {"description": "no such playlist kind"}}}},
+    "/healthz": {"get": {"summary": "status for load balancers", "responses": {
+        "200": _json({"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded", "starting"]}}}),
+        "503": _json({"type": "object", "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": ["error"]}}}, "no audio yet and the generator failed")}}},
+    "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {
+        "200": {"description": "text format 0.0.4", "content": {"text/plain": {"schema": STR}}}}}},
+    "/api/openapi.json": {"get": {"summary": "this document", "responses": {"200": _json(OBJ)}}},
+    "/api/now": {"get": {"summary": "what plays now, around it, with notes", "responses": {"200": _json({
+        "type": "object", "required": ["position", "mix", "now_playing", "segments", "listeners"],
+        "properties": {"position": NUMBER, "mix": {"oneOf": [MIX, {"type": "null"}]},
+                       "now_playing": {"oneOf": [PLAYED, {"type": "null"}]},
+                       "segments": {"type": "array", "items": PLAYED},
+                       "listeners": {"type": "object", "additionalProperties": INT}}})}}},
+    "/api/history": {"get": {"summary": "the segments played, newest first", "responses": {"200": _json({
+        "type": "object", "required": ["segments"],
+        "properties": {"segments": {"type": "array", "items": PLAYED}}})}}},
+    "/api/segments/{id}.mid": {"get": {
+        "summary": "a played segment as MIDI",
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+        "responses": {"200": {"description": "MIDI file", "content": {"audio/midi": {}}},
+                      "404": ERROR}}},
+    "/api/mix": {
+        "get": {"summary": "the style mix, the seed sets and the sound presets",
+                "responses": {"200": _json({**MIX, "required": MIX["required"] + ["sets_available", "sound_presets"],
+                                            "properties": {**MIX["properties"],
+                                                           "sets_available": {"type": "array", "items": STR},
+                                                           "sound_presets": {"type": "array", "items": STR}}}),
+                              **STARTING}},
+        "put": _admin({"summary": "change the mix (any subset of fields), heard from the next segment",
+                       "requestBody": _body({"type": "object", "properties": MIX_FIELDS}),
+                       "responses": {"200": _json(MIX), "400": ERROR, "413": ERROR, **STARTING}}),
+    },
+    "/api/vote": {"post": {
+        "summary": "a listener's like or skip of a played segment (default: the one playing); "
+                   "one per address and segment; 120 an hour per address, 600 per /24 or /64; "
+                   "application/json only; a browser's Origin must be the station's own",
+        "requestBody": _body({"type": "object", "required": ["vote"], "properties": {
+            "vote": {"type": "string", "enum": ["like", "skip"]}, "segment": INT}}),
+        "responses": {"200": _json({"type": "object", "required": ["segment", "counted", "likes", "skips"],
+                                    "properties": {"segment": INT, "counted": {"type": "boolean"},
+                                                   "likes": INT, "skips": INT}}),
+                      "400": ERROR, "403": ERROR, "404": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
+                      "429": {**ERROR, "headers": RETRY}, **STARTING}}},
+    "/api/votes": {"get": {"summary": "the votes' tally and where they tilt the walk", "responses": {
+        "200": _json({"type": "object", "required": ["segments", "likes", "skips", "bounds", "anchors"],
+                      "properties": {"segments": INT, "likes": INT, "skips": INT,
+                                     "bounds": {"type": "array", "items": NUMBER},
+                                     "anchors": {"type": "object", "additionalProperties": NUMBER}}}),
+        **STARTING}}},
+    "/api/seeds": {"get": {"summary": "the seed sets and their files", "responses": {
+        "200": _json({"type": "object", "required": ["sets"], "properties": {"sets": {
+            "type": "object", "additionalProperties": {"type": "array", "items": {
+                "type": "object", "required": ["name", "bytes", "segments"],
+                "properties": {"name": STR, "bytes": INT, "segments": INT}}}}}}),
+        **STARTING}}},
+    "/api/complete": {"post": _admin({
+        "summary": "complete the band: keep the named part(s) of a MIDI file (≤ 2 MB, ≤ 128 bars), "
+                   "answer the MIDI with the other parts written around them; one job at a time",
+        "requestBody": _body({"type": "object", "required": ["file", "keep"], "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "keep": {"type": "string", "description": "bass, lead, drums or two of them, comma-separated"},
+            "track": INT, "candidates": {"type": "integer", "minimum": 1, "maximum": 256},
+            "temperature": NUMBER, "seed": INT}}, "multipart/form-data"),
+        "responses": {"200": {"description": "the completed MIDI file", "content": {"audio/midi": {}}},
+                      "400": ERROR, "413": ERROR}})},
+    "/api/seeds/{set}": {
+        "parameters": [SET],
+        "post": _admin({"summary": f"upload a trio MIDI file (≤ {MAX_UPLOAD_BYTES} bytes) into a set",
+                        "requestBody": _body({"type": "object", "required": ["file"], "properties": {
+                            "file": {"type": "string", "format": "binary"}}}, "multipart/form-data"),
+                        "responses": {"201": _json({"type": "object",
+                                                    "required": ["set", "file", "segments", "roles"],
+                                                    "properties": {"set": STR, "file": STR,
+                                                                   "segments": INT, "roles": STR}}),
+                                      "400": ERROR, "404": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
+                                      "422": ERROR, **STARTING}}),
+        "delete": _admin({"summary": "delete a whole set",
+                          "responses": {"200": {"$ref": "#/components/responses/Removed"},
+                                        "400": ERROR, "404": ERROR, **STARTING}}),
+    },
+    "/api/seeds/{set}/{file}": {
+        "parameters": [SET, FILE],
+        "delete": _admin({"summary": "delete one MIDI file of a set",
+                          "responses": {"200": {"$ref": "#/components/responses/Removed"},
+                                        "400": ERROR, "404": ERROR, **STARTING}}),
+    },
+    "/api/drill": {"post": _admin({
+        "summary": "a fault drill: the generator crashes or stalls (0–600 s) before its next segment",
+        "requestBody": _body({"type": "object", "required": ["fault"], "properties": {
+            "fault": {"type": "string", "enum": ["crash", "stall"]},
+            "seconds": {"type": "number", "minimum": 0, "maximum": 600}}}),
+        "responses": {"202": _json({"type": "object", "required": ["drill", "seconds"],
+                                    "properties": {"drill": STR, "seconds": NUMBER}}),
+                      "400": ERROR, "413": ERROR}})},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "latent radio", "version": "1",
+             "description": "An endless generative radio station. Reads are open; changes need "
+                            "`Authorization: Bearer <admin token>`. Every refusal on /api/ is a 4xx "
+                            f"with a JSON `error` that says why. JSON bodies: at most {MAX_BYTES} bytes, "
+                            "32 levels deep, strict JSON (no NaN or Infinity)."},
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": STR}}},
+        "responses": {
+            "Error": _json({"$ref": "#/components/schemas/Error"}, "refused: `error` says why"),
+            "Starting": _json({"$ref": "#/components/schemas/Error"}, "the station is still starting"),
+            "Removed": _json({"type": "object", "required": ["removed"],
+                              "properties": {"removed": {"type": "array", "items": STR}}}),
+        },
+    },
+}

@@ -1,0 +1,75 @@
+"""Loudness, measured the BS.1770-4 / EBU R 128 way: the one home of that maths, for the
+master bus (master.py), for files written whole, and for the tests and benchmarks.
+
+K-weighting filters come from pyloudnorm; `KWeighting` runs them chunk by chunk with
+their state carried over, so the master can follow a stream's loudness as it plays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.signal import lfilter
+
+ABSOLUTE_GATE = -70.0
+RELATIVE_GATE = -10.0
+
+
+def k_filters(sample_rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """BS.1770-4 K-weighting (pre-filter shelf, RLB high-pass) for this rate, as (b, a)
+    pairs, from pyloudnorm (which keeps them in a private attribute)."""
+    import pyloudnorm
+    meter = pyloudnorm.Meter(sample_rate)
+    return [(f.b, f.a) for f in (meter._filters["high_shelf"], meter._filters["high_pass"])]
+
+
+def lufs(mean_square: float) -> float:
+    return -0.691 + 10 * math.log10(max(mean_square, 1e-12))
+
+
+class KWeighting:
+    """Streaming K-weighting: filter state carried from chunk to chunk."""
+
+    def __init__(self, sample_rate: int, channels: int = 2):
+        self.filters = k_filters(sample_rate)
+        self.state = [np.zeros((channels, max(len(a), len(b)) - 1)) for b, a in self.filters]
+
+    def mean_square(self, pcm: np.ndarray) -> float:
+        """Sum over channels of the K-weighted mean square (BS.1770's z, L and R weight 1)."""
+        x = pcm.astype(np.float64)
+        for i, (b, a) in enumerate(self.filters):
+            x, self.state[i] = lfilter(b, a, x, axis=1, zi=self.state[i])
+        return float((x ** 2).mean(axis=1).sum()) if x.shape[1] else 0.0
+
+
+def gated(blocks) -> float | None:
+    """BS.1770 gated mean of block mean squares, in LUFS; None when all are gated out."""
+    loud = [z for z in blocks if lufs(z) > ABSOLUTE_GATE]
+    if not loud:
+        return None
+    rel = lufs(sum(loud) / len(loud)) + RELATIVE_GATE
+    kept = [z for z in loud if lufs(z) > rel]
+    return lufs(sum(kept) / len(kept))
+
+
+def integrated_lufs(pcm: np.ndarray, sample_rate: int = 44100) -> float:
+    """BS.1770-4 integrated loudness (pyloudnorm)."""
+    import pyloudnorm
+    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(pcm.T.astype(np.float64)))
+
+
+def loudness_range(pcm: np.ndarray, sample_rate: int = 44100) -> float:
+    """EBU Tech 3342 loudness range, LU (pyloudnorm)."""
+    import pyloudnorm
+    return float(pyloudnorm.Meter(sample_rate).loudness_range(pcm.T.astype(np.float64)))
+
+
+def short_term_lufs(pcm: np.ndarray, sample_rate: int = 44100, window_s: float = 3.0,
+                    hop_s: float = 1.0) -> np.ndarray:
+    """EBU short-term loudness (3 s windows) every `hop_s` seconds; window i starts at i·hop_s."""
+    k = KWeighting(sample_rate, pcm.shape[0])
+    hop = int(hop_s * sample_rate)
+    z = np.array([k.mean_square(pcm[:, i:i + hop]) for i in range(0, pcm.shape[1] - hop + 1, hop)])
+    per = int(round(window_s / hop_s))
+    return np.array([lufs(z[i:i + per].mean()) for i in range(len(z) - per + 1)])
