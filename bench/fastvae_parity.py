@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from radio.config import DEFAULT_MODEL_DIR
 from radio.model import tf_engine as model_lib
 from radio.music import seeds
 
@@ -24,7 +25,7 @@ SEEDS = Path(model_lib.__file__).parent / "assets" / "seeds"
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=str(model_lib.DEFAULT_MODEL_DIR))
+    ap.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
     ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
     tf = model_lib._tf()

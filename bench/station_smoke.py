@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The end-to-end figures the README quotes, measured as a user would see them.
+"""The end-to-end figures docs/measured.md quotes, measured as a user would see them.
 
 1. `radio generate --bars 32` to .wav and .mid: length, longest silence, notes per part.
 2. `radio serve` as a subprocess: seconds from start to the first audio byte of

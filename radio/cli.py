@@ -105,7 +105,7 @@ def cmd_complete(args) -> int:
     and the output file appears only when the whole band is made."""
     from .band.complete import programs_for, to_midi
     from .band.loading import Band, check_model, model_config
-    from .band.parts import ROLES, CompleteError, find_parts, parse_keep, read_input
+    from .band.parts import PARTS, CompleteError, find_parts, parse_keep, read_input
     from .band.search import Search
     from .config import ASSETS
     from .music.groove import Groove
@@ -152,7 +152,7 @@ def cmd_complete(args) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     fit = ", ".join(f"{w.kept_nats_per_step:.2f}" for w in result.windows)
-    print(f"wrote {out}: {result.bars} bars ({', '.join(r for r in ROLES if r not in kept)} new) "
+    print(f"wrote {out}: {result.bars} bars ({', '.join(r for r in PARTS if r not in kept)} new) "
           f"in {made - loaded:.1f} s after {loaded - t0:.1f} s of loading; kept part's "
           f"log-likelihood per step by window: {fit}")
     return 0
@@ -343,21 +343,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from .support import quiet
     quiet.setup(verbose=getattr(args, "verbose", False))  # before anything imports TensorFlow
-    from .config import ConfigError
+    from .contracts import RadioError
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as e:
-        # the error types of the modules the command loaded (not imported here: `serve`
-        # must not load the model's or the renderer's libraries into the server process)
-        known = [ConfigError] + [getattr(sys.modules.get(f"radio.{m}"), n, None) for m, n in
-                                 (("model.card", "ModelError"), ("sound.renderer", "RenderError"),
-                                  ("offline.train", "TrainError"))]
-        if not any(k is not None and isinstance(e, k) for k in known):
-            raise
+    except RadioError as e:      # a refusal with its reason; anything else is a bug: traceback
         print(f"error: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
 
 
 if __name__ == "__main__":

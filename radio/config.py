@@ -1,7 +1,7 @@
 """Station settings: one object, defaults that work offline, RADIO_* environment overrides.
 
-A leaf: it imports nothing of the package (tests/test_layering.py checks) and does nothing
-but read and check settings (no folders made, no files copied; the station does that when
+It imports nothing of the package but contracts (the error base; tests/test_layering.py
+checks) and does nothing but read and check settings (no folders made, no files copied; the station does that when
 it starts). Which sound presets and soundfonts exist is the sound stage's to check
 (radio/generator/mix.py `start_mix`, radio/sound/soundfonts.py).
 
@@ -21,15 +21,19 @@ import re
 import urllib.parse
 from pathlib import Path
 
+from .contracts import RadioError
+
 ASSETS = Path(__file__).parent / "assets"
+DEFAULT_MODEL_DIR = ASSETS / "model"     # the model that ships with the package
 SECRET_FIELDS = {"admin_token"}
 HIDDEN = "***"
 # scheme://user:password@host → scheme://user:***@host (the user may be empty)
 _USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s]*):(?P<password>[^@\s]*)@")
 
 
-class ConfigError(Exception):
+class ConfigError(RadioError):
     """A setting that cannot work; the message names the setting and the fix."""
+    status = 400
 
 
 def shown_url(text: str) -> str:
@@ -113,7 +117,7 @@ def json_object(raw: str) -> dict:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    model: str = str(ASSETS / "model")
+    model: str = str(DEFAULT_MODEL_DIR)
     engine: str = "numpy"               # numpy (radio/model, no TensorFlow) or tf (magenta's graph)
     data: str = dataclasses.field(default_factory=default_data_folder)  # seed sets, state, history
     seeds: str = ""                     # empty: <data>/seeds, first filled from the shipped sets

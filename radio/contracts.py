@@ -1,5 +1,6 @@
-"""The data every stage agrees on, declared once: audio with its rate, the parts table,
-seed references, what a played segment shows, and the item the generator hands to playout.
+"""The data every stage agrees on, declared once: the error base, audio with its rate, the
+parts table, seed references, what a played segment shows, and the item the generator
+hands to playout.
 
 This module imports nothing of the station and nothing heavier than numpy, so both sides
 of the process boundary (the generator process and the server) can use it.
@@ -13,8 +14,28 @@ from pathlib import Path
 
 import numpy as np
 
+
+class RadioError(Exception):
+    """The base of every error the project raises on purpose. The message names what is
+    wrong and the fix; `status` is the HTTP status the API answers with, `exit_code` the
+    `radio` command's. The API and the CLI map errors by this class, nothing else."""
+    status = 500
+    exit_code = 1
+
+    def __init__(self, message: str = "", status: int | None = None):
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+
+
 SAMPLE_RATE = 44100     # Hz: FluidSynth renders at it, the encoders and the master run at it
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024     # a seed file upload (the API and the seed library)
+# The trio's time grid: 4/4 bars of sixteenth steps, 16-bar segments
+STEPS_PER_QUARTER, STEPS_PER_BAR = 4, 16
+SEGMENT_BARS = 16
+MIDI_SUFFIXES = (".mid", ".midi", ".kar", ".smf")   # what counts as a seed file, everywhere
+# a seed set's name; always fullmatch (`$` lets "\n" through)
+SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +86,9 @@ def part_of(note) -> str:
 
 
 # -- seed references ------------------------------------------------------------------
-class SeedRefError(ValueError):
+class SeedRefError(RadioError, ValueError):
+    status = 400
+
     """A seed reference that is not `set/file` or `set/file@bar`."""
 
 

@@ -14,8 +14,8 @@ import numpy as np
 from aiohttp import web
 
 from radio.config import Settings
-from radio.server.api import STATION
 from radio.server.app import stream
+from radio.server.appkeys import STATION
 from radio.station.broadcaster import ICY_METAINT, SLICE
 from radio.station.encoder import Mp3Encoder
 from radio.station.station import Station

@@ -20,9 +20,10 @@ from radio import cli
 from radio.band import complete as comp
 from radio.band.choose import fit
 from radio.band.loading import check_model
-from radio.band.parts import ROLES, CompleteError, TempoMap, find_parts, parse_keep, read_input
+from radio.band.parts import CompleteError, TempoMap, find_parts, parse_keep, read_input
 from radio.band.search import Search, objective, search_z
 from radio.band.tokens import part_tokens, trio_tensor
+from radio.contracts import PARTS
 from radio.music.composer import tie_over  # noqa: F401  (the join rule the windows share)
 from radio.music.midi import sequence_bytes
 
@@ -102,8 +103,8 @@ def test_tokens_are_the_converters():
     x = np.asarray(converter.to_tensors(ns).inputs[0])
     tempo = TempoMap(ns.tempos)
     parts = {r: [n for n in ns.notes if (n.is_drum if r == "drums" else (not n.is_drum and n.instrument == comp.INSTRUMENT[r]))]
-             for r in ROLES}
-    tokens = {r: part_tokens(parts[r], r, tempo, 0, 256) for r in ROLES}
+             for r in PARTS}
+    tokens = {r: part_tokens(parts[r], r, tempo, 0, 256) for r in PARTS}
     assert np.array_equal(tokens["lead"], np.argmax(x[:, :90], 1))
     assert np.array_equal(tokens["bass"], np.argmax(x[:, 90:180], 1))
     assert np.array_equal(tokens["drums"], np.argmax(x[:, 180:], 1))
@@ -194,7 +195,7 @@ def test_other_parts_can_be_kept(engine, keep):
     ns = read_input(bass_song(6, lead=True, drums=True))
     kept = find_parts(ns, keep)
     result = comp.complete(ns, kept, engine, NearScorer(), search=Search(candidates=8, rounds=1))
-    assert set(result.new_instruments) == set(ROLES) - set(keep)
+    assert set(result.new_instruments) == set(PARTS) - set(keep)
     old = sorted(_note_key(n) for part in kept.values() for n in part.notes)
     assert sorted(_note_key(n) for n in result.sequence.notes
                   if n.instrument not in result.new_instruments.values()) == old

@@ -163,9 +163,11 @@ def test_tie_over_and_repeat_phrase_units():
     nxt.notes.add(pitch=60, start_time=0.0, end_time=0.5, instrument=LEAD)
     nxt.notes.add(pitch=40, start_time=0.0, end_time=0.5, instrument=BASS)
     nxt.notes.add(pitch=62, start_time=0.0, end_time=0.5, instrument=LEAD)      # another pitch
-    assert tie_over(prev, nxt, SEAM) == 1
-    assert prev.notes[0].end_time == SEAM + 0.5
-    assert sorted((n.instrument, n.pitch) for n in nxt.notes) == [(LEAD, 62), (BASS, 40)]
+    tied_prev, tied_nxt, tied = tie_over(prev, nxt, SEAM)
+    assert tied == 1
+    assert tied_prev.notes[0].end_time == SEAM + 0.5
+    assert sorted((n.instrument, n.pitch) for n in tied_nxt.notes) == [(LEAD, 62), (BASS, 40)]
+    assert prev.notes[0].end_time == SEAM - 0.01 and len(nxt.notes) == 3      # the inputs are left alone
     seq = note_seq.NoteSequence()
     seq.notes.add(pitch=64, start_time=1.0, end_time=9.0, instrument=LEAD)       # crosses bar 4
     seq.notes.add(pitch=65, start_time=9.0, end_time=10.0, instrument=LEAD)      # after the phrase

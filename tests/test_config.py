@@ -68,8 +68,8 @@ def test_config_is_a_leaf_and_the_data_folder_is_per_user(tmp_path):
     probe = ("import sys, radio.config; print(sorted(m for m in sys.modules if m.startswith('radio.')))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent).stdout
-    # and the package's note_seq hook (support/lazy_imports.py, run by radio/__init__.py)
-    assert out.strip() == "['radio.config', 'radio.support', 'radio.support.lazy_imports']"
+    # contracts (the error base) and the package's note_seq hook (support/lazy_imports.py, run by radio/__init__.py)
+    assert out.strip() == "['radio.config', 'radio.contracts', 'radio.support', 'radio.support.lazy_imports']"
     assert default_data_folder({"XDG_DATA_HOME": str(tmp_path)}) == str(tmp_path / "latent-radio")
     assert default_data_folder({}) == str(Path.home() / ".local" / "share" / "latent-radio")
     assert Settings.from_env(env={}).data == default_data_folder()

@@ -18,7 +18,6 @@ from test_server import _read
 
 from radio.config import ConfigError, Settings
 from radio.offline.audiostats import decode_with_ffmpeg
-from radio.station.icecast import IcecastPush, Target
 from radio.station.station import Station
 
 pytestmark = pytest.mark.skipif(not shutil.which("icecast2"), reason="Debian's icecast2 is not installed")
@@ -69,14 +68,13 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
     # Icecast drops root for nobody, who cannot enter pytest's 0700 tmp folders
     logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
     ice, port = _start_icecast(logs)
-    station = Station(Settings(data=str(tmp_path / "data")), pipeline_factory="tonepipeline:TonePipeline")
-    push = IcecastPush(Target.parse(f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
-                       station.streams, "latent radio", "test", {"mp3": 128, "ogg": 96})
-    station.outputs.add(push)           # an output like the broadcasters and HLS
+    station = Station(Settings(data=str(tmp_path / "data"), icecast=f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio"),
+                      pipeline_factory="tonepipeline:TonePipeline")
+    push = station.icecast               # an output like the broadcasters and HLS, run by the station
 
     async def main():
         nonlocal ice
-        tasks = [asyncio.create_task(station.run()), asyncio.create_task(push.run())]
+        tasks = [asyncio.create_task(station.run())]
         try:
             await _until(lambda: all(push.connected.values()), 30)
             # silence plays until the first segment; Icecast's burst (4 s) then holds music

@@ -7,7 +7,7 @@ import note_seq
 import numpy as np
 import pytest
 
-from radio.music.groove import PRESETS, SNARES, Groove
+from radio.music.groove import GROOVE_PRESETS, SNARES, Groove
 from radio.music.performer import humanization_stats, humanize, voice_of
 from radio.music.segment import Segment, part_of
 
@@ -66,7 +66,7 @@ def test_timing_moves_off_the_grid_within_bounds(seed_segments):
 
 def test_seeded_reproducible_and_pure(seed_segments):
     with_snare = next(s for s in seed_segments if _has_snare(s))  # ghost notes too
-    for groove in (Groove(), PRESETS["swing"], PRESETS["laid-back"]):
+    for groove in (Groove(), GROOVE_PRESETS["swing"], GROOVE_PRESETS["laid-back"]):
         plain = Segment(id=3, sequence=with_snare.sequence, qpm=120.0, bars=16)
         before = plain.sequence.SerializeToString()
         a, b = humanize(plain, groove, seed=1), humanize(plain, groove, seed=1)
@@ -150,9 +150,9 @@ def test_bass_sits_behind_the_drums_by_its_offset(seed_segments):
     assert mean["bass"] - mean["kick"] == pytest.approx(6.0, abs=1.5)
 
 
-@pytest.mark.parametrize("preset", sorted(PRESETS))
+@pytest.mark.parametrize("preset", sorted(GROOVE_PRESETS))
 def test_lead_and_bass_never_overlap_and_keep_a_minimum_length(seed_segments, preset):
-    groove = PRESETS[preset]
+    groove = GROOVE_PRESETS[preset]
     loose = {"jitter_ms": 30, "articulation": 1.0}
     extreme = Groove.from_dict({"swing": 0.5, "max_shift_ms": 50, "lead": loose, "bass": loose})
     for groove in (groove, extreme):
@@ -189,10 +189,10 @@ def test_groove_from_plain_data(seed_segments):
     g = Groove.from_dict({"preset": "laid-back", "drums": {"jitter_ms": 1},
                           "hats": {"offset_ms": -4}, "lead": {"accent": [6, -6], "swing": 0.1}})
     assert g.kick.jitter_ms == g.hats.jitter_ms == 1.0 and g.hats.offset_ms == -4.0
-    assert g.snare.offset_ms == PRESETS["laid-back"].snare.offset_ms
+    assert g.snare.offset_ms == GROOVE_PRESETS["laid-back"].snare.offset_ms
     assert g.lead.accent == (6, -6) * 8 and g.lead.swing == 0.1
-    assert Groove.preset("tight") == PRESETS["tight"]
-    for groove in (*PRESETS.values(), g):
+    assert Groove.preset("tight") == GROOVE_PRESETS["tight"]
+    for groove in (*GROOVE_PRESETS.values(), g):
         data = json.loads(json.dumps(groove.to_dict()))
         assert Groove.from_dict(data) == groove
 

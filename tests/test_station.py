@@ -36,7 +36,8 @@ class Served:
         from aiohttp import web
 
         from radio.config import Settings
-        from radio.server.app import STATION, create_app
+        from radio.server.app import create_app
+        from radio.server.appkeys import STATION
         port = _free_port()
         self.settings = Settings(port=port, data=str(data), admin_token=ADMIN_TOKEN, **settings)
         self.app = create_app(self.settings, pipeline_factory=factory)
@@ -267,3 +268,20 @@ def test_the_server_process_never_loads_tensorflow_and_stays_small(tmp_path):
     assert report["children"] >= 1 and report["generator_tf"] == [], report
     assert report["music_after"] is not None and report["music_after"] < 180, report
     assert report["rss_mb"] < 250, report
+
+
+def test_both_pipelines_keep_the_loops_contract(tmp_path):
+    """The real pipeline (on the small pinned model of the golden check) and the tests'
+    stand-in both provide what the generator loop uses (loop.PipelineLike)."""
+    import golden_cases
+    from tonepipeline import TonePipeline
+
+    from radio.config import Settings
+    from radio.generator.loop import PipelineLike
+    from radio.generator.pipeline import Pipeline
+    assert isinstance(TonePipeline(), PipelineLike)
+    real = Pipeline(Settings(model=str(golden_cases.MODEL), data=str(tmp_path)))
+    try:
+        assert isinstance(real, PipelineLike)
+    finally:
+        real.close()

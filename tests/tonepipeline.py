@@ -36,6 +36,7 @@ class TonePipeline:
         self.mix = StyleMix(sets={"tones": 1.0})
         self.library = ToneLibrary()
         self.anchors = []
+        self.model = self.walk = self.sound = self.renderer = None    # none of these (loop.PipelineLike)
         self.fail_at, self.delay = fail_at, delay
 
     def sync_seeds(self):
@@ -43,6 +44,15 @@ class TonePipeline:
 
     def set_mix(self, mix):
         self.mix = mix
+
+    def check_mix(self, mix):
+        pass
+
+    def restart_after(self, last):
+        pass
+
+    def close(self, keep_model=False):
+        pass
 
     def next_segment(self):
         TonePipeline.made += 1

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .parts import ROLES, STEPS_PER_BAR
+from ..contracts import PARTS, STEPS_PER_BAR
 from .tokens import MELODY_LOW, MELODY_NOTE_OFF
 
 # The hierdec decoder samples its parts independently given z, so a lead drawn from a z
@@ -93,11 +93,11 @@ def choose_sample(model, zs: np.ndarray, tokens: dict[str, np.ndarray], missing:
     n = choose.samples
     z = np.repeat(np.asarray(zs, np.float32), n, axis=0)
     ids = model.decode_ids(z, temperature, steps)                  # [3, len(zs) * n, steps]
-    drums = ROLES.index("drums")
+    drums = PARTS.index("drums")
 
     def parts(pitched: int, drum: int) -> dict[str, np.ndarray]:
         return {r: tokens[r] if r in tokens else ids[k, drum if k == drums else pitched]
-                for k, r in enumerate(ROLES)}
+                for k, r in enumerate(PARTS)}
 
     best, best_fit = (0, 0), -np.inf
     for group in range(len(zs)):

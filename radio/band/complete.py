@@ -38,6 +38,7 @@ from typing import Sequence
 import note_seq
 import numpy as np
 
+from ..contracts import PARTS, STEPS_PER_BAR
 from ..model.trio import to_sequences
 from ..music.composer import tie_over
 from ..music.groove import Groove
@@ -45,7 +46,7 @@ from ..music.performer import humanize
 from ..music.segment import BASS, DRUMS, LEAD, MODEL_QPM, Segment, retime
 from ..sound.presets import resolve
 from .choose import Choose, choose_sample
-from .parts import ROLES, STEPS_PER_BAR, WINDOW_BARS, KeptPart, TempoMap, bar_count
+from .parts import WINDOW_BARS, KeptPart, TempoMap, bar_count
 from .search import Scorer, Search, search_z
 from .tokens import part_tokens, trio_tensor
 
@@ -167,7 +168,7 @@ def complete(ns: note_seq.NoteSequence, kept: dict[str, KeptPart], model, scorer
     None leaves the new parts on the grid."""
     tempo = TempoMap(ns.tempos)
     bars = bar_count(ns, tempo)
-    missing = [r for r in ROLES if r not in kept]
+    missing = [r for r in PARTS if r not in kept]
     rng = np.random.default_rng(seed)
     pool = np.zeros((0, model.z_size), np.float32) if anchors is None else np.asarray(anchors, np.float32)
     windows, decoded, previous = [], [], None
@@ -185,8 +186,8 @@ def complete(ns: note_seq.NoteSequence, kept: dict[str, KeptPart], model, scorer
         previous = got.zs[0]
         if progress:
             progress(windows[-1])
-    for a, b in zip(decoded, decoded[1:]):
-        tie_over(a, b, WINDOW_BARS * 4 * 60.0 / MODEL_QPM)
+    for i in range(len(decoded) - 1):
+        decoded[i], decoded[i + 1], _ = tie_over(decoded[i], decoded[i + 1], WINDOW_BARS * 4 * 60.0 / MODEL_QPM)
     return _assemble(ns, kept, missing, decoded, windows, tempo, groove, seed)
 
 

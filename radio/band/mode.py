@@ -32,6 +32,7 @@ from pathlib import Path
 import note_seq
 import numpy as np
 
+from ..contracts import PARTS, STEPS_PER_BAR, RadioError
 from ..model.trio import to_sequences
 from ..music.composer import LatentWalk, WalkStep, tie_over
 from ..music.groove import Groove
@@ -39,17 +40,7 @@ from ..music.segment import MODEL_QPM, Segment
 from .choose import Choose
 from .complete import generated, place, solve_window, window_sequence
 from .loading import check_model
-from .parts import (
-    ROLES,
-    STEPS_PER_BAR,
-    WINDOW_BARS,
-    CompleteError,
-    KeptPart,
-    TempoMap,
-    bar_count,
-    find_parts,
-    read_input,
-)
+from .parts import WINDOW_BARS, CompleteError, KeptPart, TempoMap, bar_count, find_parts, read_input
 from .search import Search
 from .tokens import part_tokens
 
@@ -57,13 +48,14 @@ from .tokens import part_tokens
 # the best 4 z) took 1.4–2.3 s a window keeping a bass, 3.6–4.3 s keeping bass and drums, on
 # the default model (2 cores busy with other work, niced), against the 25–35 s a 16-bar
 # segment of the shipped seeds lasts: no need to cut them. Its first step is 0.25 instead of
-# 0.5 per dimension, so the candidates stay near the walk (measured then; README, band mode).
+# 0.5 per dimension, so the candidates stay near the walk (measured then: docs/complete.md, band mode).
 STATION_SEARCH = Search(step=0.25)
 STATION_CHOOSE = Choose()
 
 
-class BandError(ValueError):
+class BandError(RadioError, ValueError):
     """Band mode cannot play with this model or file; the message says why."""
+    status = 400
 
 
 def check_band_model(model) -> None:
@@ -103,7 +95,7 @@ class BandMode:
         self.tempo = TempoMap(ns.tempos)
         self.file_bars = bar_count(ns, self.tempo)
         self.windows = -(-self.file_bars // WINDOW_BARS)
-        self.missing = [r for r in ROLES if r not in keep]
+        self.missing = [r for r in PARTS if r not in keep]
         self.model, self.walk, self.seed = model, walk, seed
         self.search, self.choose = search, choose
         self.rng = np.random.default_rng([seed, 17])
@@ -156,13 +148,13 @@ class BandMode:
             self._solve_next()
         win = self._ready.pop(0)
         if self._ready:
-            tie_over(win.seq, self._ready[0].seq, win.bars * 4 * 60.0 / MODEL_QPM)
+            win.seq, self._ready[0].seq, _ = tie_over(win.seq, self._ready[0].seq, win.bars * 4 * 60.0 / MODEL_QPM)
         end_s = win.tempo.seconds(4 * win.bars)
         placed = place(win.seq, 0.0, win.bars, win.tempo, groove, self.seed, self.made)
         self.made += 1
         seq = window_sequence(placed, win.kept, 0.0, end_s)
         qpm = 4 * win.bars * 60.0 / end_s        # the average tempo: the segment lasts as the window plays
-        self.walk.last_qpm = qpm                 # a return to the walk ramps from here
+        self.walk.ramp_from(qpm)                 # a return to the walk ramps from here
         return Segment(id=self.made - 1, sequence=seq, qpm=qpm, bars=win.bars,
                        anchors=(win.step.a, win.step.b), t=win.step.t, humanized=groove is not None,
                        z=win.z, band=self.describe(win.index))

@@ -11,17 +11,16 @@ from typing import Sequence
 import note_seq
 import numpy as np
 
+from ..contracts import PARTS, SEGMENT_BARS, RadioError
 from ..music import seeds
 
-ROLES = ("lead", "bass", "drums")          # the trio converter's order of parts
-WINDOW_BARS = 16
-STEPS_PER_BAR = 16
-STEPS_PER_BEAT = 4
+WINDOW_BARS = SEGMENT_BARS                 # completion works a segment's bars at a time
 MAX_BARS = 128                             # what one request may ask for (API)
 
 
-class CompleteError(Exception):
+class CompleteError(RadioError):
     """An input or a model completion cannot use; the message says what to change."""
+    status = 400
 
 
 class TempoMap:
@@ -66,12 +65,12 @@ class KeptPart:
 
 def parse_keep(text: str) -> list[str]:
     keep = [k.strip() for k in str(text).split(",") if k.strip()]
-    bad = [k for k in keep if k not in ROLES]
+    bad = [k for k in keep if k not in PARTS]
     if bad or not keep:
-        raise CompleteError(f"--keep {text!r}: name one or two of {', '.join(ROLES)}, "
+        raise CompleteError(f"--keep {text!r}: name one or two of {', '.join(PARTS)}, "
                             "comma-separated (e.g. --keep bass or --keep bass,drums)")
     keep = list(dict.fromkeys(keep))
-    if len(keep) == len(ROLES):
+    if len(keep) == len(PARTS):
         raise CompleteError("--keep names all three parts: nothing is left to complete")
     return keep
 

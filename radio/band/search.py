@@ -13,7 +13,7 @@ class Scorer(Protocol):
     """Teacher-forced log-likelihood of one part under the hierdec decoder."""
 
     def log_likelihood(self, z: np.ndarray, part: str, tokens: np.ndarray) -> np.ndarray:
-        """z (N, z_size); part one of ROLES; tokens (T,) class ids, T ≤ 256 (a prefix of the
+        """z (N, z_size); part one of PARTS; tokens (T,) class ids, T ≤ 256 (a prefix of the
         16-bar window). Returns (N,) log-probabilities in nats."""
         ...
 

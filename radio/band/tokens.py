@@ -7,12 +7,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ..model.trio import DRUM_CLASS
+from ..contracts import PARTS, STEPS_PER_QUARTER
+from ..model.trio import DEPTHS, DRUM_CLASS, MAX_PITCH, MIN_PITCH
 from ..music import seeds
-from .parts import ROLES, STEPS_PER_BEAT, TempoMap
+from .parts import TempoMap
 
 MELODY_NO_EVENT, MELODY_NOTE_OFF = 0, 1    # the melody one-hot's first two classes
-MELODY_LOW, MELODY_HIGH = 21, 108          # the converter's pitch range (class = pitch - 19)
+MELODY_LOW, MELODY_HIGH = MIN_PITCH, MAX_PITCH   # the converter's pitch range (class = pitch - 19)
 
 
 @dataclasses.dataclass
@@ -40,15 +41,15 @@ def part_tokens(notes: Sequence, role: str, tempo: TempoMap, start_step: int, st
     beats = [_Beat(tempo.beats(n.start_time), tempo.beats(n.end_time), n.pitch) for n in notes]
     if role == "drums":
         for n in beats:
-            s = round(n.start * STEPS_PER_BEAT) - start_step
+            s = round(n.start * STEPS_PER_QUARTER) - start_step
             if 0 <= s < steps and n.pitch in DRUM_CLASS:
                 tok[s] |= 1 << DRUM_CLASS[n.pitch]
         return tok
     line = seeds.skyline(beats, top=(role == "lead"), legato_s=0.5)  # an eighth of a bar
     onsets, offs = {}, set()
     for n in line:
-        s = round(n.start * STEPS_PER_BEAT) - start_step
-        e = max(s + 1, round(n.end * STEPS_PER_BEAT) - start_step)
+        s = round(n.start * STEPS_PER_QUARTER) - start_step
+        e = max(s + 1, round(n.end * STEPS_PER_QUARTER) - start_step)
         if s < steps and e > 0:
             if s >= 0:
                 onsets[s] = _fold(n.pitch) - MELODY_LOW + 2
@@ -61,11 +62,11 @@ def part_tokens(notes: Sequence, role: str, tempo: TempoMap, start_step: int, st
     return tok
 
 
-def trio_tensor(tokens: dict[str, np.ndarray], depths=(90, 90, 512), steps: int = 256) -> np.ndarray:
+def trio_tensor(tokens: dict[str, np.ndarray], depths=DEPTHS, steps: int = 256) -> np.ndarray:
     """The converter's (steps, 692) one-hot input; parts not given are empty (rests)."""
     x = np.zeros((steps, sum(depths)), np.float32)
     offset = 0
-    for role, depth in zip(ROLES, depths):
+    for role, depth in zip(PARTS, depths):
         tok = np.zeros(steps, np.int64)
         if role in tokens:
             tok[:len(tokens[role])] = tokens[role]

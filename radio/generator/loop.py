@@ -24,22 +24,45 @@ import threading
 import time
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..contracts import PART_INDEX, Audio, PlayMeta, Rendered, SegmentData, part_of
+from ..contracts import PART_INDEX, Audio, PlayMeta, RadioError, Rendered, SegmentData, part_of
 from ..support.heap import return_big_buffers, trim_heap
+
+if TYPE_CHECKING:     # note_seq: the server, which imports this module, never loads it
+    from ..music.segment import Segment
 
 log = logging.getLogger("radio.generator")
 GENERATOR_NICE = 10       # the generator process's lower CPU priority (see process_main)
 
 
-class RequestError(Exception):
-    """A request the generator refused; `status` is the HTTP status the API answers with."""
+@runtime_checkable
+class PipelineLike(Protocol):
+    """What the loop needs of a pipeline: pipeline.py's, or a test's stand-in
+    (tests/tonepipeline.py); tests/test_station.py checks both. The optional parts are None
+    where a pipeline has none."""
+    mix: Any                 # the StyleMix playing (mix.py)
+    library: Any             # the seed sets: sets(), add(), remove() (music/seedsets.py)
+    anchors: list            # the walk's anchors: .label, .z
+    model: Any               # kept for the next pipeline after a failure; None: none to keep
+    walk: Any                # the LatentWalk: position, set_bias(), restore(); or None
+    sound: Any               # the SoundPreset playing, or None
+    renderer: Any            # its `missing` soundfonts are reported; or None
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+    def next_segment(self) -> Segment: ...
+    def render(self, segment: Segment) -> np.ndarray: ...
+    def set_mix(self, mix) -> None: ...
+    def check_mix(self, mix) -> None: ...
+    def sync_seeds(self) -> bool: ...
+    def restart_after(self, last) -> None: ...
+    def close(self, keep_model: bool = False) -> None: ...
+
+
+class RequestError(RadioError):
+    """A request the generator refused; `status` is the HTTP status the API answers with."""
+    status = 400
 
 
 def _resolve(factory):
@@ -112,9 +135,7 @@ class GeneratorLoop:
             current = self.pending_mix or pipeline.mix
             try:
                 mix = current.updated(changes, pipeline.library.sets(), _labels(pipeline))
-                check = getattr(pipeline, "check_mix", None)
-                if check is not None:      # what this model cannot play (band mode: hierdec only)
-                    check(mix)
+                pipeline.check_mix(mix)    # what this model cannot play (band mode: hierdec only)
             except MixError as e:
                 raise RequestError(str(e)) from None
             return self._queue_mix(mix, playing)
@@ -177,7 +198,7 @@ class GeneratorLoop:
             except Exception as e:  # noqa: BLE001  the station must go on
                 self.ready.clear()
                 worked = self.next_id > made
-                model = getattr(pipeline, "model", None) if worked else None
+                model = pipeline.model if worked and pipeline is not None else None
                 _close(pipeline, keep_model=model is not None)
                 pipeline = self.pipeline = None
                 if worked:
@@ -191,7 +212,6 @@ class GeneratorLoop:
 
     def _restore(self, pipeline) -> None:
         """The mix and walk position the station hands over (this run's, else the last run's)."""
-        from ..music.composer import Anchor
         from .mix import MixError
         mix = dict(self.pending_mix.to_dict() if self.pending_mix else self.boot.get("mix") or {})
         self.pending_mix = None
@@ -202,20 +222,19 @@ class GeneratorLoop:
             except MixError as e:
                 log.error("the saved mix no longer fits the seed sets (%s); using the default mix", e)
         z = self.boot.get("walk_position")
-        walk = getattr(pipeline, "walk", None)
+        walk = pipeline.walk
         if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
-            walk.here = Anchor(z=np.asarray(z, np.float32), qpm=walk.here.qpm, label="restored", set="")
+            walk.restore(np.asarray(z, np.float32))
 
     def status(self, pipeline) -> dict:
         """What the station shows of the generator; `anchors` (label, z) only when they changed,
         so the station can weigh votes against them itself."""
-        renderer = getattr(pipeline, "renderer", None)
-        anchors = list(getattr(pipeline, "anchors", []))
+        anchors = list(pipeline.anchors)
         key = [a.label for a in anchors]
         sent, self._anchors_sent = (None if key == getattr(self, "_anchors_sent", None) else
                                     [(a.label, np.asarray(a.z, np.float32)) for a in anchors]), key
         return {"mix": pipeline.mix.to_dict(), "mix_version": self.mix_version, "sets": self.sets(pipeline),
-                "anchors": sent, "missing_soundfonts": sorted(getattr(renderer, "missing", ())),
+                "anchors": sent, "missing_soundfonts": sorted(pipeline.renderer.missing if pipeline.renderer is not None else ()),
                 "restarts": self.restarts}
 
     @staticmethod
@@ -223,7 +242,7 @@ class GeneratorLoop:
         """Seed set → its files: name, bytes, and the segments the walk has from it."""
         library = pipeline.library
         counts: dict[str, int] = {}
-        for a in getattr(pipeline, "anchors", []):
+        for a in pipeline.anchors:
             from ..contracts import SeedRef
             ref = SeedRef.try_parse(a.label)
             if ref:
@@ -238,9 +257,7 @@ class GeneratorLoop:
         votes_seen = None
         self._anchors_sent = None
         while not self.stop.is_set():
-            sync = getattr(pipeline, "sync_seeds", None)
-            if sync is not None:
-                sync()
+            pipeline.sync_seeds()
             with self.lock:
                 mix, self.pending_mix = self.pending_mix, None
                 version, votes, playing = self.mix_version, self.votes, self.playing
@@ -251,14 +268,12 @@ class GeneratorLoop:
                 except MixError as e:
                     log.error("mix refused by the walk: %s", e)
                 if self.last_made is not None and (playing is None or playing[0] != self.last_made):
-                    restart = getattr(pipeline, "restart_after", None)
-                    if restart is not None:   # segments made ahead were dropped
-                        restart(types.SimpleNamespace(qpm=playing[1]) if playing else None)
+                    # segments made ahead were dropped
+                    pipeline.restart_after(types.SimpleNamespace(qpm=playing[1]) if playing else None)
                     self.last_made = playing[0] if playing else None
-            walk = getattr(pipeline, "walk", None)
-            if walk is not None and votes_seen is not votes:
+            if pipeline.walk is not None and votes_seen is not votes:
                 votes_seen = votes
-                walk.bias = votes.bias(pipeline.anchors)
+                pipeline.walk.set_bias(votes.bias(pipeline.anchors))
             self.emit("status", self.status(pipeline))
             drill = self.drills.popleft() if self.drills else None
             self.emit("working", self.next_id)
@@ -289,7 +304,7 @@ class GeneratorLoop:
         t2 = time.perf_counter()
         segment.id = self.next_id            # ids run on across pipeline restarts
         self.next_id += 1
-        sound = getattr(pipeline, "sound", None)
+        sound = pipeline.sound
         programs = {"lead": sound.lead.program, "bass": sound.bass.program, "drums": sound.drums.kit} if sound else {}
         meta = PlayMeta(**segment.meta(), mix=pipeline.mix.label(), temperature=pipeline.mix.temperature,
                         sound=sound.name if sound else None, programs=programs)
@@ -298,7 +313,7 @@ class GeneratorLoop:
         notes = [[PART_INDEX[part_of(n)], n.pitch, round(n.start_time, 3), round(n.end_time, 3), n.velocity]
                  for n in segment.sequence.notes]
         z = None if segment.z is None else np.asarray(segment.z, np.float32).tolist()
-        walk = getattr(pipeline, "walk", None)
+        walk = pipeline.walk
         here = walk.position.z.tolist() if walk is not None and walk.position is not None else None
         return Rendered(SegmentData(segment.id, segment.qpm, segment.bars, segment.duration, notes, z),
                         Audio(np.ascontiguousarray(pcm, np.float32)), meta, version, midi, here,
@@ -306,9 +321,8 @@ class GeneratorLoop:
 
 
 def _labels(pipeline) -> list[str] | None:
-    """The seed segments a mix's endpoints may name; None when the pipeline does not say."""
-    anchors = getattr(pipeline, "anchors", None)
-    return None if anchors is None else [a.label for a in anchors]
+    """The seed segments a mix's endpoints may name."""
+    return [a.label for a in pipeline.anchors]
 
 
 def _size(p) -> int:
@@ -319,12 +333,12 @@ def _size(p) -> int:
 
 
 def _close(pipeline, keep_model: bool = False) -> None:
-    close = getattr(pipeline, "close", None)
-    if close is not None:
-        try:
-            close(keep_model=keep_model)
-        except Exception:  # noqa: BLE001
-            log.exception("closing the pipeline")
+    if pipeline is None:
+        return
+    try:
+        pipeline.close(keep_model=keep_model)
+    except Exception:  # noqa: BLE001
+        log.exception("closing the pipeline")
 
 
 def process_main(settings, factory, boot: dict, rendered_q, events_q, control_q) -> None:

@@ -23,21 +23,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import re
 from pathlib import Path
 
-from ..contracts import PARTS
+from ..contracts import PARTS, SET_NAME, RadioError
+from ..support.checks import number, shown
 
 # "set/file" or "set/file@bar": a seed set, a file's stem in it, a bar its segment starts at
-ENDPOINT = re.compile(r"(?P<set>[a-z0-9][a-z0-9_-]{0,39})/(?P<stem>[^/@\x00-\x1f\x7f]{1,120})(?:@(?P<bar>[0-9]{1,5}))?")
+ENDPOINT = re.compile(f"(?P<set>{SET_NAME.pattern})/" + r"(?P<stem>[^/@\x00-\x1f\x7f]{1,120})(?:@(?P<bar>[0-9]{1,5}))?")
 
 
 MODES = ("walk", "interpolate", "loop", "band")
 
 
-class MixError(ValueError):
+class MixError(RadioError, ValueError):
     """A mix that cannot be played; the message names the field and what is allowed."""
+    status = 400
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,21 +99,8 @@ def walk_mode(mode: str) -> str:
     return "walk" if mode == "band" else mode
 
 
-def _show(v) -> str:
-    """A client's value for an error message: its repr, cut short."""
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _number(values: dict, key: str, lo: float, hi: float, integer: bool = False):
-    v = values[key]
-    # checked before any conversion: int() of an infinity raises OverflowError
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-            or (integer and v != int(v)):
-        raise MixError(f"{key}: expected {'an integer' if integer else 'a number'}, got {_show(v)}")
-    if not lo <= v <= hi:
-        raise MixError(f"{key}={v}: allowed range is {lo}–{hi}")
-    return int(v) if integer else float(v)
+def _num(values: dict, key: str, lo: float, hi: float, integer: bool = False):
+    return number(values[key], key, lo, hi, integer, MixError)
 
 
 def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
@@ -128,11 +116,11 @@ def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
     for e in ends:
         m = ENDPOINT.fullmatch(e)
         if m is None or seed_file(known_sets, m["set"], m["stem"]) is None:
-            raise MixError(f"endpoints: no seed file {_show(e)} (use set/file or set/file@bar, "
+            raise MixError(f"endpoints: no seed file {shown(e)} (use set/file or set/file@bar, "
                            f"as /api/seeds lists them)")
         if labels is not None and e not in labels and \
                 (m["bar"] is not None or not any(label.split("@")[0] == e for label in labels)):
-            raise MixError(f"endpoints: {_show(e)} is not a seed segment (a file's segments start "
+            raise MixError(f"endpoints: {shown(e)} is not a seed segment (a file's segments start "
                            f"at the bars its labels show, e.g. {min(labels, default='rock/song@0')!r})")
     return tuple(ends)
 
@@ -151,19 +139,19 @@ def _keep(values: dict, known_sets: dict) -> dict:
         return {}
     unknown = [p for p in keep if p not in PARTS]
     if unknown:
-        raise MixError(f"keep: {_show(unknown[0])} is not a part; use lead, bass or drums")
+        raise MixError(f"keep: {shown(unknown[0])} is not a part; use lead, bass or drums")
     if len(keep) > 2:
         raise MixError("keep: all three parts named; keep one or two (the model plays the rest)")
     if not all(isinstance(n, str) for n in keep.values()):
         raise MixError(f"keep: expected seed files as \"set/file\", e.g. {example}")
     names = list(dict.fromkeys(keep.values()))
     if len(names) > 1:
-        raise MixError(f"keep: the kept parts must come from one seed file (got {_show(names)}): "
+        raise MixError(f"keep: the kept parts must come from one seed file (got {shown(names)}): "
                        "they play in its time, note for note")
     m = ENDPOINT.fullmatch(names[0])
     path = None if m is None or m["bar"] is not None else seed_file(known_sets, m["set"], m["stem"])
     if path is None:
-        raise MixError(f"keep: no seed file {_show(names[0])} (use set/file, as /api/seeds lists them)")
+        raise MixError(f"keep: no seed file {shown(names[0])} (use set/file, as /api/seeds lists them)")
     try:
         stat = path.stat()
         problem = _kept_parts_problem(str(path), stat.st_mtime_ns, stat.st_size, tuple(sorted(keep)))
@@ -206,29 +194,29 @@ def _sound(value) -> dict:
 
 
 def _program(values: dict, key: str):
-    return None if values[key] is None else _number(values, key, 0, 127, integer=True)
+    return None if values[key] is None else _num(values, key, 0, 127, integer=True)
 
 
 def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
     """`known_sets`: seed set → its files (SeedLibrary.sets()); `anchors`: segment labels."""
     if not isinstance(values["mode"], str) or values["mode"] not in MODES:
-        raise MixError(f"mode: {_show(values['mode'])}; use walk, interpolate, loop or band")
+        raise MixError(f"mode: {shown(values['mode'])}; use walk, interpolate, loop or band")
     qpm_range = values["qpm_range"]
     if qpm_range:
         if not isinstance(qpm_range, (list, tuple)) or len(qpm_range) != 2:
             raise MixError("qpm_range: expected [lowest, highest], e.g. [90, 130], or []")
-        lo, hi = (_number({"qpm_range": v}, "qpm_range", 40.0, 240.0) for v in qpm_range)
+        lo, hi = (_num({"qpm_range": v}, "qpm_range", 40.0, 240.0) for v in qpm_range)
         if lo > hi:
             raise MixError(f"qpm_range: {lo} is above {hi}")
         qpm_range = (lo, hi)
     if isinstance(values["loop_bars"], bool) or values["loop_bars"] not in (1, 2, 4, 8):
-        raise MixError(f"loop_bars={_show(values['loop_bars'])}: use 1, 2, 4 or 8")
+        raise MixError(f"loop_bars={shown(values['loop_bars'])}: use 1, 2, 4 or 8")
     extra = {"mode": values["mode"], "endpoints": _endpoints(values, known_sets, anchors),
-             "prior": _number(values, "prior", 0.0, 1.0),
+             "prior": _num(values, "prior", 0.0, 1.0),
              "loop_bars": int(values["loop_bars"]),
-             "transpose": _number(values, "transpose", -12, 12, integer=True),
+             "transpose": _num(values, "transpose", -12, 12, integer=True),
              "qpm_range": tuple(qpm_range),
-             "ramp_bars": _number(values, "ramp_bars", 1, 8, integer=True),
+             "ramp_bars": _num(values, "ramp_bars", 1, 8, integer=True),
              "groove": _groove(values["groove"]),
              "sound": _sound(values["sound"]),
              "keep": _keep(values, known_sets)}
@@ -242,13 +230,13 @@ def _basic(values: dict, known_sets: set[str]) -> dict:
     clean = {}
     for name, w in sets.items():
         if name not in known_sets:
-            raise MixError(f"sets: no seed set named {_show(name)}; known: {sorted(known_sets)}")
-        clean[name] = _number({name: w}, name, 0.0, 1000.0)
+            raise MixError(f"sets: no seed set named {shown(name)}; known: {sorted(known_sets)}")
+        clean[name] = _num({name: w}, name, 0.0, 1000.0)
     if not any(w > 0 for w in clean.values()):
         raise MixError("sets: at least one weight must be above 0")
     return {"sets": clean,
-            "temperature": _number(values, "temperature", 0.01, 2.0),
-            "qpm": 0.0 if values["qpm"] == 0 else _number(values, "qpm", 40.0, 240.0),
+            "temperature": _num(values, "temperature", 0.01, 2.0),
+            "qpm": 0.0 if values["qpm"] == 0 else _num(values, "qpm", 40.0, 240.0),
             "lead_program": _program(values, "lead_program"),
             "bass_program": _program(values, "bass_program")}
 

@@ -8,9 +8,11 @@ mix pins one), changing at a segment boundary.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
+import note_seq
 import numpy as np
 
 from ..config import Settings
@@ -30,13 +32,15 @@ log = logging.getLogger("radio.pipeline")
 
 
 def transpose(segment: Segment, semitones: int) -> Segment:
-    """Lead and bass moved by `semitones` (kept in MIDI range); drums stay."""
+    """A new segment with lead and bass moved by `semitones` (kept in MIDI range); drums stay."""
     if not semitones:
         return segment
-    for n in segment.sequence.notes:
+    seq = note_seq.NoteSequence()
+    seq.CopyFrom(segment.sequence)
+    for n in seq.notes:
         if not n.is_drum:
             n.pitch = min(127, max(0, n.pitch + semitones))
-    return segment
+    return dataclasses.replace(segment, sequence=seq)
 
 
 class Pipeline:
@@ -135,9 +139,8 @@ class Pipeline:
         self.band = band
         self.mix = mix
         self.groove = Groove.from_dict(mix.groove)
-        w = self.walk
-        w.temperature, w.qpm, w.prior, w.loop_bars = mix.temperature, mix.qpm, mix.prior, mix.loop_bars
-        w.qpm_range, w.ramp_bars = (tuple(mix.qpm_range) or None), mix.ramp_bars
+        self.walk.set_play(mix.temperature, mix.qpm, mix.prior, mix.loop_bars, tuple(mix.qpm_range) or None,
+                           mix.ramp_bars)
         self.walk.retarget(weights=mix.sets)
 
     def next_segment(self) -> Segment:
@@ -153,7 +156,7 @@ class Pipeline:
         next: forget the notes the dropped ones left sounding, ramp from its tempo."""
         self.renderer.reset()
         if last is not None:
-            self.walk.last_qpm = last.qpm
+            self.walk.ramp_from(last.qpm)
 
     def _preset(self, name: str) -> SoundPreset:
         """The named preset with the mix's sound overrides and explicit programs."""

@@ -19,7 +19,7 @@ import statistics
 import threading
 import time
 
-from ..contracts import Rendered
+from ..contracts import RadioError, Rendered
 from .loop import RequestError, process_main
 
 log = logging.getLogger("radio.generator")
@@ -27,8 +27,9 @@ DEFAULT_FACTORY = "radio.generator.pipeline:Pipeline"
 START_LIMIT = 900.0       # seconds a new process may take to its first segment (model, anchors)
 
 
-class GeneratorDown(Exception):
+class GeneratorDown(RadioError):
     """The generator process is not running (starting or restarting); try again soon."""
+    status = 503
 
 
 class GeneratorProcess:

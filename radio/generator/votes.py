@@ -31,6 +31,7 @@ import time
 
 import numpy as np
 
+from ..contracts import RadioError
 from ..support import clients
 from ..support.ratelimit import RateLimit
 
@@ -38,11 +39,14 @@ KINDS = ("like", "skip")
 MAX_VOTERS = 1000     # per segment; tanh has saturated its bump long before (see Tally.bump)
 
 
-class VoteError(ValueError):
+class VoteError(RadioError, ValueError):
+    """A vote refused; a 429 says in `headers` when to try again."""
+    status = 400
+
     def __init__(self, message: str, status: int = 400, retry_after: int = 0):
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status)
         self.retry_after = retry_after      # seconds, for a 429
+        self.headers = {"Retry-After": str(retry_after)} if retry_after else {}
 
 
 @dataclasses.dataclass

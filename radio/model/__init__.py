@@ -27,4 +27,5 @@ def load_model(path=None, engine: str = "numpy", **kwargs):
         kwargs.pop("seed", None)
         kwargs.pop("data", None)
         return TrioModel(path, **kwargs)
-    raise ValueError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
+    from .card import ModelError
+    raise ModelError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")

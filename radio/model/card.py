@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tarfile
 from pathlib import Path
 
-from ..config import ASSETS
-from ..contracts import CARD_NAME, TRIO_CONFIGS, config_in_name
-
-DEFAULT_MODEL_DIR = ASSETS / "model"
+from ..config import DEFAULT_MODEL_DIR
+from ..contracts import CARD_NAME, TRIO_CONFIGS, RadioError, config_in_name
 
 
-class ModelError(Exception):
+class ModelError(RadioError):
     """A model folder or checkpoint that cannot be used; the message names the fix."""
+    status = 400
 
 
 @dataclasses.dataclass
@@ -58,12 +58,25 @@ def config_from_name(path: Path) -> str:
                      f"pass the config name (one of {', '.join(TRIO_CONFIGS)})")
 
 
+def find_model(path=None, config: str | None = None) -> tuple[Path, ModelCard]:
+    """The one way to find a model: a model folder, an official checkpoint folder or a
+    tarball (None: the default model), and its card (read, or made from `config` or the
+    name). ModelError when it does not exist, names no config, or is neither a folder nor
+    a tarball. Nothing is loaded."""
+    path = Path(path) if path else DEFAULT_MODEL_DIR
+    if not path.exists():
+        raise ModelError(f"model {path} does not exist; `radio doctor` shows the default model's place")
+    if path.is_dir() and (path / CARD_NAME).exists():
+        card = ModelCard.read(path)
+    else:
+        card = ModelCard(config=config or config_from_name(path))
+    if card.config not in TRIO_CONFIGS:
+        raise ModelError(f"config {card.config!r} is not a trio config ({', '.join(TRIO_CONFIGS)})")
+    if path.is_file() and not tarfile.is_tarfile(path):
+        raise ModelError(f"{path}: neither a model folder nor a checkpoint tarball")
+    return path, card
+
+
 def config_of(path, config: str | None = None) -> str:
-    """The config name of a model folder or checkpoint (None: the default model), from its
-    card, else `config`, else its name; without loading anything."""
-    folder = Path(path) if path else DEFAULT_MODEL_DIR
-    if not folder.exists():
-        raise ModelError(f"model {folder} does not exist; `radio doctor` shows the default model's place")
-    if folder.is_dir() and (folder / CARD_NAME).exists():
-        return ModelCard.read(folder).config
-    return config or config_from_name(folder)
+    """The config name of a model folder or checkpoint (see `find_model`)."""
+    return find_model(path, config)[1].config

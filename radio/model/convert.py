@@ -27,6 +27,7 @@ import note_seq
 import numpy as np
 from note_seq import sequences_lib
 
+from ..contracts import STEPS_PER_BAR, STEPS_PER_QUARTER
 from . import trio
 
 MEL_PROGRAMS = range(0, 32)       # piano, chromatic percussion, organ, guitar
@@ -62,8 +63,8 @@ def _quantize(ns: note_seq.NoteSequence):
     """The sequence quantized at 4 steps a quarter, or None where magenta's converter gives
     nothing (a bad time signature, a bar that is not 16 steps, negative times)."""
     try:
-        q = note_seq.quantize_note_sequence(ns, trio.STEPS_PER_QUARTER)
-        if note_seq.steps_per_bar_in_quantized_sequence(q) != trio.STEPS_PER_BAR:
+        q = note_seq.quantize_note_sequence(ns, STEPS_PER_QUARTER)
+        if note_seq.steps_per_bar_in_quantized_sequence(q) != STEPS_PER_BAR:
             return None
         return q
     except (note_seq.BadTimeSignatureError, note_seq.NonIntegerStepsPerBarError, note_seq.NegativeTimeError):
@@ -180,7 +181,7 @@ class TrioConverter:
         q = _quantize(ns)
         if q is None:
             return []
-        spb = trio.STEPS_PER_BAR
+        spb = STEPS_PER_BAR
         total_bars = min(int(np.ceil(q.total_quantized_steps / spb)), self.max_bars)
         kind = np.zeros(MAX_INSTRUMENT_NUMBER + 1, np.uint8)
         coverage = np.zeros((total_bars, MAX_INSTRUMENT_NUMBER + 1), bool)
@@ -205,7 +206,7 @@ class TrioConverter:
                 by_kind[k].append(i)
         if len(by_kind) < 3:
             return []
-        ns.total_time = total_bars * spb * 60 / ns.tempos[0].qpm / trio.STEPS_PER_QUARTER
+        ns.total_time = total_bars * spb * 60 / ns.tempos[0].qpm / STEPS_PER_QUARTER
         encoded = {}
         for i in by_kind[MEL] + by_kind[BASS]:
             t = _melody_tensor(_extract_instrument(ns, i))

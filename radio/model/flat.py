@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import sampling
-from .hierdec import DEPTHS
 from .lstm import cell, initial_states, stacked
+from .trio import DEPTHS
 
 SCOPE = "decoder"
 

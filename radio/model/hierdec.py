@@ -32,9 +32,8 @@ import numpy as np
 
 from . import sampling
 from .lstm import Layer, cell, initial_states, stacked
+from .trio import DEPTHS  # lead, bass, drums: the trio converter's one-hot parts
 
-DEPTHS = (90, 90, 512)            # lead, bass, drums: the trio converter's one-hot parts
-PARTS = ("lead", "bass", "drums")
 CONDUCTOR = "decoder/hierarchical_level_0"
 CORE = "core_decoder/core_decoder_{part}/decoder"
 # Below this many sequences a step's products cost mostly the reading of their kernels

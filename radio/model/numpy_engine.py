@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..contracts import PARTS
 from . import trio, weights
 from .card import ModelCard, ModelError
 from .encoder import BidirectionalEncoder
@@ -50,7 +51,7 @@ class NumpyTrioModel:
                  weights_file: Path | str | None = None, threads: int | None = 1):
         try:
             w = weights.load_npz(weights_file) if weights_file else weights.load(path, config, data)
-        except weights.WeightsError as e:
+        except ModelError as e:          # the model's own, or its weights' (WeightsError)
             raise EngineError(str(e)) from None
         self.weights = w
         if threads:
@@ -134,7 +135,7 @@ class NumpyTrioModel:
             tokens = np.argmax(tokens, axis=-1)
         tokens = np.broadcast_to(tokens.reshape(-1, tokens.shape[-1]), (len(z), tokens.shape[-1])).astype(np.int64)
         if tokens.min(initial=0) < 0 or tokens.max(initial=0) >= trio.DEPTHS[p]:
-            raise ValueError(f"{trio.PARTS[p]} tokens must lie in 0..{trio.DEPTHS[p] - 1}")
+            raise EngineError(f"{PARTS[p]} tokens must lie in 0..{trio.DEPTHS[p] - 1}")
         with self._lock:
             logits = self.decoder.teacher_logits(z, p, tokens)
         logp = np.take_along_axis(log_softmax(logits), tokens[..., None], axis=-1)[..., 0]

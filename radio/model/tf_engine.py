@@ -18,9 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ..contracts import CARD_NAME, TRIO_CONFIGS
+from ..contracts import TRIO_CONFIGS
 from ..support import quiet
-from .card import DEFAULT_MODEL_DIR, ModelCard, ModelError, config_from_name
+from .card import ModelCard, ModelError, find_model
 
 # Before TensorFlow is first imported: Keras 2 behaviour for magenta, and quiet logs (the
 # CLI has already decided with its --verbose flag; then this call does nothing).
@@ -63,16 +63,8 @@ def make_config(name: str, hparams: dict | None = None):
 
 def resolve(path: Path | str | None, config: str | None = None) -> tuple[ModelCard, str]:
     """Finds the card and the checkpoint path for a model folder, official folder or tarball."""
-    path = Path(path) if path else DEFAULT_MODEL_DIR
-    if not path.exists():
-        raise ModelError(f"model {path} does not exist; `radio doctor` shows the default model's place")
-    if path.is_dir() and (path / CARD_NAME).exists():
-        card = ModelCard.read(path)
-    else:
-        card = ModelCard(config=config or config_from_name(path))
+    path, card = find_model(path, config)
     if path.is_file():
-        if not tarfile.is_tarfile(path):
-            raise ModelError(f"{path}: neither a model folder nor a checkpoint tarball")
         return card, str(path)
     _tf()
     import tensorflow.compat.v1 as tf
@@ -104,15 +96,17 @@ def checkpoint_file(checkpoint: str) -> str:
 
 
 def write_random_checkpoint(folder: Path, config_name: str = "hierdec-trio_16bar",
-                            hparams: dict | None = None) -> list[str]:
+                            hparams: dict | None = None, seed: int | None = None) -> list[str]:
     """Writes a randomly initialised checkpoint with magenta's own graph and Saver, so its
-    variable layout is exactly an official checkpoint's. For tests and timing; returns the
-    variable names."""
+    variable layout is exactly an official checkpoint's; `seed` makes the weights the same
+    every time. For tests and timing; returns the variable names."""
     tf = _tf()
     config = make_config(config_name, hparams)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with tf.Graph().as_default():
+        if seed is not None:
+            tf.set_random_seed(seed)
         config.model.build(config.hparams, config.data_converter.output_depth, is_training=False)
         batch = config.hparams.batch_size
         x = tf.placeholder(tf.float32, [batch, config.hparams.max_seq_len, config.data_converter.input_depth])

@@ -15,10 +15,10 @@ import note_seq
 import numpy as np
 from note_seq import drums_encoder_decoder
 
+from ..contracts import PARTS, STEPS_PER_BAR, STEPS_PER_QUARTER
+
 DEPTHS = (90, 90, 512)
-PARTS = ("lead", "bass", "drums")
 MIN_PITCH, MAX_PITCH = 21, 108        # the piano's range, magenta's PIANO_MIN/MAX_MIDI_PITCH
-STEPS_PER_QUARTER, STEPS_PER_BAR = 4, 16
 OUTPUT_VELOCITY = 80                  # magenta's data.OUTPUT_VELOCITY
 ELECTRIC_BASS_PROGRAM = 33
 DRUM_CLASSES = drums_encoder_decoder.DEFAULT_DRUM_TYPE_PITCHES  # 9 classes of pitches

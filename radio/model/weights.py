@@ -24,15 +24,13 @@ import json
 import os
 import re
 import struct
-import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from ..config import default_data_folder
-from ..contracts import CARD_NAME, TRIO_CONFIGS
-from .card import DEFAULT_MODEL_DIR, ModelError, config_from_name
+from .card import ModelError, find_model
 
 WEIGHTS_NAME = "model.npz"
 FORMAT = 1  # bump when the .npz layout changes: older files are converted again
@@ -94,22 +92,9 @@ def locate(path: Path | str | None = None, config: str | None = None,
            data: Path | str | None = None) -> tuple[Path, Path, str, dict]:
     """(checkpoint source, .npz path, config, card) for a model folder, an official
     folder or tarball; the .npz may not exist yet."""
-    path = Path(path) if path else DEFAULT_MODEL_DIR
-    if not path.exists():
-        raise WeightsError(f"model {path} does not exist; `radio doctor` shows the default model's place")
-    card = {}
-    if path.is_dir() and (path / CARD_NAME).exists():
-        card = json.loads((path / CARD_NAME).read_text())
-        config = card.get("config", config)
-    config = config or config_from_name(path)
-    if config not in TRIO_CONFIGS:
-        raise WeightsError(f"config {config!r} is not a trio config ({', '.join(TRIO_CONFIGS)})")
-    if path.is_file():
-        if not tarfile.is_tarfile(path):
-            raise WeightsError(f"{path}: neither a model folder nor a checkpoint tarball")
-        source = path
-    else:
-        source = checkpoint_prefix(path)
+    path, found = find_model(path, config)
+    card, config = dataclasses.asdict(found), found.config
+    source = path if path.is_file() else checkpoint_prefix(path)
     key = identity(source)
     beside = path / WEIGHTS_NAME if path.is_dir() else None
     if beside is not None and beside.is_file():

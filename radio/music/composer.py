@@ -32,12 +32,16 @@ from typing import Iterator, Protocol, Sequence
 import note_seq
 import numpy as np
 
-from ..contracts import SeedRef
+from ..contracts import SEGMENT_BARS, RadioError, SeedRef
 from .segment import BASS, LEAD, MODEL_QPM, Segment, retime
 
-SEGMENT_BARS = 16
 MODES = ("walk", "interpolate", "loop")
 TIE_SECONDS = 0.02          # at the model's 120 qpm: notes this close to the seam are tied
+
+
+class WalkError(RadioError, ValueError):
+    """A walk that cannot go where it was asked (no anchors, an unknown endpoint or mode)."""
+    status = 400
 
 
 class Decoder(Protocol):
@@ -81,10 +85,13 @@ def repeat_phrase(seq: note_seq.NoteSequence, phrase_bars: int, bars: int = SEGM
     return out
 
 
-def tie_over(prev: note_seq.NoteSequence, nxt: note_seq.NoteSequence, seam: float) -> int:
+def tie_over(prev: note_seq.NoteSequence, nxt: note_seq.NoteSequence,
+             seam: float) -> tuple[note_seq.NoteSequence, note_seq.NoteSequence, int]:
     """Ties lead/bass notes held to `seam` (the end of prev, in prev's seconds) into the
     same pitch starting nxt: prev's note is lengthened past the seam, nxt's onset dropped.
-    Both sequences at the model's tempo; returns how many notes were tied."""
+    Both sequences at the model's tempo; returns new copies of both (the inputs are left
+    alone) and how many notes were tied."""
+    prev, nxt = _copy(prev), _copy(nxt)
     held = {(n.instrument, n.pitch): n for n in prev.notes
             if n.instrument in (LEAD, BASS) and not n.is_drum and n.end_time >= seam - TIE_SECONDS}
     tied = []
@@ -95,7 +102,13 @@ def tie_over(prev: note_seq.NoteSequence, nxt: note_seq.NoteSequence, seam: floa
             tied.append(i)
     for i in reversed(tied):
         del nxt.notes[i]
-    return len(tied)
+    return prev, nxt, len(tied)
+
+
+def _copy(seq: note_seq.NoteSequence) -> note_seq.NoteSequence:
+    out = note_seq.NoteSequence()
+    out.CopyFrom(seq)
+    return out
 
 
 @dataclasses.dataclass
@@ -131,7 +144,7 @@ class LatentWalk:
                  loop_bars: int = 4, drift: float = 0.05, ramp_bars: float = 1.0,
                  qpm_range: tuple[float, float] | None = None):
         if not anchors:
-            raise ValueError("the walk needs at least one anchor (an encoded seed segment)")
+            raise WalkError("the walk needs at least one anchor (an encoded seed segment)")
         self.model = model
         self.anchors = list(anchors)
         self.weights = dict(weights or {})
@@ -163,19 +176,37 @@ class LatentWalk:
             have = SeedRef.try_parse(a.label)
             if a.label == label or (want and have and want.matches(have)):
                 return a
-        raise ValueError(f"no seed segment {label!r}; labels look like "
+        raise WalkError(f"no seed segment {label!r}; labels look like "
                          f"{self.anchors[0].label!r} (set/file@bar) or set/file")
 
     def set_mode(self, mode: str, endpoints: Sequence[str] = ()) -> None:
         if mode not in MODES:
-            raise ValueError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+            raise WalkError(f"mode {mode!r}: use one of {', '.join(MODES)}")
         if mode == "interpolate":
             if len(endpoints) != 2:
-                raise ValueError("interpolate needs two endpoints (set/file or set/file@bar)")
+                raise WalkError("interpolate needs two endpoints (set/file or set/file@bar)")
             self.endpoints = tuple(self.find(e) for e in endpoints)
         else:
             self.endpoints = ()
         self.mode = mode
+
+    def set_play(self, temperature: float, qpm: float, prior: float, loop_bars: int,
+                 qpm_range: tuple[float, float] | None, ramp_bars: float) -> None:
+        """How the walk plays from its next segment on (a mix's fields)."""
+        self.temperature, self.qpm, self.prior, self.loop_bars = temperature, qpm, prior, loop_bars
+        self.qpm_range, self.ramp_bars = qpm_range, ramp_bars
+
+    def set_bias(self, bias: dict[str, float]) -> None:
+        """Listener votes: anchor label → factor on its odds of being the next target."""
+        self.bias = dict(bias)
+
+    def ramp_from(self, qpm: float) -> None:
+        """The tempo the next segment ramps from (what played last, if not the walk's own)."""
+        self.last_qpm = qpm
+
+    def restore(self, z: np.ndarray) -> None:
+        """Stands the walk at `z` (a restarted generator goes on where the last one was)."""
+        self.here = Anchor(z=np.asarray(z, np.float32), qpm=self.here.qpm, label="restored", set="")
 
     def _weight(self, anchor: Anchor) -> float:
         w = self.weights.get(anchor.set, 0.0) if self.weights else 1.0
@@ -239,7 +270,7 @@ class LatentWalk:
         is handed out, a start outside the new mix is drawn again from it)."""
         if anchors is not None:
             if not anchors:
-                raise ValueError("the walk needs at least one anchor (an encoded seed segment)")
+                raise WalkError("the walk needs at least one anchor (an encoded seed segment)")
             self.anchors = list(anchors)
             if self.endpoints:
                 self.endpoints = tuple(self.find(e.label) for e in self.endpoints)
@@ -287,7 +318,9 @@ class LatentWalk:
         while len(self._ready) < 2:
             self._decode_batch()
         seq, self.position = self._ready.pop(0)
-        self.ties += tie_over(seq, self._ready[0][0], SEGMENT_BARS * 4 * 60.0 / MODEL_QPM)
+        seq, nxt, tied = tie_over(seq, self._ready[0][0], SEGMENT_BARS * 4 * 60.0 / MODEL_QPM)
+        self._ready[0] = (nxt, self._ready[0][1])
+        self.ties += tied
         qpm = self._tempo(self.position)
         start_qpm = self.last_qpm if self.last_qpm and self.last_qpm != qpm else 0.0
         ramp = 4 * self.ramp_bars if start_qpm else 0.0

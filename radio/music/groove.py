@@ -20,21 +20,28 @@ Defaults, Groove():
 "ghost_notes": 0.3, "bass": {"offset_ms": 8}, "drums": {"jitter_ms": 2}}: "drums" sets all
 four drum families before their own tables; unknown keys and out-of-range values raise
 ValueError naming the key and what is allowed. `Groove.to_dict` gives the same shape back.
-Presets (PRESETS): default, straight, swing, laid-back, tight.
+Presets (GROOVE_PRESETS): default, straight, swing, laid-back, tight.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
+
+from ..contracts import STEPS_PER_BAR, RadioError
+from ..support.checks import number
+
+
+class GrooveError(RadioError, ValueError):
+    """A groove setting that cannot be played; the message names the key and what is allowed."""
+    status = 400
+
 
 KICKS = {35, 36}
 SNARES = {37, 38, 39, 40}
 HATS = {42, 44, 46}
 DRUM_FAMILIES = ("kick", "snare", "hats", "other")
 VOICES = ("lead", "bass") + DRUM_FAMILIES
-BAR_STEPS = 16
 # Velocity added by position in the bar, in sixteenth steps (4/4).
 METRIC_ACCENT = (14, -10, -2, -10, 4, -10, -2, -10, 8, -10, -2, -10, 4, -10, -2, -10)
 BACKBEAT_ACCENT = tuple(a + 10 if i in (4, 12) else a for i, a in enumerate(METRIC_ACCENT))
@@ -100,15 +107,15 @@ class Groove:
         base = cls()
         if "preset" in data:
             name = data["preset"]
-            if not isinstance(name, str) or name not in PRESETS:
-                raise ValueError(f"preset={name!r}: allowed: {sorted(PRESETS)}")
-            base = PRESETS[name]
+            if not isinstance(name, str) or name not in GROOVE_PRESETS:
+                raise GrooveError(f"preset={name!r}: allowed: {sorted(GROOVE_PRESETS)}")
+            base = GROOVE_PRESETS[name]
         values = base.to_dict()
         for key, v in data.items():
             if key in ("preset", "drums"):
                 continue
             if key not in values:
-                raise ValueError(f"unknown groove key {key!r}; allowed: "
+                raise GrooveError(f"unknown groove key {key!r}; allowed: "
                                  f"{sorted([*values, 'preset', 'drums'])}")
             if key in VOICES:
                 _merge(values[key], _table(v, key), key)
@@ -140,7 +147,7 @@ def _plain(obj):
 
 def _table(v, key: str) -> dict:
     if not isinstance(v, Mapping):
-        raise ValueError(f"{key}: expected a table of settings, got {v!r}")
+        raise GrooveError(f"{key}: expected a table of settings, got {v!r}")
     return dict(v)
 
 
@@ -149,18 +156,8 @@ def _merge(into: dict, changes: dict, key: str) -> None:
     allowed = [f.name for f in dataclasses.fields(feel)]
     for k, v in changes.items():
         if k not in allowed:
-            raise ValueError(f"unknown groove key '{key}.{k}'; allowed: {allowed}")
+            raise GrooveError(f"unknown groove key '{key}.{k}'; allowed: {allowed}")
         into[k] = v
-
-
-def _number(v, key: str, lo, hi, integer: bool):
-    # finite first: int() of an infinity raises OverflowError, and NaN passes every range
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-            or (integer and v != int(v)):
-        raise ValueError(f"{key}: expected {'an integer' if integer else 'a number'}, got {v!r:.60}")
-    if not (lo <= v <= hi):
-        raise ValueError(f"{key}={v}: allowed range is {lo}–{hi}")
-    return int(v) if integer else float(v)
 
 
 def _build(cls, values: dict, prefix: str):
@@ -177,30 +174,30 @@ def _build(cls, values: dict, prefix: str):
             kwargs[f.name] = None
         elif choices:
             if isinstance(v, bool) or v not in choices:
-                raise ValueError(f"{key}={v!r}: allowed values are {list(choices)}")
+                raise GrooveError(f"{key}={v!r}: allowed values are {list(choices)}")
             kwargs[f.name] = choices[choices.index(v)]  # 16.0 → 16
         elif f.name == "accent":
-            if not isinstance(v, (list, tuple)) or not v or BAR_STEPS % len(v):
-                raise ValueError(f"{key}: expected a list of 1, 2, 4, 8 or 16 velocities "
+            if not isinstance(v, (list, tuple)) or not v or STEPS_PER_BAR % len(v):
+                raise GrooveError(f"{key}: expected a list of 1, 2, 4, 8 or 16 velocities "
                                  f"(per sixteenth of the bar, repeated), got {v!r}")
-            vals = [_number(a, f"{key}[{i}]", lo, hi, True) for i, a in enumerate(v)]
-            kwargs[f.name] = tuple(vals * (BAR_STEPS // len(vals)))
+            vals = [number(a, f"{key}[{i}]", lo, hi, True, GrooveError) for i, a in enumerate(v)]
+            kwargs[f.name] = tuple(vals * (STEPS_PER_BAR // len(vals)))
         elif f.name == "ghost_velocity":
             if not isinstance(v, (list, tuple)) or len(v) != 2:
-                raise ValueError(f"{key}: expected [low, high] within {lo}–{hi}, got {v!r}")
-            pair = tuple(_number(a, key, lo, hi, True) for a in v)
+                raise GrooveError(f"{key}: expected [low, high] within {lo}–{hi}, got {v!r}")
+            pair = tuple(number(a, key, lo, hi, True, GrooveError) for a in v)
             if pair[0] > pair[1]:
-                raise ValueError(f"{key}={list(v)}: low must not exceed high")
+                raise GrooveError(f"{key}={list(v)}: low must not exceed high")
             kwargs[f.name] = pair
         else:
-            kwargs[f.name] = _number(v, key, lo, hi, f.type in ("int", int))
+            kwargs[f.name] = number(v, key, lo, hi, f.type in ("int", int), GrooveError)
     if "low" in kwargs and kwargs["low"] > kwargs["high"]:
-        raise ValueError(f"{prefix}low={kwargs['low']}: "
+        raise GrooveError(f"{prefix}low={kwargs['low']}: "
                          f"must not exceed {prefix}high={kwargs['high']}")
     return cls(**kwargs)
 
 
-PRESETS: dict[str, Groove] = {name: Groove.from_dict(settings) for name, settings in {
+GROOVE_PRESETS: dict[str, Groove] = {name: Groove.from_dict(settings) for name, settings in {
     "default": {},
     # On the grid in time, still dynamic: no swing, no ghosts, no push/pull, little jitter.
     "straight": {"swing": 0.0, "ghost_notes": 0.0,

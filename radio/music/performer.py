@@ -38,7 +38,8 @@ from collections import Counter
 import note_seq
 import numpy as np
 
-from .groove import BAR_STEPS, HATS, KICKS, SNARES, Groove, PartFeel
+from ..contracts import STEPS_PER_BAR
+from .groove import HATS, KICKS, SNARES, Groove, PartFeel
 from .segment import Segment, part_of
 
 GHOST_STEPS = (2, 3, 5, 6, 10, 11, 13, 14)  # one or two sixteenths from a backbeat
@@ -102,8 +103,8 @@ def humanize(segment: Segment, groove: Groove = Groove(), seed: int = 0) -> Segm
     for n, voice, z in zip(notes, voices, noise):
         feel = groove.feel(voice)
         step = round(to_steps(n.start_time))
-        phrase_pos = (step / BAR_STEPS % groove.phrase_bars) / groove.phrase_bars
-        velocity = (feel.base + feel.accent[step % BAR_STEPS]
+        phrase_pos = (step / STEPS_PER_BAR % groove.phrase_bars) / groove.phrase_bars
+        velocity = (feel.base + feel.accent[step % STEPS_PER_BAR]
                     + groove.phrase_depth * math.sin(math.pi * phrase_pos)
                     + z * groove.velocity_noise)
         n.velocity = min(max(round(velocity), feel.low), feel.high)
@@ -159,7 +160,7 @@ def _add_ghost_notes(seq, segment: Segment, groove: Groove, rng, played, onset):
     for original, n in zip(segment.sequence.notes, played):
         if original.is_drum and original.pitch in SNARES:
             step = round(to_steps(original.start_time))
-            bar_snares.setdefault(step // BAR_STEPS, []).append(n)
+            bar_snares.setdefault(step // STEPS_PER_BAR, []).append(n)
             taken.add(step)
     templates = {}  # per bar, a copy of its commonest snare (copied before seq grows)
     for bar, snares in bar_snares.items():
@@ -172,7 +173,7 @@ def _add_ghost_notes(seq, segment: Segment, groove: Groove, rng, played, onset):
             # Every candidate draws the same numbers, so a higher probability adds ghosts and
             # keeps the ones a lower one placed.
             u, velocity, z = rng.random(), int(rng.integers(lo, hi + 1)), rng.normal()
-            step = bar * BAR_STEPS + pos
+            step = bar * STEPS_PER_BAR + pos
             if u >= groove.ghost_notes or bar not in templates or step in taken:
                 continue
             ghost = seq.notes.add()

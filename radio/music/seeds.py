@@ -25,16 +25,16 @@ import note_seq
 import numpy as np
 from note_seq import sequences_lib
 
-STEPS_PER_BAR = 16
-SEGMENT_BARS = 16
-MIDI_SUFFIXES = {".mid", ".midi", ".kar", ".smf"}
+from ..contracts import MIDI_SUFFIXES, SEGMENT_BARS, RadioError
+
 # Programs we hand the converter so it sees the roles we chose.
 LEAD_PROGRAM_FOR_CONVERTER = 0
 BASS_PROGRAM_FOR_CONVERTER = 33
 
 
-class SeedImportError(Exception):
+class SeedImportError(RadioError):
     """A MIDI file that gives no trio segment; the message says why, for a person."""
+    status = 400
 
 
 @dataclasses.dataclass

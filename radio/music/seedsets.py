@@ -28,23 +28,18 @@ import threading
 import urllib.parse
 from pathlib import Path
 
+from ..contracts import MAX_UPLOAD_BYTES, MIDI_SUFFIXES, SET_NAME, RadioError  # noqa: E402  (the API refuses bigger uploads too)
 from ..support.state import write_atomic
 from . import seeds
-
-SET_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")     # always fullmatch: `$` lets "\n" through
-from ..contracts import MAX_UPLOAD_BYTES  # noqa: E402  (the API refuses bigger ones too)
 
 MANIFEST = "manifest.json"
 MAX_TRANSPOSE = 6
 LOCK = ".lock"
 
 
-class SeedSetError(ValueError):
+class SeedSetError(RadioError, ValueError):
     """A request about seed sets that cannot be done; `status` is the HTTP code it maps to."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 def clean_file_name(name: str) -> str:
@@ -100,7 +95,7 @@ class SeedLibrary:
         out = {}
         for d in sorted(p for p in self.root.iterdir() if p.is_dir() and SET_NAME.fullmatch(p.name)):
             out[d.name] = sorted(p for p in d.iterdir()
-                                 if p.is_file() and p.suffix.lower() in seeds.MIDI_SUFFIXES)
+                                 if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)
         return out
 
     def files(self) -> list[tuple[str, Path]]:
@@ -265,7 +260,7 @@ class SeedLibrary:
                 return removed
             target = (folder / file_name).resolve()
             # only a set's MIDI files are its files: its manifest is not for clients to delete
-            if target.parent != folder or target.suffix.lower() not in seeds.MIDI_SUFFIXES \
+            if target.parent != folder or target.suffix.lower() not in MIDI_SUFFIXES \
                     or not target.is_file():
                 raise SeedSetError(f"no MIDI file {file_name!r:.80} in seed set {set_name!r}", 404)
             target.unlink()

@@ -14,6 +14,8 @@ import hashlib
 import struct
 from pathlib import Path
 
+from ..contracts import RadioError
+
 
 @dataclasses.dataclass(frozen=True)
 class Source:
@@ -40,8 +42,9 @@ SOURCES = (
 HELD_OUT = tuple(s.name for s in SOURCES if s.held_out)
 
 
-class WadError(ValueError):
+class WadError(RadioError, ValueError):
     """Not a Doom WAD, or a damaged one."""
+    status = 400
 
 
 def wad_midi_lumps(wad: Path) -> dict[str, bytes]:

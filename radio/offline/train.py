@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ASSETS
+from ..contracts import CARD_NAME, MIDI_SUFFIXES, RadioError
 from ..model import tf_engine as model_lib
 from ..model.card import ModelCard
 from ..music import seeds
@@ -54,7 +55,7 @@ def _arrays(segments: list[SeedSegment]):
     return x, lengths
 
 
-class TrainError(Exception):
+class TrainError(RadioError):
     """Training cannot start or go on; the message says why and what to do."""
 
 
@@ -268,7 +269,7 @@ def export(checkpoint: str, out_dir: Path, card: ModelCard) -> Path:
     # conversion (radio/model/weights.py); compressed, it is smaller than the checkpoint
     from ..model import weights
     weights.convert(tmp / "model.ckpt", tmp / weights.WEIGHTS_NAME, card.config,
-                    json.loads((tmp / model_lib.CARD_NAME).read_text()), compress=True)
+                    json.loads((tmp / CARD_NAME).read_text()), compress=True)
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.replace(out_dir)
@@ -292,7 +293,7 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
             raise TrainError(f"--sets {name}: neither a seed set ({', '.join(known) or 'none yet'}) "
                              "nor a folder; add one with `radio seeds import DIR --set NAME`")
         subsets = sorted(p for p in path.iterdir() if p.is_dir())
-        if subsets and not any(f.suffix.lower() in seeds.MIDI_SUFFIXES for f in path.iterdir()):
+        if subsets and not any(f.suffix.lower() in MIDI_SUFFIXES for f in path.iterdir()):
             out.update({p.name: p for p in subsets})
         else:
             out[path.name] = path

@@ -15,23 +15,21 @@ import hmac
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from ..contracts import MAX_UPLOAD_BYTES
-from ..generator.loop import RequestError
-from ..generator.supervisor import GeneratorDown
+from ..contracts import MAX_UPLOAD_BYTES, RadioError
 from ..support import clients
 from ..support.ratelimit import Lockout
 from . import jsonbody, openapi
-from .appkeys import STATION
+from .appkeys import PROXIES, STATION, TOKEN_FAILURES
 
-TOKEN_FAILURES = web.AppKey("token_failures", Lockout)   # wrong admin tokens, per address
-PROXIES = web.AppKey("trusted_proxies", tuple)            # Settings.proxy_networks()
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict | None = None):
-        super().__init__(message)
-        self.status = status
+class ApiError(RadioError):
+    """A request the API refuses: the message, the HTTP status and any headers to send."""
+    status = 400
+
+    def __init__(self, message: str, status: int = 400, headers: dict | None = None):
+        super().__init__(message, status)
         self.headers = dict(headers or {})
         if status == 401:
             self.headers["WWW-Authenticate"] = "Bearer"
@@ -42,10 +40,8 @@ async def json_errors(request: web.Request, handler):
     """API refusals and aiohttp's own (404, 405, 413 …) as JSON on /api/ paths."""
     try:
         return await handler(request)
-    except jsonbody.BodyError as e:
-        return web.json_response({"error": str(e)}, status=e.status)
-    except ApiError as e:
-        return web.json_response({"error": str(e)}, status=e.status, headers=e.headers or None)
+    except RadioError as e:     # ours, from any stage: its status, and its headers if it has some
+        return web.json_response({"error": str(e)}, status=e.status, headers=getattr(e, "headers", None) or None)
     except web.HTTPException as e:
         if request.path.startswith("/api/") and e.status >= 400:
             return web.json_response({"error": e.reason}, status=e.status)
@@ -59,18 +55,8 @@ def station_of(request: web.Request):
 def ready_station(request: web.Request):
     station = station_of(request)
     if not station.ready:
-        raise ApiError(503, "the station is still starting; try again in a few seconds")
+        raise ApiError("the station is still starting; try again in a few seconds", 503)
     return station
-
-
-async def ask(call):
-    """The generator's answer to a request, its refusals as API errors."""
-    try:
-        return await call
-    except RequestError as e:
-        raise ApiError(e.status, str(e)) from None
-    except GeneratorDown as e:
-        raise ApiError(503, str(e)) from None
 
 
 def client_of(request: web.Request) -> clients.Address:
@@ -84,17 +70,17 @@ def require_admin(request: web.Request, token: str | None = None) -> None:
     anywhere else."""
     token = station_of(request).settings.admin_token if token is None else token
     if not token:
-        raise ApiError(403, "the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart")
+        raise ApiError("the admin API is off: set RADIO_ADMIN_TOKEN (12+ characters) and restart", 403)
     who, failures = client_of(request), request.app[TOKEN_FAILURES]
     wait = failures.retry_after(who)
     if wait:
-        raise ApiError(429, f"too many wrong admin tokens from {who}; try again in {wait} s",
+        raise ApiError(f"too many wrong admin tokens from {who}; try again in {wait} s", 429,
                        {"Retry-After": str(wait)})
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(
             given.strip().encode("utf-8", "surrogateescape"), token.encode()):
         failures.failed(who)
-        raise ApiError(401, "this change needs the admin token: send `Authorization: Bearer <token>`")
+        raise ApiError("this change needs the admin token: send `Authorization: Bearer <token>`", 401)
 
 
 def check_origin(request: web.Request) -> None:
@@ -107,8 +93,8 @@ def check_origin(request: web.Request) -> None:
     allowed = {f"{request.scheme}://{request.host}".lower(),
                *(o.lower() for o in station_of(request).settings.origin_list())}
     if origin.strip().lower() not in allowed:
-        raise ApiError(403, f"requests from the web page at {origin[:100]!r} are not allowed here "
-                            f"(the station's operator can add it to the `origins` setting)")
+        raise ApiError(f"requests from the web page at {origin[:100]!r} are not allowed here "
+                            f"(the station's operator can add it to the `origins` setting)", 403)
 
 
 async def now(request: web.Request) -> web.Response:
@@ -135,8 +121,8 @@ async def segment_midi(request: web.Request) -> web.Response:
     # checked before int(): Python refuses to convert 4,300+ digits (a ValueError, a 500)
     played = station_of(request).find(int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
     if played is None:
-        raise ApiError(404, f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
-                            f"(see /api/history)")
+        raise ApiError(f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
+                            f"(see /api/history)", 404)
     return web.Response(body=played.midi, content_type="audio/midi", headers={
         "Content-Disposition": f'attachment; filename="latent-radio-{played.segment.id}.mid"'})
 
@@ -153,26 +139,21 @@ async def put_mix(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     changes = await jsonbody.read(request, example='{"sets": {"rock": 1}}')
-    return web.json_response(await ask(station.set_mix(changes)))
+    return web.json_response(await station.set_mix(changes))
 
 
 async def post_vote(request: web.Request) -> web.Response:
     """A listener's like or skip: {"vote": "like" | "skip", "segment": id (default: now)}."""
-    from ..generator.votes import VoteError
     check_origin(request)
     # JSON only: a form or text/plain body is what another site's page can send unasked
     body = await jsonbody.read(request, example='{"vote": "like"}', require_type=True)
     station = ready_station(request)
     if not isinstance(body, dict) or set(body) - {"vote", "segment"}:
-        raise ApiError(400, "send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}")
+        raise ApiError("send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}", 400)
     segment = body.get("segment")
     if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int)):
-        raise ApiError(400, f"segment: expected an integer id, got {segment!r:.60}")
-    try:
-        result = station.vote(str(client_of(request)), body.get("vote"), segment)
-    except VoteError as e:
-        raise ApiError(e.status, str(e), {"Retry-After": str(e.retry_after)} if e.retry_after else None) from None
-    return web.json_response(result)
+        raise ApiError(f"segment: expected an integer id, got {segment!r:.60}", 400)
+    return web.json_response(station.vote(str(client_of(request)), body.get("vote"), segment))
 
 
 async def get_votes(request: web.Request) -> web.Response:
@@ -185,32 +166,46 @@ async def list_seeds(request: web.Request) -> web.Response:
     return web.json_response({"sets": ready_station(request).sets})
 
 
-async def _read_upload(request: web.Request) -> tuple[str, bytes]:
-    """The first file of a multipart body, read with the size limit enforced as it streams."""
+async def read_upload(request: web.Request, raw: bool = False) -> tuple[str, bytes, dict[str, str]]:
+    """An uploaded file: (its name, its bytes, the other fields). The file is the multipart
+    field `file` or the first part with a file name; the fields are the query's, then the
+    form's. With `raw`, a body that is not multipart is the file itself. The size limit is
+    enforced as the body streams in."""
+    fields, data, name = dict(request.query), bytearray(), None
     if not request.content_type.startswith("multipart/"):
-        raise ApiError(415, "upload a MIDI file as multipart/form-data (field `file`)")
+        if not raw:
+            raise ApiError("upload a MIDI file as multipart/form-data (field `file`)", 415)
+        while chunk := await request.content.read(65536):
+            data += chunk
+            _check_size(data)
+        return "", bytes(data), fields
     try:
-        reader = await request.multipart()
-        async for part in reader:
-            if not getattr(part, "filename", None):
-                continue
-            data = bytearray()
-            while chunk := await part.read_chunk(65536):
-                data += chunk
-                if len(data) > MAX_UPLOAD_BYTES:
-                    raise ApiError(413, f"file is over the {MAX_UPLOAD_BYTES}-byte limit")
-            return part.filename, bytes(data)
+        async for part in await request.multipart():
+            if name is None and (part.filename or part.name == "file"):
+                name = part.filename or ""
+                while chunk := await part.read_chunk(65536):
+                    data += chunk
+                    _check_size(data)
+            elif part.name:
+                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")[:100]
     except (ValueError, HttpProcessingError) as e:   # aiohttp's words for malformed multipart
-        raise ApiError(400, f"the upload is not well-formed multipart/form-data ({str(e)[:100]})") from None
-    raise ApiError(400, "no file in the upload (send it as the multipart field `file`)")
+        raise ApiError(f"the upload is not well-formed multipart/form-data ({str(e)[:100]})", 400) from None
+    if name is None:
+        raise ApiError("no file in the upload: send the MIDI file as the multipart field `file`", 400)
+    return name, bytes(data), fields
+
+
+def _check_size(data: bytearray) -> None:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ApiError(f"the MIDI file is over the {MAX_UPLOAD_BYTES}-byte limit", 413)
 
 
 async def upload_seed(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
-    name, data = await _read_upload(request)
+    name, data, _ = await read_upload(request)
     # validated with the model's converter in the generator process, never on the event loop
-    added = await ask(station.add_seed(request.match_info["set"], name, data))
+    added = await station.add_seed(request.match_info["set"], name, data)
     return web.json_response(added, status=201)
 
 
@@ -218,7 +213,7 @@ async def delete_seed(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     set_name, file_name = request.match_info["set"], request.match_info.get("file")
-    removed = await ask(station.remove_seed(set_name, file_name))
+    removed = await station.remove_seed(set_name, file_name)
     return web.json_response({"removed": removed})
 
 
@@ -229,14 +224,14 @@ async def drill(request: web.Request) -> web.Response:
     body = await jsonbody.read(request, example='{"fault": "crash"}')
     usage = '; send {"fault": "crash"} or {"fault": "stall", "seconds": 60}'
     if not isinstance(body, dict) or set(body) - {"fault", "seconds"}:
-        raise ApiError(400, "drill: expected an object with `fault` and `seconds`" + usage)
+        raise ApiError("drill: expected an object with `fault` and `seconds`" + usage, 400)
     seconds = body.get("seconds", 0)
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds <= 600:
-        raise ApiError(400, f"drill: seconds={seconds!r:.30}: use a number 0–600" + usage)
+        raise ApiError(f"drill: seconds={seconds!r:.30}: use a number 0–600" + usage, 400)
     try:
         station.drill(body.get("fault"), float(seconds))
     except ValueError as e:
-        raise ApiError(400, f"drill: {str(e)[:100]}" + usage) from None
+        raise ApiError(f"drill: {str(e)[:100]}" + usage, 400) from None
     return web.json_response({"drill": body["fault"], "seconds": float(seconds)}, status=202)
 
 

@@ -13,14 +13,12 @@ from aiohttp.http import HttpVersion11
 
 from ..config import Settings
 from ..station.broadcaster import ICY_METAINT
-from ..station.icecast import IcecastPush, Target
-from ..station.station import Station, prepare_seeds
+from ..station.station import DESCRIPTION, Station, prepare_seeds
 from . import api, complete_api, metrics
-from .appkeys import ICECAST, STATION
+from .appkeys import STATION
 
 WEB = Path(__file__).parent / "web"
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
-DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"
 
 
 async def page(request: web.Request) -> web.Response:
@@ -92,9 +90,8 @@ async def healthz(request: web.Request) -> web.Response:
                   "last_error": station.pacer_error},
         "outputs": station.outputs.health(),
         "failing_outputs": station.outputs.failing,
-        "icecast": ({"connected": request.app[ICECAST].connected,
-                     "reconnects": request.app[ICECAST].reconnects}
-                    if ICECAST in request.app else None),
+        "icecast": ({"connected": station.icecast.connected, "reconnects": station.icecast.reconnects}
+                    if station.icecast is not None else None),
         "sound": station.sound_health(),
         "last_error": station.last_error or gen.last_error,
     }
@@ -109,10 +106,6 @@ def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
     station = Station(settings, pipeline_factory)
     app[STATION] = station
     registry = metrics.registry_for(station)
-    if settings.icecast:
-        app[ICECAST] = IcecastPush(Target.parse(settings.icecast), station.streams, settings.name,
-                                   DESCRIPTION, {"mp3": settings.bitrate, "ogg": settings.opus_bitrate})
-        station.outputs.add(app[ICECAST])
 
     async def metrics_handler(request: web.Request) -> web.Response:
         return web.Response(body=metrics.render(registry),
@@ -120,8 +113,6 @@ def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
 
     async def run_station(app: web.Application):
         tasks = [asyncio.create_task(station.run())]
-        if ICECAST in app:
-            tasks.append(asyncio.create_task(app[ICECAST].run()))
         yield
         for task in tasks:
             task.cancel()

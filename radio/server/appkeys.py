@@ -1,9 +1,13 @@
-"""The app's typed state keys (aiohttp's AppKey): the server and the API both use them."""
+"""The app's state keys (aiohttp's AppKey), all of them, in one place."""
 
 from aiohttp import web
 
-from ..station.icecast import IcecastPush
 from ..station.station import Station
+from ..support.ratelimit import Lockout
 
 STATION = web.AppKey("station", Station)
-ICECAST = web.AppKey("icecast", IcecastPush)
+TOKEN_FAILURES = web.AppKey("token_failures", Lockout)   # wrong admin tokens, per address
+PROXIES = web.AppKey("trusted_proxies", tuple)            # Settings.proxy_networks()
+# complete_api.Completer: the class lives there, and naming it here would import that
+# module into every app; untyped instead
+COMPLETER = web.AppKey("completer")

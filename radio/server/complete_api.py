@@ -26,10 +26,11 @@ import types
 from typing import Callable
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from ..config import ASSETS, Settings
 from . import api
+from .api import ApiError
+from .appkeys import COMPLETER
 
 
 def _band():
@@ -40,15 +41,8 @@ def _band():
 
 
 
-MAX_BYTES = 2 * 1024 * 1024
 MAX_CANDIDATES = 256
 WORKER_NICE = 10          # the worker yields the CPU to the station's generator
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 # ── In the worker process ───────────────────────────────────────────────────────────────
@@ -105,7 +99,7 @@ class Completer:
 
     async def run(self, *args) -> bytes:
         if self.busy:
-            raise RequestError(429, "a completion is already running; try again when it is done")
+            raise ApiError("a completion is already running; try again when it is done", 429)
         self.busy = True
         try:
             if self._executor is None:
@@ -115,7 +109,7 @@ class Completer:
             return result
         except concurrent.futures.process.BrokenProcessPool:
             self._executor = None   # the next request starts a fresh worker
-            raise RequestError(500, "the completion worker stopped; try again") from None
+            raise ApiError("the completion worker stopped; try again", 500) from None
         finally:
             self.busy = False
 
@@ -125,51 +119,17 @@ class Completer:
             self._executor = None
 
 
-COMPLETER = web.AppKey("completer", Completer)
 
 
-async def _read(request: web.Request) -> tuple[bytes, dict[str, str]]:
-    """The MIDI bytes and the fields, from a multipart form or a raw body + query."""
-    try:
-        return await _read_body(request)
-    except (ValueError, HttpProcessingError) as e:   # aiohttp's words for malformed multipart
-        raise RequestError(400, f"the upload is not well-formed multipart/form-data ({str(e)[:100]})") from None
-
-
-async def _read_body(request: web.Request) -> tuple[bytes, dict[str, str]]:
-    fields = dict(request.query)
-    data = bytearray()
-    if request.content_type.startswith("multipart/"):
-        reader = await request.multipart()
-        got_file = False
-        async for part in reader:
-            if part.filename or part.name == "file":
-                got_file = True
-                while chunk := await part.read_chunk(65536):
-                    data += chunk
-                    if len(data) > MAX_BYTES:
-                        raise RequestError(413, f"the MIDI file is over the {MAX_BYTES}-byte limit")
-            elif part.name:
-                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")[:100]
-        if not got_file:
-            raise RequestError(400, "no file in the upload: send the MIDI file as the multipart field `file`")
-    else:
-        while chunk := await request.content.read(65536):
-            data += chunk
-            if len(data) > MAX_BYTES:
-                raise RequestError(413, f"the MIDI file is over the {MAX_BYTES}-byte limit")
-    return bytes(data), fields
-
-
-def _number(fields: dict, key: str, kind, default, lo, hi):
+def _form_number(fields: dict, key: str, kind, default, lo, hi):
     if key not in fields or fields[key] == "":
         return default
     try:
         value = kind(fields[key])
     except ValueError:
-        raise RequestError(400, f"{key}={fields[key]!r}: expected {'an integer' if kind is int else 'a number'}") from None
+        raise ApiError(f"{key}={fields[key]!r}: expected {'an integer' if kind is int else 'a number'}", 400) from None
     if not lo <= value <= hi:
-        raise RequestError(400, f"{key}={value}: allowed range is {lo}–{hi}")
+        raise ApiError(f"{key}={value}: allowed range is {lo}–{hi}", 400)
     return value
 
 
@@ -177,33 +137,24 @@ async def post_complete(request: web.Request) -> web.Response:
     completer = request.app[COMPLETER]
     settings = completer.settings
     api.require_admin(request, settings.admin_token)   # the API's check: wrong tokens locked out per address
-    try:
-        if completer.busy:   # before reading a body we would throw away
-            raise RequestError(429, "a completion is already running; try again when it is done")
-        data, fields = await _read(request)
-        if "keep" not in fields:
-            raise RequestError(400, "name the part(s) to keep: keep=bass, lead, drums or e.g. bass,drums")
-        track = _number(fields, "track", int, None, 0, 1 << 16)
-        candidates = _number(fields, "candidates", int, 64, 1, MAX_CANDIDATES)
-        temperature = _number(fields, "temperature", float, settings.temperature, 1e-3, 2.0)
-        seed = _number(fields, "seed", int, 0, 0, 2 ** 32 - 1)
-        band = _band()
-        try:
-            keep = band.parts.parse_keep(fields["keep"])
-            ns = band.parts.read_input(data)
-            band.parts.find_parts(ns, keep, track)
-            bars = band.parts.bar_count(ns, band.parts.TempoMap(ns.tempos))
-        except band.parts.CompleteError as e:
-            raise RequestError(400, str(e)) from None
-        if bars > band.parts.MAX_BARS:
-            raise RequestError(413, f"the file is {bars} bars long; completion takes up to {band.parts.MAX_BARS}")
-        midi = await completer.run(data, keep, track, candidates, temperature, seed,
-                                   band.complete.programs_for(settings))
-    except RequestError as e:
-        return web.json_response({"error": str(e)}, status=e.status,
-                                 headers={"WWW-Authenticate": "Bearer"} if e.status == 401 else None)
-    except _band().parts.CompleteError as e:   # evaluated only when an exception gets here
-        return web.json_response({"error": str(e)}, status=400)
+    if completer.busy:   # before reading a body we would throw away
+        raise ApiError("a completion is already running; try again when it is done", 429)
+    _, data, fields = await api.read_upload(request, raw=True)
+    if "keep" not in fields:
+        raise ApiError("name the part(s) to keep: keep=bass, lead, drums or e.g. bass,drums", 400)
+    track = _form_number(fields, "track", int, None, 0, 1 << 16)
+    candidates = _form_number(fields, "candidates", int, 64, 1, MAX_CANDIDATES)
+    temperature = _form_number(fields, "temperature", float, settings.temperature, 1e-3, 2.0)
+    seed = _form_number(fields, "seed", int, 0, 0, 2 ** 32 - 1)
+    band = _band()       # its CompleteError is a RadioError: the API answers 400 with its message
+    keep = band.parts.parse_keep(fields["keep"])
+    ns = band.parts.read_input(data)
+    band.parts.find_parts(ns, keep, track)
+    bars = band.parts.bar_count(ns, band.parts.TempoMap(ns.tempos))
+    if bars > band.parts.MAX_BARS:
+        raise ApiError(f"the file is {bars} bars long; completion takes up to {band.parts.MAX_BARS}", 413)
+    midi = await completer.run(data, keep, track, candidates, temperature, seed,
+                               band.complete.programs_for(settings))
     return web.Response(body=midi, content_type="audio/midi", headers={
         "Content-Disposition": 'attachment; filename="latent-radio-band.mid"'})
 

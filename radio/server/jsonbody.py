@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import re
 
+from ..contracts import RadioError
+
 MAX_BYTES = 64 * 1024       # the largest body the API takes: a whole mix is under 4 kB
 MAX_DEPTH = 32              # the deepest mix (groove → drums → field) is 3 levels
 MAX_NUMBER_DIGITS = 40      # no setting needs more; Python refuses ints of 4,300+ digits
@@ -22,12 +24,9 @@ MAX_NUMBER_DIGITS = 40      # no setting needs more; Python refuses ints of 4,30
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-class BodyError(ValueError):
+class BodyError(RadioError, ValueError):
     """A body the API cannot take; `status` is the HTTP code (400, 413 or 415)."""
-
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+    status = 400
 
 
 def depth(data: bytes) -> int:

@@ -8,7 +8,7 @@ never end (the audio streams) and are not fuzzed.
 
 from __future__ import annotations
 
-from ..contracts import MAX_UPLOAD_BYTES
+from ..contracts import MAX_UPLOAD_BYTES, SET_NAME
 from .jsonbody import MAX_BYTES
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -75,7 +75,7 @@ def _admin(op: dict) -> dict:
 
 STARTING = {"503": {"$ref": "#/components/responses/Starting"}}
 SET = {"name": "set", "in": "path", "required": True,
-       "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,39}$"}}
+       "schema": {"type": "string", "pattern": f"^{SET_NAME.pattern}$"}}
 FILE = {"name": "file", "in": "path", "required": True, "schema": STR}
 
 PATHS = {

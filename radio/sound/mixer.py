@@ -20,12 +20,13 @@ from typing import Iterable
 import numpy as np
 import pedalboard as pb
 
-from ..contracts import PARTS, Audio  # noqa: F401  (Audio re-exported)
+from ..contracts import PARTS, Audio, RadioError  # noqa: F401  (Audio re-exported)
 from .presets import SoundPreset, Strip
 
 
-class PluginError(ValueError):
+class PluginError(RadioError, ValueError):
     """An operator's plugin file that cannot be loaded; the message says which and why."""
+    status = 400
 
 
 def load_plugins(paths: dict[str, str]) -> dict[str, pb.Plugin]:

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 
+from ..contracts import RadioError
+from ..support.checks import number
 from .soundfonts import SOUNDFONTS
 
 
-class SoundError(ValueError):
+class SoundError(RadioError, ValueError):
     """A sound preset or override that cannot be played; the message names the field."""
+    status = 400
 
 
 # GM bank 128 kits of the General MIDI soundfonts, and the AVL acoustic kits (own files,
@@ -154,7 +156,7 @@ class SoundPreset:
         if values["soundfont"] not in SOUNDFONTS:
             raise SoundError(f"sound.soundfont={values['soundfont']!r}: use one of {sorted(SOUNDFONTS)}")
         strips = {part: _strip(part, values[part]) for part in PARTS}
-        room = {k: _number(f"sound.{k}", values[k], *r) for k, r in BUS_RANGES.items()}
+        room = {k: number(values[k], f"sound.{k}", *r, error=SoundError) for k, r in BUS_RANGES.items()}
         return cls(name=name, soundfont=values["soundfont"], **strips, **room)
 
 
@@ -166,15 +168,6 @@ def merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _number(field: str, v, lo: float, hi: float, integer: bool = False):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
-            or (integer and v != int(v)):
-        raise SoundError(f"{field}: expected {'an integer' if integer else 'a number'}, got {v!r:.60}")
-    if not lo <= v <= hi:
-        raise SoundError(f"{field}={v}: allowed range is {lo:g}–{hi:g}")
-    return int(v) if integer else float(v)
-
-
 def _strip(part: str, spec) -> Strip:
     if not isinstance(spec, dict):
         raise SoundError(f"sound.{part}: expected an object of strip settings, e.g. {{\"level_db\": -3}}")
@@ -183,12 +176,12 @@ def _strip(part: str, spec) -> Strip:
     if unknown:
         raise SoundError(f"sound.{part}: unknown field(s) {sorted(unknown)}; allowed: "
                          f"{', '.join([own, *STRIP_RANGES])}")
-    values = {k: _number(f"sound.{part}.{k}", spec[k], *r) for k, r in STRIP_RANGES.items()}
+    values = {k: number(spec[k], f"sound.{part}.{k}", *r, error=SoundError) for k, r in STRIP_RANGES.items()}
     if part == "drums":
         if spec["kit"] not in KITS:
             raise SoundError(f"sound.drums.kit={spec['kit']!r}: use one of {sorted(KITS)}")
         return Strip(**values, kit=spec["kit"])
-    return Strip(**values, program=_number(f"sound.{part}.program", spec["program"], 0, 127, integer=True))
+    return Strip(**values, program=number(spec["program"], f"sound.{part}.program", 0, 127, True, SoundError))
 
 
 def resolve(name: str, overrides: dict | None = None, lead_program: int | None = None,

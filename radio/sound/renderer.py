@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..contracts import CHANNEL, SAMPLE_RATE  # noqa: E402,F401  (re-exported)
+from ..contracts import CHANNEL, SAMPLE_RATE, RadioError  # noqa: E402,F401  (re-exported)
 from ..music.segment import Segment, part_of
 from . import presets, soundfonts
 
@@ -25,8 +25,9 @@ LEAD_CH, BASS_CH, DRUM_CH = CHANNEL["lead"], CHANNEL["bass"], CHANNEL["drums"]
 log = logging.getLogger("radio.renderer")
 
 
-class RenderError(Exception):
+class RenderError(RadioError):
     """FluidSynth or the soundfont cannot be used; the message says how to fix it."""
+    status = 500
 
 
 def _float_writer():

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..contracts import SAMPLE_RATE
+from ..contracts import SAMPLE_RATE, RadioError
 
 SAMPLES_PER_FRAME = 1152  # MPEG-1 Layer III
 _BITRATES = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
 _RATES = [44100, 48000, 32000]
 
 
-class EncodeError(Exception):
+class EncodeError(RadioError):
     """The encoder cannot be built or fed; the message says why."""
+    status = 500
 
 
 @dataclasses.dataclass

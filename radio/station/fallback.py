@@ -43,10 +43,10 @@ class LoopFill:
         self.samples += n
         return out
 
-    def hand_over(self, pcm: np.ndarray) -> np.ndarray:
-        """The new segment's PCM with the loop's continuation fading out over its start."""
-        n = min(HANDOVER, pcm.shape[1])
+    def tail(self) -> np.ndarray:
+        """The crossfade into new music: the loop's continuation from where it stands,
+        fading out over HANDOVER samples, to be added over the new segment's start
+        (playout.Loop.hand_over gives it to the generated source)."""
+        n = min(HANDOVER, self.loop.shape[1])
         tail = np.take(self.loop, np.arange(self.pos, self.pos + n) % self.loop.shape[1], axis=1)
-        out = pcm.copy()
-        out[:, :n] += tail * np.linspace(1.0, 0.0, n, dtype=np.float32)
-        return out
+        return tail * np.linspace(1.0, 0.0, n, dtype=np.float32)

@@ -21,16 +21,13 @@ log = logging.getLogger("radio.icecast")
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
 
 
-Target = IcecastTarget          # parsed and checked with the settings (config.py)
-
-
 class IcecastPush:
     """One task per format: connect, PUT, take the chunks until the socket closes, repeat.
     `streams` (format → Broadcaster) gives the formats and the MP3 title."""
 
     MAX_BUFFER_SECONDS = 10.0      # Icecast this far behind: drop the connection and reconnect
 
-    def __init__(self, target: Target, streams: dict, name: str, description: str, bitrates: dict):
+    def __init__(self, target: IcecastTarget, streams: dict, name: str, description: str, bitrates: dict):
         self.target, self.streams = target, streams
         self.name = "icecast"                  # as an output (sinks.py)
         self.station_name, self.description, self.bitrates = name, description, bitrates

@@ -144,9 +144,7 @@ class Loop:
         return self.fill.take(n)
 
     def hand_over(self, generated: Generated) -> None:
-        n = min(self.fill.loop.shape[1], int(0.05 * SAMPLE_RATE))
-        tail = np.take(self.fill.loop, np.arange(self.fill.pos, self.fill.pos + n) % self.fill.loop.shape[1], axis=1)
-        generated.fade_in(tail * np.linspace(1.0, 0.0, n, dtype=np.float32))
+        generated.fade_in(self.fill.tail())
         self.fill = None
 
 

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Protocol
 
+from ..contracts import RadioError
+
 log = logging.getLogger("radio.sinks")
 
 
@@ -27,8 +29,9 @@ class Chunk:
     seconds: float
 
 
-class SinkError(Exception):
+class SinkError(RadioError):
     """A sink cannot take chunks now (its message says why)."""
+    status = 502
 
 
 class Sink(Protocol):

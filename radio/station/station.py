@@ -28,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Settings
-from ..contracts import SAMPLE_RATE, Rendered
+from ..config import IcecastTarget, Settings
+from ..contracts import MIDI_SUFFIXES, SAMPLE_RATE, SET_NAME, Rendered
 from ..generator.supervisor import GeneratorProcess
 from ..generator.votes import VoteError, Votes
 from ..sound.master import Master
 from ..support.heap import return_big_buffers
 from .broadcaster import Broadcaster
 from .encoder import Mp3Encoder
+from .icecast import IcecastPush
 from .opus import OggOpusEncoder
 from .playout import Fallback, Generated, Played
 from .sinks import Chunk, HlsSink, Outputs
@@ -43,7 +44,7 @@ from .store import Store
 
 log = logging.getLogger("radio.station")
 DRILLS = ("crash", "stall", "kill", "pacer")
-MIDI_SUFFIXES = (".mid", ".midi")       # as seeds.MIDI_SUFFIXES (not imported: it needs note_seq)
+DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"   # what players show
 
 
 def prepare_seeds(settings: Settings) -> dict[str, list[Path]]:
@@ -59,7 +60,7 @@ def prepare_seeds(settings: Settings) -> dict[str, list[Path]]:
         shutil.copytree(ASSETS / "seeds", folder)
         log.info("seed sets copied to %s", folder)
     return {d.name: sorted(p for p in d.iterdir() if p.suffix.lower() in MIDI_SUFFIXES)
-            for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+            for d in sorted(folder.iterdir()) if d.is_dir() and SET_NAME.fullmatch(d.name)}
 
 
 class Station:
@@ -78,9 +79,13 @@ class Station:
             "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._ogg.header),
         }
         self.outputs = Outputs(self.streams.values())
+        # the outputs besides the broadcasters, assembled here and nowhere else
         self.hls = HlsSink(Path(settings.data) / "hls") if settings.hls else None
-        if self.hls is not None:
-            self.outputs.add(self.hls)
+        self.icecast = IcecastPush(IcecastTarget.parse(settings.icecast), self.streams, settings.name, DESCRIPTION,
+                                   {"mp3": settings.bitrate, "ogg": settings.opus_bitrate}) if settings.icecast else None
+        for sink in (self.hls, self.icecast):
+            if sink is not None:
+                self.outputs.add(sink)
         self.generated = Generated(on_start=self._started)
         self.playout = Fallback(self.generated)
         self.generator = GeneratorProcess(settings, pipeline_factory, self._boot, self._rendered,
@@ -344,13 +349,17 @@ class Station:
                 backoff = min(backoff * 2, 30.0)
 
     async def run(self) -> None:
-        """The generator's supervisor and the pacer, until cancelled."""
-        generator = asyncio.create_task(self.generator.run())
+        """The generator's supervisor, the Icecast push if configured and the pacer, until
+        cancelled."""
+        tasks = [asyncio.create_task(self.generator.run())]
+        if self.icecast is not None:
+            tasks.append(asyncio.create_task(self.icecast.run()))
         try:
             await self.run_pacer()
         finally:
-            generator.cancel()
-            await asyncio.gather(generator, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             if self.votes.version != self._votes_saved:
                 self.store.save_votes(self.votes.to_dict())
             await asyncio.get_running_loop().run_in_executor(None, self.store.flush)
