@@ -42,8 +42,17 @@ def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     recorder = Recorder(station + "/stream.mp3", station)
     recorder.start()
     assert recorder.connected.wait(30)
-    time.sleep(8)                      # 10 s of the old mix on record (with the burst)
+    # change right after a segment boundary: the generator then has a whole segment's time
+    # to make the first one of the new mix (a change a second before the boundary would
+    # leave it late, a fill the station is right to play, a race for this test)
     _, now, _ = call(station, "GET", "/api/now")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        _, after, _ = call(station, "GET", "/api/now")
+        if after["now_playing"]["id"] != now["now_playing"]["id"]:
+            break
+        time.sleep(0.25)
+    now = after
     playing = now["now_playing"]
     gap_before = _underrun(station)
     change = {"sets": {"funk": 1}, "qpm": 150, "mode": "loop", "loop_bars": 2,
