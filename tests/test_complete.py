@@ -333,6 +333,8 @@ def test_api_complete_checks_and_answers_midi():
             assert (await _post(client, good, keep="bass", candidates=0)).status == 400
             assert (await _post(client, b"MThd" + b"\0" * (2 * 1024 * 1024), keep="bass")).status == 413
             assert (await _post(client, bass_song(130, change_bar=200), keep="bass")).status == 413
+            r = await _post(client, good, keep="bass", seed="1" * 5000)    # a field is read with a bound too
+            assert r.status == 413 and "form field 'seed'" in (await r.json())["error"]
             first = asyncio.ensure_future(_post(client, good, keep="bass", candidates=8))
             while not calls:
                 await asyncio.sleep(0.01)

@@ -22,6 +22,7 @@ from . import jsonbody, openapi
 from .appkeys import PROXIES, STATION, TOKEN_FAILURES
 
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
+MAX_FIELD_BYTES = 1024                                    # a form field beside an upload (keep=bass …)
 
 
 class ApiError(RadioError):
@@ -186,8 +187,13 @@ async def read_upload(request: web.Request, raw: bool = False) -> tuple[str, byt
                 while chunk := await part.read_chunk(65536):
                     data += chunk
                     _check_size(data)
-            elif part.name:
-                fields[part.name] = (await part.read(decode=True)).decode("utf-8", "replace")[:100]
+            elif part.name:         # a form field: short text, read with a bound like the file
+                value = bytearray()
+                while chunk := await part.read_chunk(1024):
+                    value += chunk
+                    if len(value) > MAX_FIELD_BYTES:
+                        raise ApiError(f"form field {part.name[:40]!r} is over {MAX_FIELD_BYTES} bytes", 413)
+                fields[part.name] = value.decode("utf-8", "replace")[:100]
     except (ValueError, HttpProcessingError) as e:   # aiohttp's words for malformed multipart
         raise ApiError(f"the upload is not well-formed multipart/form-data ({str(e)[:100]})", 400) from None
     if name is None:
