@@ -104,10 +104,11 @@ def cmd_complete(args) -> int:
     """Completes a band around the kept part(s); every check runs before the model loads,
     and the output file appears only when the whole band is made."""
     from .band.complete import programs_for, to_midi
-    from .band.loading import Band, check_model, model_config
+    from .band.loading import Band, check_model
     from .band.parts import PARTS, CompleteError, find_parts, parse_keep, read_input
     from .band.search import Search
     from .config import ASSETS
+    from .model.card import config_of
     from .music.groove import Groove
     from .music.midi import sequence_bytes
     out = Path(args.out)
@@ -125,7 +126,7 @@ def cmd_complete(args) -> int:
         ns = read_input(data)
         kept = find_parts(ns, keep, args.track)
         settings = _settings(args, temperature=args.temperature, seed=args.seed)
-        check_model(model_config(settings.model))
+        check_model(config_of(settings.model))
         for part in kept.values():
             print(f"keeping {part.describe()}")
         t0 = time.monotonic()

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..model.card import config_of
 from ..model.numpy_engine import EngineError, NumpyTrioModel
 from ..music import seeds
 from ..music.seedsets import SeedLibrary
 from .complete import Completion, complete
 from .parts import CompleteError
-
-
-def model_config(path) -> str:
-    """The config name of a model folder or checkpoint, read from its card or its name
-    (without loading anything)."""
-    return config_of(path)
 
 
 def check_model(config_name: str) -> None:
