@@ -21,7 +21,7 @@ import re
 import urllib.parse
 from pathlib import Path
 
-from .contracts import RadioError
+from .contracts import BadValue, RadioError
 
 ASSETS = Path(__file__).parent / "assets"
 DEFAULT_MODEL_DIR = ASSETS / "model"     # the model that ships with the package
@@ -58,7 +58,7 @@ def parse_networks(spec: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
         try:
             net = ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"trusted_proxies: {item!r} is not an address or network "
+            raise ConfigError(f"trusted_proxies: {item!r} is not an address or network "
                              f"(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
         if isinstance(net, ipaddress.IPv6Network) and net.network_address.ipv4_mapped is not None \
                 and net.prefixlen >= 96:
@@ -109,7 +109,7 @@ def json_object(raw: str) -> dict:
     import json
     value = json.loads(raw)
     if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
+        raise BadValue("not a JSON object")
     return value
 
 
@@ -231,10 +231,7 @@ class Settings:
             IcecastTarget.parse(self.icecast)
         if self.watchdog_seconds < 1:
             raise ConfigError(f"watchdog_seconds={self.watchdog_seconds}: use at least 1 (default 60)")
-        try:
-            self.proxy_networks()
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
+        self.proxy_networks()
         for origin in self.origin_list():
             if not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ConfigError(f"origins: {origin!r} is not an origin; use scheme://host[:port], "

@@ -28,6 +28,19 @@ class RadioError(Exception):
             self.status = status
 
 
+class BadValue(RadioError, ValueError):
+    """A value a helper cannot take (a part name, a JSON text that is not an object)."""
+    status = 400
+
+
+class BrokenInvariant(RadioError):
+    """Code used against its own contract (a 44.1 kHz block into a 48 kHz mixer): a bug."""
+
+
+class FaultDrill(RadioError):
+    """Raised on purpose by a fault drill (the generator crash, the pacer exception)."""
+
+
 SAMPLE_RATE = 44100     # Hz: FluidSynth renders at it, the encoders and the master run at it
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024     # a seed file upload (the API and the seed library)
 # The trio's time grid: 4/4 bars of sixteenth steps, 16-bar segments

@@ -5,7 +5,12 @@ from __future__ import annotations
 import shutil
 
 from .config import Settings
+from .contracts import RadioError
 from .sound.soundfonts import find_soundfont
+
+
+class CheckFailed(RadioError):
+    """One of `radio doctor`'s checks failed; the message says the fix."""
 
 
 def _check(name: str, fn) -> bool:
@@ -23,7 +28,7 @@ def run_checks(settings: Settings) -> int:
         try:
             import fluidsynth  # noqa: F401
         except (ImportError, OSError) as e:
-            raise RuntimeError(f"{e}; fix: sudo apt-get install libfluidsynth3") from None
+            raise CheckFailed(f"{e}; fix: sudo apt-get install libfluidsynth3") from None
         return "libfluidsynth loads"
 
     def soundfont():
@@ -37,7 +42,7 @@ def run_checks(settings: Settings) -> int:
         from .sound.presets import PRESETS
         missing = {n: pkg for n, (pkg, _) in soundfonts.SOUNDFONTS.items() if soundfonts.locate(n) is None}
         if missing:
-            raise RuntimeError(f"soundfonts {', '.join(sorted(missing))} missing (their presets play on the GM "
+            raise CheckFailed(f"soundfonts {', '.join(sorted(missing))} missing (their presets play on the GM "
                                f"fallback); fix: sudo apt-get install {' '.join(sorted(set(missing.values())))}")
         return f"{len(PRESETS)} presets, soundfonts {', '.join(soundfonts.SOUNDFONTS)} installed"
 
@@ -48,13 +53,13 @@ def run_checks(settings: Settings) -> int:
         enc = Mp3Encoder(settings.bitrate)
         frames = enc.encode(np.zeros((2, 44100), np.float32)) + enc.flush()
         if not frames:
-            raise RuntimeError("LAME produced no frames; fix: pip install --force-reinstall lameenc")
+            raise CheckFailed("LAME produced no frames; fix: pip install --force-reinstall lameenc")
         return f"lameenc, {settings.bitrate} kbps CBR ({len(frames)} frames for 1 s)"
 
     def model():
         import importlib.util
         if importlib.util.find_spec("magenta") is None:      # found, not imported: tf_engine imports it
-            raise RuntimeError("magenta is not installed (the TensorFlow engine needs it); fix: "
+            raise CheckFailed("magenta is not installed (the TensorFlow engine needs it); fix: "
                                "pip install --no-deps magenta==2.1.4, or use the numpy engine")
         from .model.tf_engine import TrioModel
         m = TrioModel(settings.model)
@@ -78,13 +83,13 @@ def run_checks(settings: Settings) -> int:
             return f"{folder} is made from the shipped seed sets on first start"
         files = sorted(folder.rglob("*.mid"))
         if not files:
-            raise RuntimeError(f"no .mid files under {folder}; fix: set RADIO_SEEDS or --seeds")
+            raise CheckFailed(f"no .mid files under {folder}; fix: set RADIO_SEEDS or --seeds")
         return f"{len(files)} MIDI files under {folder}"
 
     def ffmpeg():
         path = shutil.which("ffmpeg")
         if not path:
-            raise RuntimeError("not found (only the tests need it); fix: sudo apt-get install ffmpeg")
+            raise CheckFailed("not found (only the tests need it); fix: sudo apt-get install ffmpeg")
         return path
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),

@@ -148,7 +148,7 @@ def _station(tmp_path, **settings):
 def test_mix_and_walk_survive_a_restart_and_a_torn_write(tmp_path):
     first = _station(tmp_path)
     first._adopt_mix({"mix": {"sets": {"tones": 1.0}, "temperature": 0.9, "qpm": 100.0}, "version": 1})
-    first.walk_position = [0.5, 0.25]
+    first.gen.walk_position = [0.5, 0.25]
     first._save_state()
     first.store.flush()
     (tmp_path / ".state.json.999.tmp").write_text('{"mix": {"temperature": 0.1')   # killed mid-write
@@ -174,5 +174,5 @@ def test_played_segments_survive_a_restart(tmp_path):
     kept = list(second.history)
     assert [p.segment.id for p in kept] == [2, 3, 4] and all(p.meta.restored for p in kept)
     assert [p.segment.notes[0][1] for p in kept] == [62, 63, 64] and kept[0].midi == b"MThd"
-    assert second.segments_generated == 5                   # the next segment is number 5
+    assert second.history.next_id == 5                   # the next segment is number 5
     assert len(list((tmp_path / "history").glob("*.mid"))) == 3   # bounded on disk

@@ -285,3 +285,18 @@ def test_both_pipelines_keep_the_loops_contract(tmp_path):
         assert isinstance(real, PipelineLike)
     finally:
         real.close()
+
+
+def test_the_station_keeps_the_wiring_and_its_parts_own_their_state(tmp_path):
+    """Votes, history, the generator's reports and the pacer's restarts live in the parts
+    that own them (ballot, history, gen, pacer); the station holds the parts."""
+    from radio.config import Settings
+    from radio.station.station import Station
+    station = Station(Settings(data=str(tmp_path)), "tonepipeline:TonePipeline")
+    try:
+        parts = set(vars(station))
+        assert {"ballot", "history", "gen", "pacer"} <= parts
+        assert not parts & {"votes", "anchors", "mix", "sets", "timings", "pacer_restarts", "segments_generated"}
+        assert len(parts) <= 18, sorted(parts)
+    finally:
+        station.stop()

@@ -110,7 +110,7 @@ def test_votes_survive_a_restart_without_keeping_addresses(tmp_path):
     assert "192.168.1.0" not in json.dumps(saved)            # hashed, not kept
     state.save(tmp_path / "votes.json", {**saved, "segments": saved["segments"] + [{"id": "x"}]})
     station = Station(Settings(data=str(tmp_path)))         # reads <data>/votes.json
-    again = station.votes
+    again = station.ballot.votes
     assert again.summary() == {"segments": 2, "likes": 4, "skips": 1}   # the damaged entry skipped
     assert again.bias(anchors) == pytest.approx(votes.bias(anchors))
     assert again.vote("192.168.1.0", 3, anchors[0].z, "like")["counted"] is False  # still one vote each

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..contracts import PART_INDEX, Audio, PlayMeta, RadioError, Rendered, SegmentData, part_of
+from ..contracts import PART_INDEX, Audio, FaultDrill, PlayMeta, RadioError, Rendered, SegmentData, part_of
 from ..support.heap import return_big_buffers, trim_heap
 
 if TYPE_CHECKING:     # note_seq: the server, which imports this module, never loads it
@@ -278,7 +278,7 @@ class GeneratorLoop:
             drill = self.drills.popleft() if self.drills else None
             self.emit("working", self.next_id)
             if drill and drill[0] == "crash":
-                raise RuntimeError("fault drill: generator crash")
+                raise FaultDrill("fault drill: generator crash")
             if drill and drill[0] == "stall":
                 log.warning("fault drill: generator stalls %.0f s", drill[1])
                 self.stop.wait(drill[1])

@@ -20,7 +20,7 @@ from ..contracts import SAMPLE_RATE, Audio, SeedRef
 from ..music.composer import Anchor, LatentWalk
 from ..music.groove import Groove
 from ..music.performer import humanize
-from ..music.seedsets import station_library
+from ..music.seedsets import SeedSetError, station_library
 from ..music.segment import Segment
 from ..sound.mixer import Mixer, load_plugins
 from ..sound.presets import SoundPreset, resolve, sound_of_set
@@ -60,7 +60,7 @@ class Pipeline:
         self.sync_seeds()
         log.info("model ready in %.1f s, %d anchors in %.1f s", t1 - t0, len(self.anchors), time.perf_counter() - t1)
         if not self.anchors:
-            raise RuntimeError(f"no usable seed segments under {self.library.root}")
+            raise SeedSetError(f"no usable seed segments under {self.library.root}")
         mix = start_mix(settings, self.library.sets())
         self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
         self.band = None                   # band mode's player (radio/band.py) while it lasts

@@ -27,7 +27,7 @@ import note_seq
 import numpy as np
 from note_seq import sequences_lib
 
-from ..contracts import STEPS_PER_BAR, STEPS_PER_QUARTER
+from ..contracts import STEPS_PER_BAR, STEPS_PER_QUARTER, BrokenInvariant
 from . import trio
 
 MEL_PROGRAMS = range(0, 32)       # piano, chromatic percussion, organ, guitar
@@ -166,7 +166,7 @@ class TrioConverter:
 
     def set_mode(self, mode: str) -> None:
         if mode != "infer":
-            raise ValueError("this converter only infers (magenta's samples its outputs when training)")
+            raise BrokenInvariant("this converter only infers (magenta's samples its outputs when training)")
 
     def to_tensors(self, note_sequence: note_seq.NoteSequence) -> ConverterTensors:
         """Every 16-bar trio window of the sequence (at most 5), as magenta's does;

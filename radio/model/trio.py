@@ -15,7 +15,7 @@ import note_seq
 import numpy as np
 from note_seq import drums_encoder_decoder
 
-from ..contracts import PARTS, STEPS_PER_BAR, STEPS_PER_QUARTER
+from ..contracts import PARTS, STEPS_PER_BAR, STEPS_PER_QUARTER, BadValue
 
 DEPTHS = (90, 90, 512)
 MIN_PITCH, MAX_PITCH = 21, 108        # the piano's range, magenta's PIANO_MIN/MAX_MIDI_PITCH
@@ -33,7 +33,7 @@ def part_index(part: str | int) -> int:
     if isinstance(part, (int, np.integer)):
         return int(part)
     if part not in PARTS:
-        raise ValueError(f"part {part!r}: use one of {', '.join(PARTS)}")
+        raise BadValue(f"part {part!r}: use one of {', '.join(PARTS)}")
     return PARTS.index(part)
 
 

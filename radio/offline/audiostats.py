@@ -7,13 +7,15 @@ import subprocess
 
 import numpy as np
 
+from ..contracts import RadioError
+
 
 def decode_with_ffmpeg(data: bytes, sample_rate: int = 44100) -> np.ndarray:
     """Any audio ffmpeg reads → (2, n) float32, decoded by ffmpeg itself."""
     proc = subprocess.run(["ffmpeg", "-v", "error", "-i", "pipe:0", "-f", "s16le", "-ac", "2",
                            "-ar", str(sample_rate), "pipe:1"], input=data, capture_output=True)
     if proc.returncode != 0 and not proc.stdout:
-        raise RuntimeError(f"ffmpeg could not decode: {proc.stderr.decode()[-300:]}")
+        raise RadioError(f"ffmpeg could not decode: {proc.stderr.decode()[-300:]}")
     pcm = np.frombuffer(proc.stdout, "<i2").reshape(-1, 2).T
     return pcm.astype(np.float32) / 32768.0
 

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import note_seq
 
+from ..contracts import RadioError
+
 # Grooves (4/4, with a bass part) grouped by style family, each as "file:Groove" in mma's
 # stdlib: naming the file makes mma load it directly, so a missing or stale groove
 # database (`mma -g`) cannot break the build.
@@ -90,6 +92,10 @@ CHORD_KINDS = {"major": "", "minor": "m", "dominant-seventh": "7", "minor-sevent
                "diminished": "dim", "augmented": "aug", "suspended-fourth": "sus4"}
 
 Chord = tuple[int, str]  # (root pitch class, quality)
+
+
+class CorpusError(RadioError, ValueError):
+    """A corpus cannot be built as asked: a tool missing, a held-out song, a song too short."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,7 +265,7 @@ def load_tune(name: str) -> Tune:
     rel, idx = name.rsplit("#", 1)
     root = _corpus_root()
     if root is None:
-        raise RuntimeError("music21 is not installed: tune leads need it (pip install music21)")
+        raise CorpusError("music21 is not installed: tune leads need it (pip install music21)")
     abc = _split_abc((root / rel).read_text(encoding="utf-8", errors="replace"))[int(idx)]
     score = converter.parseData(abc, format="abc")
     part = score.parts[0] if score.parts else score
@@ -296,7 +302,7 @@ def load_tune(name: str) -> Tune:
                 notes.append([pitch, step, end])
     melody = [(p, s, e) for p, s, e in notes if e > s]
     if len(bars) < 4 or len(melody) < 8:
-        raise ValueError(f"tune {name} is too short ({len(bars)} bars)")
+        raise CorpusError(f"tune {name} is too short ({len(bars)} bars)")
     if symbols:
         chords, current, i = [], symbols[0][1], 0
         for b in range(len(bars)):
@@ -372,7 +378,7 @@ def _hydrogen_part(name: str):
     from . import hydrogen
     part = hydrogen.read_song(hydrogen.DEMO_SONGS / f"{name}.h2song")
     if not part.bars or not part.hits:
-        raise RuntimeError(f"hydrogen song {name} has no 4/4 drum bars")
+        raise CorpusError(f"hydrogen song {name} has no 4/4 drum bars")
     return part
 
 
@@ -397,9 +403,9 @@ def _hydrogen_drums(song: Song) -> list[tuple[int, float, float, int]]:
 def make_song(song: Song, out_path: Path) -> Path:
     """Writes one trio MIDI file (drums ch. 10, bass, lead) for `song`."""
     if shutil.which("mma") is None:
-        raise RuntimeError("`mma` not found: install it with `apt-get install mma`.")
+        raise CorpusError("`mma` not found: install it with `apt-get install mma`.")
     if not song.tune:
-        raise ValueError("every song's lead is a folk tune: Song.tune is empty")
+        raise CorpusError("every song's lead is a folk tune: Song.tune is empty")
     rng = random.Random(song.seed)
     chords, lead = _tune_parts(song)
     with tempfile.TemporaryDirectory() as tmp:
@@ -409,7 +415,7 @@ def make_song(song: Song, out_path: Path) -> Path:
                               capture_output=True, text=True)
         midi = Path(tmp) / "song.mid"
         if proc.returncode != 0 or not midi.exists():
-            raise RuntimeError(f"mma failed for {song}: {proc.stdout[-400:]}{proc.stderr[-400:]}")
+            raise CorpusError(f"mma failed for {song}: {proc.stdout[-400:]}{proc.stderr[-400:]}")
         backing = note_seq.midi_file_to_note_sequence(str(midi))
     ns = note_seq.NoteSequence(ticks_per_quarter=220)
     ns.tempos.add(qpm=song.qpm)
@@ -425,7 +431,7 @@ def make_song(song: Song, out_path: Path) -> Path:
                 ns.notes.append(n)
     bass = _bass_notes(backing)
     if not bass:
-        raise RuntimeError(f"groove {song.groove} has no bass line")
+        raise CorpusError(f"groove {song.groove} has no bass line")
     bass_program = bass[0].program if 32 <= bass[0].program <= 39 else 33
     for n in bass:
         b = ns.notes.add()
@@ -480,14 +486,14 @@ def songs(n: int = 0, seed: int = 0, styles: list[str] | None = None, bars: int 
     from . import hydrogen
     index = tune_index()
     if not index:
-        raise RuntimeError("music21 is not installed: every corpus song's lead is a folk tune "
+        raise CorpusError("music21 is not installed: every corpus song's lead is a folk tune "
                            "from its corpus (pip install music21)")
     rng = random.Random(seed)
     order = list(index)
     rng.shuffle(order)
     tunes = distinct_tunes(order, n, progress)
     if not tunes:
-        raise RuntimeError("no tune in music21's corpus could be read")
+        raise CorpusError("no tune in music21's corpus could be read")
     styles = styles or sorted(GROOVES)
     installed = {p.stem for p in hydrogen.demo_songs()}
     out = []
@@ -561,7 +567,7 @@ def copy_game_songs(out_dir: Path) -> dict[str, dict]:
     for name in GAME_SOURCES:
         source = bandfiles.by_name(name)
         if source.held_out:
-            raise ValueError(f"{name} is held out for evaluation: it never enters a corpus")
+            raise CorpusError(f"{name} is held out for evaluation: it never enters a corpus")
         for song, body in bandfiles.midi_items(source).items():
             if hashlib.sha256(body).digest() in seen:
                 continue

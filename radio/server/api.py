@@ -104,7 +104,7 @@ async def now(request: web.Request) -> web.Response:
              ([station.current] if station.current else []) + station.upcoming()[:2]
     return web.json_response({
         "position": round(station.position, 3),
-        "mix": station.mix,
+        "mix": station.gen.mix,
         "now_playing": station.current.to_json() if station.current else None,
         "segments": [p.to_json(notes=True) for p in played],
         "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
@@ -120,7 +120,7 @@ async def history(request: web.Request) -> web.Response:
 async def segment_midi(request: web.Request) -> web.Response:
     text = request.match_info["id"]
     # checked before int(): Python refuses to convert 4,300+ digits (a ValueError, a 500)
-    played = station_of(request).find(int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
+    played = station_of(request).history.find(int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
     if played is None:
         raise ApiError(f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
                             f"(see /api/history)", 404)
@@ -131,8 +131,8 @@ async def segment_midi(request: web.Request) -> web.Response:
 async def get_mix(request: web.Request) -> web.Response:
     station = ready_station(request)
     from ..sound.presets import PRESETS
-    return web.json_response({**station.mix,
-                              "sets_available": sorted(station.sets),
+    return web.json_response({**station.gen.mix,
+                              "sets_available": sorted(station.gen.sets),
                               "sound_presets": sorted(PRESETS)})
 
 
@@ -159,12 +159,12 @@ async def post_vote(request: web.Request) -> web.Response:
 
 async def get_votes(request: web.Request) -> web.Response:
     station = ready_station(request)
-    return web.json_response({**station.votes.summary(), "bounds": [station.votes.low, station.votes.high],
-                              "anchors": station.anchor_bias})
+    votes = station.ballot.votes
+    return web.json_response({**votes.summary(), "bounds": [votes.low, votes.high], "anchors": station.ballot.bias()})
 
 
 async def list_seeds(request: web.Request) -> web.Response:
-    return web.json_response({"sets": ready_station(request).sets})
+    return web.json_response({"sets": ready_station(request).gen.sets})
 
 
 async def read_upload(request: web.Request, raw: bool = False) -> tuple[str, bytes, dict[str, str]]:

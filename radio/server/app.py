@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from ..config import Settings
+from ..station import health
 from ..station.broadcaster import ICY_METAINT
 from ..station.station import DESCRIPTION, Station, prepare_seeds
 from . import api, complete_api, metrics
@@ -67,34 +67,7 @@ async def playlist(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    station = request.app[STATION]
-    playing = station.first_audio_at is not None
-    # 503 until music plays (a balancer waits) and while the pacer is down; once music plays
-    # the stream never stops (the fallback covers a failing generator), so a generator or
-    # output problem is "degraded", not a reason for a load balancer to drop us.
-    status, code = station.health()
-    gen = station.generator
-    body = {
-        "status": status,
-        "uptime_seconds": round(time.monotonic() - station.started_at, 3),
-        "first_audio_after_seconds": round(station.first_audio_at - station.started_at, 3) if playing else None,
-        "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
-        "segments_generated": station.segments_generated,
-        "lead_seconds": round(station.lead_seconds, 3),
-        "underrun_seconds": round(station.underrun_seconds, 3),
-        "generator_restarts": station.restarts,
-        "generator": {"pid": gen.pid, "running": gen.up, "process_restarts": gen.restarts,
-                      "pipeline_restarts": station.generator_errors,
-                      "hang_limit_seconds": round(gen.hang_limit(), 1)},
-        "pacer": {"running": not station.pacer_down, "restarts": station.pacer_restarts,
-                  "last_error": station.pacer_error},
-        "outputs": station.outputs.health(),
-        "failing_outputs": station.outputs.failing,
-        "icecast": ({"connected": station.icecast.connected, "reconnects": station.icecast.reconnects}
-                    if station.icecast is not None else None),
-        "sound": station.sound_health(),
-        "last_error": station.last_error or gen.last_error,
-    }
+    body, code = health.report(request.app[STATION])
     return web.json_response(body, status=code)
 
 

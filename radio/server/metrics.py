@@ -28,7 +28,7 @@ class StationCollector:
         yield GaugeMetricFamily("radio_generator_lead_seconds",
                                 "Rendered audio waiting beyond what is published", value=st.lead_seconds)
         yield CounterMetricFamily("radio_segments_generated", "Segments generated",
-                                  value=st.segments_generated)
+                                  value=st.history.next_id)
         yield CounterMetricFamily("radio_underrun_seconds",
                                   "Seconds of looped fill published because the generator was late",
                                   value=st.underrun_seconds)
@@ -40,7 +40,7 @@ class StationCollector:
         yield GaugeMetricFamily("radio_generator_up", "1 while the generator process runs",
                                 value=1 if st.generator.up else 0)
         yield CounterMetricFamily("radio_pacer_restarts", "Pacer restarts after an exception",
-                                  value=st.pacer_restarts)
+                                  value=st.pacer.restarts)
         failures = CounterMetricFamily("radio_output_failures", "Failed writes to an output",
                                        labels=["output"])
         up = GaugeMetricFamily("radio_output_up", "1 while an output takes its writes", labels=["output"])
@@ -58,7 +58,7 @@ class StationCollector:
         if level is not None:
             yield GaugeMetricFamily("radio_output_loudness_lufs",
                                     "Gated loudness of the last 6 s of the stream (BS.1770)", value=level)
-        for stage, (count, total) in st.timings.items():
+        for stage, (count, total) in st.gen.timings.items():
             yield SummaryMetricFamily(f"radio_{stage}_seconds", f"Wall seconds per segment in {stage}",
                                       count_value=count, sum_value=total)
 

@@ -20,7 +20,7 @@ from typing import Iterable
 import numpy as np
 import pedalboard as pb
 
-from ..contracts import PARTS, Audio, RadioError  # noqa: F401  (Audio re-exported)
+from ..contracts import PARTS, Audio, BrokenInvariant, RadioError  # noqa: F401  (Audio re-exported)
 from .presets import SoundPreset, Strip
 
 
@@ -102,7 +102,7 @@ class Mixer:
         send = np.zeros((2, frames), np.float32)
         for part, audio in parts.items():
             if audio.sample_rate != self.sample_rate:
-                raise ValueError(f"{part}: {audio.sample_rate} Hz audio into a {self.sample_rate} Hz mixer")
+                raise BrokenInvariant(f"{part}: {audio.sample_rate} Hz audio into a {self.sample_rate} Hz mixer")
             out = self.strips[part].process(audio.samples, self.sample_rate)
             dry += out
             send += out * self.strips[part].strip.reverb
@@ -120,5 +120,5 @@ class Mixer:
             out[:, pos:pos + mixed.shape[1]] = mixed
             pos += mixed.shape[1]
         if pos != frames:
-            raise ValueError(f"the blocks held {pos} frames, not {frames}")
+            raise BrokenInvariant(f"the blocks held {pos} frames, not {frames}")
         return Audio(out, self.sample_rate)

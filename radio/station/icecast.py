@@ -16,9 +16,14 @@ import logging
 import urllib.parse
 
 from ..config import IcecastTarget
+from .sinks import SinkError
 
 log = logging.getLogger("radio.icecast")
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
+
+
+class IcecastError(SinkError, ConnectionError):
+    """The Icecast server is not taking our audio (not connected, refused, fell behind)."""
 
 
 class IcecastPush:
@@ -41,11 +46,11 @@ class IcecastPush:
         """The Sink protocol: the chunk to its mount; raises while that mount is down."""
         writer = self._writers.get(chunk.format)
         if writer is None or writer.transport.is_closing():
-            raise ConnectionError(f"icecast /{self.target.name}.{chunk.format} is not connected (reconnecting)")
+            raise IcecastError(f"icecast /{self.target.name}.{chunk.format} is not connected (reconnecting)")
         limit = self.MAX_BUFFER_SECONDS * self.bitrates[chunk.format] * 125
         if writer.transport.get_write_buffer_size() > limit:
             writer.transport.abort()
-            raise ConnectionError(f"icecast /{self.target.name}.{chunk.format} fell "
+            raise IcecastError(f"icecast /{self.target.name}.{chunk.format} fell "
                                   f"{self.MAX_BUFFER_SECONDS:g} s behind; reconnecting")
         writer.write(chunk.data)
 
@@ -95,7 +100,7 @@ class IcecastPush:
         code = status.split(b" ", 2)[1:2]
         if code not in ([b"100"], [b"200"]):
             writer.close()
-            raise ConnectionError(f"Icecast refused the source: {status.splitlines()[0].decode(errors='replace')}")
+            raise IcecastError(f"Icecast refused the source: {status.splitlines()[0].decode(errors='replace')}")
         return reader, writer
 
     async def _titles(self) -> None:
@@ -120,6 +125,6 @@ class IcecastPush:
             writer.write(f"GET /admin/metadata?{query} HTTP/1.0\r\nAuthorization: {t.auth()}\r\n\r\n".encode())
             status = await asyncio.wait_for(reader.readline(), 5)
             if b" 200 " not in status:
-                raise ConnectionError(f"Icecast refused the title update: {status.decode(errors='replace').strip()}")
+                raise IcecastError(f"Icecast refused the title update: {status.decode(errors='replace').strip()}")
         finally:
             writer.close()

@@ -13,6 +13,8 @@ import os
 import threading
 from pathlib import Path
 
+from ..contracts import BadValue
+
 log = logging.getLogger("radio.state")
 
 
@@ -41,7 +43,7 @@ def load(path: Path) -> dict:
         with open(path) as f:
             state = json.load(f)
         if not isinstance(state, dict):
-            raise ValueError("not a JSON object")
+            raise BadValue("not a JSON object")
         return state
     except FileNotFoundError:
         return {}
