@@ -164,8 +164,13 @@ class PlayMeta:
     programs: dict = dataclasses.field(default_factory=dict)  # lead, bass: GM programs; drums: kit
     restored: bool = False                                    # played before this run started
     band: dict | None = None       # band mode: {keep: [parts], source: "set/file", window, windows}
+    song: dict | None = None       # a song's section: {id, title, form, section, name, bars, start_bar, …}
 
     def title(self) -> str:
+        """The ICY StreamTitle: a song's title (it changes at the song boundary), else the
+        segment's mix and number."""
+        if self.song is not None:
+            return f"{self.song['title']} ({self.mix})"
         return f"{self.mix} · segment {self.id} · {self.qpm:g} bpm"
 
     def to_dict(self) -> dict:
@@ -177,6 +182,8 @@ class PlayMeta:
             del out["sound"], out["programs"]
         if self.band is None:
             del out["band"]
+        if self.song is None:
+            del out["song"]
         return out
 
     @classmethod

@@ -27,7 +27,7 @@ WINDOW_S = 0.1
 # A hierdec trio small enough to keep in the repo and to run in seconds.
 HPARAMS = {"z_size": 16, "enc_rnn_size": [32], "dec_rnn_size": [32, 32], "batch_size": 4}
 CASES = {
-    "walk": {},
+    "walk": {"form": "morph"},       # today's endless walk: no songs
     "loop": {"mode": "loop", "loop_bars": 4},
     "band": {"mode": "band", "keep": {"bass": "rock/rock_0017_8beat_tune"}},
 }

@@ -43,6 +43,23 @@ def test_generate_mp3(tmp_path):
     assert decode_with_ffmpeg(out.read_bytes()).shape[1] / 44100 > 4.0
 
 
+def test_generate_songs_writes_an_album(tmp_path):
+    """--songs N: N whole songs, titled, as MIDI files (2–6 min each, every part), and an M3U."""
+    out = tmp_path / "album"
+    r = radio("generate", "--songs", "2", "--out", str(out), "--seed", "3")
+    assert r.returncode == 0, r.stderr[-2000:]
+    files = sorted(out.glob("*.mid"))
+    lines = (out / "album.m3u").read_text().splitlines()
+    assert lines[0] == "#EXTM3U" and lines[2::2] == [f.name for f in files] and len(files) == 2
+    assert files[0].name.startswith("01 - ") and files[0].stem[5:] != files[1].stem[5:]
+    for f in files:
+        ns = note_seq.midi_file_to_note_sequence(str(f))
+        assert 120 <= ns.total_time <= 360, (f.name, ns.total_time)
+        assert {n.is_drum for n in ns.notes} == {True, False}
+    r = radio("generate", "--songs", "1", "--out", str(tmp_path / "x.mid"))
+    assert r.returncode == 2 and "is a folder" in r.stderr
+
+
 def test_bad_arguments_are_refused_clearly(tmp_path):
     r = radio("generate", "--bars", "4", "--out", str(tmp_path / "x.ogg"))
     assert r.returncode == 2 and "must end in .mid, .wav or .mp3" in r.stderr

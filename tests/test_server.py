@@ -159,8 +159,13 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
         shown = page.text_content("#sound")                 # the sound preset playing
         assert shown.split()[0] in PRESETS and "kit" in shown, shown
         assert page.get_attribute("#midi", "href").startswith("/api/segments/")
+        # the song: its title, and its form with the section playing lit
+        page.wait_for_function("!document.getElementById('song-title').hidden", timeout=10000)
+        assert page.text_content("#song-title").strip()
+        assert page.eval_on_selector_all("#form li.lit", "els => els.length") == 1
+        assert page.get_attribute("#song-midi", "href").startswith("/api/songs/")
         page.click("#like")                                 # a listener's vote, on what they hear
-        page.wait_for_function("/liked segment \\d+|already voted/.test("
+        page.wait_for_function("/liked .*segment \\d+|already voted/.test("
                                "document.getElementById('vote-status').textContent)", timeout=10000)
 
         page.click("#admin summary")

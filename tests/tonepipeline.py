@@ -36,7 +36,7 @@ class TonePipeline:
         self.mix = StyleMix(sets={"tones": 1.0})
         self.library = ToneLibrary()
         self.anchors = []
-        self.model = self.walk = self.sound = self.renderer = None    # none of these (loop.PipelineLike)
+        self.model = self.walk = self.sound = self.renderer = self.songwriter = None   # none (loop.PipelineLike)
         self.fail_at, self.delay = fail_at, delay
 
     def sync_seeds(self):

@@ -50,6 +50,7 @@ class PipelineLike(Protocol):
     walk: Any                # the LatentWalk: position, set_bias(), restore(); or None
     sound: Any               # the SoundPreset playing, or None
     renderer: Any            # its `missing` soundfonts are reported; or None
+    songwriter: Any          # the Songwriter: `taken` titles (unique across restarts); or None
 
     def next_segment(self) -> Segment: ...
     def render(self, segment: Segment) -> np.ndarray: ...
@@ -83,6 +84,8 @@ class GeneratorLoop:
         self.put, self.emit, self.stop = put, emit, stop
         self.boot = boot
         self.next_id = int(boot.get("next_id", 0))
+        self.song_id: int | None = None      # the song being made
+        self.titles = set(boot.get("titles") or ())   # songs in the station's history, and made since
         self.mix_version = int(boot.get("mix_version", 0))
         from .votes import Votes
         self.votes = Votes()
@@ -225,6 +228,8 @@ class GeneratorLoop:
         walk = pipeline.walk
         if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
             walk.restore(np.asarray(z, np.float32))
+        if pipeline.songwriter is not None:
+            pipeline.songwriter.taken |= self.titles
 
     def status(self, pipeline) -> dict:
         """What the station shows of the generator; `anchors` (label, z) only when they changed,
@@ -304,6 +309,11 @@ class GeneratorLoop:
         t2 = time.perf_counter()
         segment.id = self.next_id            # ids run on across pipeline restarts
         self.next_id += 1
+        if segment.song is not None:         # a song's id is its first segment's: unique across restarts
+            if segment.song["section"] == 0 or self.song_id is None:
+                self.song_id = segment.id
+            segment.song["id"] = self.song_id
+            self.titles.add(segment.song["title"])
         sound = pipeline.sound
         programs = {"lead": sound.lead.program, "bass": sound.bass.program, "drums": sound.drums.kit} if sound else {}
         meta = PlayMeta(**segment.meta(), mix=pipeline.mix.label(), temperature=pipeline.mix.temperature,

@@ -16,7 +16,9 @@ radio/presets.py), mode
 {"bass": "set/file"}, play from that seed file window by window while the walk makes the
 others: radio/band.py), prior 0 (share of legs that head for a fresh point of the model's
 prior), ramp_bars 1, groove {} (performer.Groove fields), keep {} (band: one or two of
-lead, bass, drums → one seed file that has them).
+lead, bass, drums → one seed file that has them), form "song" (the walk plays songs: a
+shipped form drawn per song; or a form's name, or {"sections": ["intro:4", "A:16", …]};
+"morph": the endless drift, no songs; radio/music/song.py).
 """
 
 from __future__ import annotations
@@ -58,9 +60,12 @@ class StyleMix:
     groove: dict = dataclasses.field(default_factory=dict, hash=False)
     sound: dict = dataclasses.field(default_factory=dict, hash=False)
     keep: dict = dataclasses.field(default_factory=dict, hash=False)   # band: part → "set/file"
+    form: object = dataclasses.field(default="song", hash=False)       # song.check_form: name or dict
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
-              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep")
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form")
+    # what a song holds: a change to any other field starts a new song (songwriter.py)
+    PERFORMANCE = ("lead_program", "bass_program", "groove", "sound", "ramp_bars", "loop_bars")
 
     def label(self) -> str:
         active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
@@ -72,8 +77,17 @@ class StyleMix:
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in self.FIELDS}
         out.update(sets=dict(self.sets), endpoints=list(self.endpoints), qpm_range=list(self.qpm_range),
-                   groove=dict(self.groove), sound=dict(self.sound), keep=dict(self.keep), label=self.label())
+                   groove=dict(self.groove), sound=dict(self.sound), keep=dict(self.keep), label=self.label(),
+                   form=self.form if isinstance(self.form, str) else dict(self.form))
         return out
+
+    def songs(self) -> bool:
+        """Whether the walk plays songs (a form) rather than the endless drift."""
+        return self.mode == "walk" and self.form != "morph"
+
+    def new_song(self, other: "StyleMix") -> bool:
+        """Whether going from this mix to `other` ends the song playing."""
+        return any(getattr(self, k) != getattr(other, k) for k in self.FIELDS if k not in self.PERFORMANCE)
 
     def updated(self, changes: dict, known_sets, anchors=None) -> "StyleMix":
         """A new mix with `changes` (any subset of the fields) applied, checked as a whole.
@@ -193,6 +207,14 @@ def _sound(value) -> dict:
         raise MixError(str(e)) from None
 
 
+def _form(value):
+    from ..music.song import FormError, check_form
+    try:
+        return check_form(value)
+    except FormError as e:
+        raise MixError(str(e)) from None
+
+
 def _program(values: dict, key: str):
     return None if values[key] is None else _num(values, key, 0, 127, integer=True)
 
@@ -219,7 +241,8 @@ def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
              "ramp_bars": _num(values, "ramp_bars", 1, 8, integer=True),
              "groove": _groove(values["groove"]),
              "sound": _sound(values["sound"]),
-             "keep": _keep(values, known_sets)}
+             "keep": _keep(values, known_sets),
+             "form": _form(values["form"])}
     return {**_basic(values, set(known_sets)), **extra}
 
 

@@ -22,6 +22,7 @@ from ..music.groove import Groove
 from ..music.performer import humanize
 from ..music.seedsets import SeedSetError, station_library
 from ..music.segment import Segment
+from ..music.songwriter import Songwriter
 from ..sound.mixer import Mixer, load_plugins
 from ..sound.presets import SoundPreset, resolve, sound_of_set
 from ..sound.renderer import Renderer
@@ -66,6 +67,7 @@ class Pipeline:
         self.band = None                   # band mode's player (radio/band.py) while it lasts
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
                                settings.temperature, settings.qpm, settings.seed, self.mix.sets)
+        self.songwriter = Songwriter(self.walk, settings.seed)
         self.sound = self._preset("default")
         self.renderer = Renderer(settings.soundfont or None, self.sound)
         self.mixer = Mixer(self.sound, SAMPLE_RATE, load_plugins(settings.plugins))
@@ -137,6 +139,9 @@ class Pipeline:
             self.walk.set_mode(walk_mode(self.mix.mode), self.mix.endpoints)
             raise MixError(str(e)) from None
         self.band = band
+        if self.mix.new_song(mix):
+            self.songwriter.end_song()
+        self.songwriter.set_form(mix.form)
         self.mix = mix
         self.groove = Groove.from_dict(mix.groove)
         self.walk.set_play(mix.temperature, mix.qpm, mix.prior, mix.loop_bars, tuple(mix.qpm_range) or None,
@@ -146,7 +151,7 @@ class Pipeline:
     def next_segment(self) -> Segment:
         if self.band is not None:   # kept notes as they are: no transpose, new parts humanized
             return self.band.next_segment(self.groove if self.settings.humanize else None)
-        segment = transpose(next(self.walk), self.mix.transpose)
+        segment = transpose(next(self.songwriter if self.mix.songs() else self.walk), self.mix.transpose)
         if not self.settings.humanize:
             return segment
         return humanize(segment, self.groove, seed=self.settings.seed)
@@ -155,6 +160,7 @@ class Pipeline:
         """Segments made ahead were dropped and `last` is the one that plays before the
         next: forget the notes the dropped ones left sounding, ramp from its tempo."""
         self.renderer.reset()
+        self.songwriter.end_song()
         if last is not None:
             self.walk.ramp_from(last.qpm)
 

@@ -307,7 +307,8 @@ class LatentWalk:
                 seq = repeat_phrase(seq, self.loop_bars)
             self._ready.append((seq, step))
 
-    def _tempo(self, step: WalkStep) -> float:
+    def tempo(self, step: WalkStep) -> float:
+        """The tempo a step plays at: the mix's fixed one, else the step's clamped to the range."""
         qpm = float(self.qpm or step.qpm)
         if self.qpm_range and not self.qpm:
             qpm = float(min(max(qpm, self.qpm_range[0]), self.qpm_range[1]))
@@ -321,7 +322,7 @@ class LatentWalk:
         seq, nxt, tied = tie_over(seq, self._ready[0][0], SEGMENT_BARS * 4 * 60.0 / MODEL_QPM)
         self._ready[0] = (nxt, self._ready[0][1])
         self.ties += tied
-        qpm = self._tempo(self.position)
+        qpm = self.tempo(self.position)
         start_qpm = self.last_qpm if self.last_qpm and self.last_qpm != qpm else 0.0
         ramp = 4 * self.ramp_bars if start_qpm else 0.0
         segment = Segment(id=self.next_id, sequence=retime(seq, qpm, MODEL_QPM, start_qpm, ramp),

@@ -32,6 +32,7 @@ class Segment:
     ramp_beats: float = 0.0    # beats over which the tempo moves from start_qpm to qpm
     z: object = None           # the latent point it was decoded from (np.ndarray), if known
     band: dict | None = None   # band mode: kept parts, source file, window (radio/band.py)
+    song: dict | None = None   # a song's section: title, form, section, bars (songwriter.py)
 
     @property
     def duration(self) -> float:
@@ -63,6 +64,8 @@ class Segment:
                "t": round(self.t, 3), "humanized": self.humanized, "notes": counts}
         if self.band is not None:
             out["band"] = dict(self.band)
+        if self.song is not None:
+            out["song"] = dict(self.song)
         return out
 
 

@@ -10,12 +10,14 @@ described by openapi.py, served at /api/openapi.json.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..contracts import MAX_UPLOAD_BYTES, RadioError
+from ..station import songs
 from ..support import clients
 from ..support.ratelimit import Lockout
 from . import jsonbody, openapi
@@ -106,15 +108,44 @@ async def now(request: web.Request) -> web.Response:
         "position": round(station.position, 3),
         "mix": station.gen.mix,
         "now_playing": station.current.to_json() if station.current else None,
+        "song": song_now(station.current, station.position) if station.current else None,
         "segments": [p.to_json(notes=True) for p in played],
         "listeners": {name: len(s.listeners) for name, s in station.streams.items()},
     })
 
 
+def song_now(played, position: float) -> dict | None:
+    """The song playing: id, title, form, the section and its bar, when it started and how
+    long it is (stream seconds; a song holds its tempo)."""
+    song = played.meta.song
+    if song is None:
+        return None
+    bar_s = 240.0 / song["qpm"]
+    bar = min(song["bars"] - 1, max(0, int((position - played.start) / bar_s)))
+    return {"id": song["id"], "title": song["title"], "form": song["form"], "key": song["key"],
+            "section": song["section"], "name": song["name"], "bar": bar,
+            "started": round(played.start - song["start_bar"] * bar_s, 3),
+            "seconds": round(song["song_bars"] * bar_s, 3)}
+
+
 async def history(request: web.Request) -> web.Response:
-    return web.json_response({"segments": [
-        {**p.to_json(), "midi": f"/api/segments/{p.segment.id}.mid"}
-        for p in reversed(station_of(request).history)]})
+    """The recent segments, newest first, and the songs they belong to (newest first, each
+    with its sections in order)."""
+    played = list(station_of(request).history)
+    grouped = songs.group(played)
+    return web.json_response({
+        "segments": [{**p.to_json(), "midi": f"/api/segments/{p.segment.id}.mid"} for p in reversed(played)],
+        "songs": [songs.summary(g, newest=i == len(grouped) - 1) for i, g in reversed(list(enumerate(grouped)))]})
+
+
+async def song_midi(request: web.Request) -> web.Response:
+    text = request.match_info["id"]
+    found = songs.find(list(station_of(request).history), int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
+    if found is None:
+        raise ApiError(f"song {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history (see /api/history)", 404)
+    body = await asyncio.get_running_loop().run_in_executor(None, songs.song_midi, found)
+    return web.Response(body=body, content_type="audio/midi", headers={
+        "Content-Disposition": f'attachment; filename="latent-radio-song-{text}.mid"'})
 
 
 async def segment_midi(request: web.Request) -> web.Response:
@@ -259,6 +290,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/now", now)
     app.router.add_get("/api/history", history)
     app.router.add_get(r"/api/segments/{id:[0-9]+}.mid", segment_midi)
+    app.router.add_get(r"/api/songs/{id:[0-9]+}.mid", song_midi)
     app.router.add_get("/api/mix", get_mix)
     app.router.add_put("/api/mix", put_mix)
     app.router.add_post("/api/vote", post_vote)

@@ -29,7 +29,20 @@ PLAYED = {  # a played segment (station.Played.to_json)
         "midi": STR,
         "band": {"type": "object", "description": "band mode: keep (parts), source (set/file), "
                                                   "window (1-based) of windows"},
+        "song": {"type": "object", "description": "a song's section: id, title, form, section (index), "
+                                                  "name, bars, start_bar, song_bars, key, qpm"},
     },
+}
+SONG = {  # station/songs.summary
+    "type": "object", "required": ["id", "title", "form", "sections", "complete", "cut", "midi"],
+    "properties": {"id": INT, "title": STR, "form": OBJ, "key": STR, "qpm": NUMBER, "start": NUMBER,
+                   "seconds": NUMBER, "sections": {"type": "array", "items": OBJ},
+                   "complete": {"type": "boolean"}, "cut": {"type": "boolean"}, "midi": STR},
+}
+SONG_NOW = {  # api.song_now
+    "type": "object", "required": ["id", "title", "form", "section", "name", "bar", "started", "seconds"],
+    "properties": {"id": INT, "title": STR, "form": OBJ, "key": STR, "section": INT, "name": STR, "bar": INT,
+                   "started": NUMBER, "seconds": NUMBER},
 }
 
 MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
@@ -52,6 +65,10 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
     "keep": {"type": "object", "additionalProperties": STR, "maxProperties": 2,
              "description": "band: part (lead, bass, drums) → the seed file (set/file) it plays from; "
                             "one or two parts, one file; else {}"},
+    "form": {"oneOf": [STR, {"type": "object", "required": ["sections"],
+                             "properties": {"name": STR, "sections": {"type": "array", "items": STR}}}],
+             "description": "walk: \"song\" (a shipped form per song), \"morph\" (no songs), a shipped "
+                            "form's name, or {\"sections\": [\"intro:4\", \"A:16\", …]}"},
 }
 MIX = {"type": "object", "required": list(MIX_FIELDS) + ["label"],
        "properties": {**MIX_FIELDS, "label": STR}}
@@ -117,11 +134,19 @@ PATHS = {
         "type": "object", "required": ["position", "mix", "now_playing", "segments", "listeners"],
         "properties": {"position": NUMBER, "mix": {"oneOf": [MIX, {"type": "null"}]},
                        "now_playing": {"oneOf": [PLAYED, {"type": "null"}]},
+                       "song": {"oneOf": [SONG_NOW, {"type": "null"}]},
                        "segments": {"type": "array", "items": PLAYED},
                        "listeners": {"type": "object", "additionalProperties": INT}}})}}},
-    "/api/history": {"get": {"summary": "the segments played, newest first", "responses": {"200": _json({
-        "type": "object", "required": ["segments"],
-        "properties": {"segments": {"type": "array", "items": PLAYED}}})}}},
+    "/api/history": {"get": {"summary": "the segments played and their songs, newest first", "responses": {
+        "200": _json({"type": "object", "required": ["segments", "songs"],
+                      "properties": {"segments": {"type": "array", "items": PLAYED},
+                                     "songs": {"type": "array", "items": SONG}}})}}},
+    "/api/songs/{id}.mid": {"get": {
+        "summary": "a played song as MIDI: every section in order, one named track per part",
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+        "responses": {"200": {"description": "MIDI file", "content": {"audio/midi": {}}},
+                      "404": ERROR}}},
     "/api/segments/{id}.mid": {"get": {
         "summary": "a played segment as MIDI",
         "parameters": [{"name": "id", "in": "path", "required": True,
@@ -140,14 +165,15 @@ PATHS = {
                        "responses": {"200": _json(MIX), "400": ERROR, "413": ERROR, **STARTING}}),
     },
     "/api/vote": {"post": {
-        "summary": "a listener's like or skip of a played segment (default: the one playing); "
-                   "one per address and segment; 120 an hour per address, 600 per /24 or /64; "
+        "summary": "a listener's like or skip of a played segment (default: the one playing), which "
+                   "counts for its song when it is a song's section; one per address and segment (song); "
+                   "120 an hour per address, 600 per /24 or /64; "
                    "application/json only; a browser's Origin must be the station's own",
         "requestBody": _body({"type": "object", "required": ["vote"], "properties": {
             "vote": {"type": "string", "enum": ["like", "skip"]}, "segment": INT}}),
         "responses": {"200": _json({"type": "object", "required": ["segment", "counted", "likes", "skips"],
                                     "properties": {"segment": INT, "counted": {"type": "boolean"},
-                                                   "likes": INT, "skips": INT}}),
+                                                   "likes": INT, "skips": INT, "song": INT, "title": STR}}),
                       "400": ERROR, "403": ERROR, "404": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
                       "429": {**ERROR, "headers": RETRY}, **STARTING}}},
     "/api/votes": {"get": {"summary": "the votes' tally and where they tilt the walk", "responses": {

@@ -1,5 +1,6 @@
-"""The listeners' votes as the station keeps them: cast on played segments, sent to the
-generator when they change, saved to `<data>/votes.json` at most once a segment.
+"""The listeners' votes as the station keeps them: cast on played segments (on the song,
+when the segment is a song's section), sent to the generator when they change, saved to
+`<data>/votes.json` at most once a segment.
 
 The tally itself (bounds, fading, the bias on the walk) is generator/votes.py; this part
 owns the station's copy, the anchors it is reported against, and when it goes to disk.
@@ -35,7 +36,13 @@ class Ballot:
         if played.segment.z is None:
             raise VoteError(f"segment {played.segment.id} was played before a restart; vote on a newer one", 409)
         before = self.votes.version
-        result = self.votes.vote(client, played.segment.id, np.asarray(played.segment.z, np.float32), kind)
+        # a vote on a song's section is a vote on the song: one per listener, tallied under
+        # the song's id (its first segment's)
+        song = played.meta.song
+        key = song["id"] if song is not None else played.segment.id
+        result = self.votes.vote(client, key, np.asarray(played.segment.z, np.float32), kind)
+        if song is not None:
+            result = {**result, "segment": played.segment.id, "song": song["id"], "title": song["title"]}
         return result, self.votes.version != before
 
     def bias(self) -> dict[str, float]:

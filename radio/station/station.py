@@ -194,7 +194,8 @@ class Station:
     # -- the generator's side (event loop) ------------------------------------------
     def _boot(self) -> dict:
         """What a new generator process starts from."""
-        return {**self.gen.boot(), "votes": self.ballot.votes.to_dict(), "next_id": self.history.next_id}
+        return {**self.gen.boot(), "votes": self.ballot.votes.to_dict(), "next_id": self.history.next_id,
+                "titles": sorted({p.meta.song["title"] for p in self.history if p.meta.song is not None})}
 
     def _room(self) -> bool:
         # one more waits in the generator's queue and one in its hand: lead_segments (≥ 1)

@@ -37,10 +37,34 @@ async function refresh() {
       $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · ${band}walk ` +
         `${s.anchors.join(' → ')} at t=${s.t} · temperature ${s.temperature}`;
       $('#midi').href = `/api/segments/${s.id}.mid`;
+      showSong(s.song);
       const p = s.programs || {};
       $('#sound').textContent = s.sound ? `${s.sound} (lead GM ${p.lead + 1}, bass GM ${p.bass + 1}, ${p.drums} kit)` : '–';
     }
   } catch (e) { /* the player keeps playing when the API is away */ }
+}
+
+// The song: its title, and its form as a timeline (each section as wide as its bars)
+// with the section playing lit.
+let formShown = '';
+function showSong(song) {
+  const title = $('#song-title'), form = $('#form'), link = $('#song-midi');
+  title.hidden = form.hidden = link.hidden = !song;
+  if (!song) return;
+  title.textContent = `${song.title} · ${song.key}`;
+  link.href = `/api/songs/${song.id}.mid`;
+  const key = `${song.id}/${song.form.sections.join(',')}`;
+  if (key !== formShown) {
+    formShown = key;
+    form.replaceChildren(...song.form.sections.map((text) => {
+      const li = document.createElement('li');
+      const [name, bars] = text.split(':');
+      li.textContent = name;
+      li.style.flexGrow = bars;
+      return li;
+    }));
+  }
+  [...form.children].forEach((li, i) => li.classList.toggle('lit', i === song.section));
 }
 
 function y(part, pitch, h) {
@@ -137,17 +161,18 @@ async function unlock() {
   $('#mix-form').hidden = false;
 }
 
-// Votes are about the segment this listener hears, not the one the server is publishing.
+// Votes are about the segment (its song) this listener hears, not the one the server is publishing.
 async function vote(kind) {
   const s = segmentAt(heard());
   if (!s) return;
   const r = await fetch('/api/vote', { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                        body: JSON.stringify({ vote: kind, segment: s.id }) });
   const body = await r.json();
+  const what = body.title ? `“${body.title}” (segment ${s.id})` : `segment ${s.id}`;   // a song's vote
   $('#vote-status').textContent = !r.ok ? body.error
-    : body.counted ? `${kind === 'like' ? 'liked' : 'skipped'} segment ${s.id}: the walk will lean ` +
+    : body.counted ? `${kind === 'like' ? 'liked' : 'skipped'} ${what}: the walk will lean ` +
                      `${kind === 'like' ? 'towards' : 'away from'} it`
-    : `you already voted on segment ${s.id}`;
+    : `you already voted on ${what}`;
 }
 
 $('#like').addEventListener('click', () => vote('like'));

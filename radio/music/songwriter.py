@@ -1,0 +1,226 @@
+"""Songs from the walk: each song stands on one step of the latent walk (its home) and
+plays a form whose sections return.
+
+- Each section letter has its own latent point near the home (A at it, the others a
+  fixed angle away in their own directions), decoded once per song in one model call with
+  a nearby point per letter for variations: a section that returns plays the same notes.
+- Sections are moved into the key of the song's first section; tempo holds within a song.
+- Inside a section the drums hold a 1- or 2-bar pattern and the bass a 2- or 4-bar one,
+  as real parts do, with the section's own last bar (and every eighth) as the variation;
+  a section that returns varies its last two bars (a fill, a pickup before the change).
+- The intro is the first section's drums and bass; the outro its first bars with the lead,
+  ending on the song's tonic, a kick and a crash ringing out over the last bar.
+- Between songs the walk moves on: the next song's home is its next step (drawn by the
+  mix and the votes), so tempo and key change only between songs.
+
+Notes are built at the model's 120 qpm and retimed to the song's tempo per section; each
+section comes out as one Segment carrying `song` (id, title, form, section, bars).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator
+
+import note_seq
+import numpy as np
+
+from ..contracts import BASS, DRUMS, LEAD
+from . import keys
+from .composer import LatentWalk, WalkStep, tie_over
+from .segment import MODEL_QPM, Segment, retime
+from .song import Form, Section, resolve_form, title_for
+
+BAR_S = 4 * 60.0 / MODEL_QPM          # a bar at the model's tempo, seconds
+SECTION_ANGLE = 0.35                  # radians from the home: related, not the same
+VARIATION_ANGLE = 0.15                # a letter's variation point, from the letter's
+RING_OUT = ((36, 110), (49, 105))     # the last bar: kick and crash cymbal
+
+
+@dataclasses.dataclass
+class Song:
+    serial: int                                  # in this songwriter's run (the station re-ids it)
+    seed: int
+    title: str
+    form: Form
+    qpm: float
+    key: str
+    step: WalkStep
+    zs: dict[str, np.ndarray]
+    sections: list[note_seq.NoteSequence]       # one per form section, at MODEL_QPM, seams tied
+
+    def info(self, index: int) -> dict:
+        section = self.form.sections[index]
+        return {"id": self.serial, "title": self.title, "form": self.form.to_dict(), "section": index, "name": section.name,
+                "bars": section.bars, "start_bar": sum(s.bars for s in self.form.sections[:index]),
+                "song_bars": self.form.bars, "key": self.key, "qpm": self.qpm}
+
+
+def _orthogonal(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random direction at a right angle to z, with z's length."""
+    d = rng.normal(size=z.shape)
+    d -= z * (d @ z) / max(float(z @ z), 1e-12)
+    return (d / (np.linalg.norm(d) or 1.0) * np.linalg.norm(z)).astype(np.float32)
+
+
+def _turn(z: np.ndarray, angle: float, rng: np.random.Generator) -> np.ndarray:
+    return (np.cos(angle) * z + np.sin(angle) * _orthogonal(z, rng)).astype(np.float32)
+
+
+def _empty(like: note_seq.NoteSequence, bars: int) -> note_seq.NoteSequence:
+    out = note_seq.NoteSequence()
+    out.ticks_per_quarter = like.ticks_per_quarter or 220
+    out.tempos.add(qpm=MODEL_QPM)
+    out.time_signatures.add(numerator=4, denominator=4)
+    out.total_time = bars * BAR_S
+    return out
+
+
+def _copy_bar(out, src, from_bar: int, to_bar: int, instrument: int, clip: bool) -> None:
+    """The notes of one part starting in `src` bar `from_bar`, moved to bar `to_bar`;
+    `clip` cuts them at the bar's end (a pattern bar out of its own place)."""
+    lo, hi = from_bar * BAR_S, (from_bar + 1) * BAR_S
+    shift = (to_bar - from_bar) * BAR_S
+    for n in src.notes:
+        if n.instrument == instrument and lo - 1e-6 <= n.start_time < hi - 1e-6:
+            m = out.notes.add()
+            m.CopyFrom(n)
+            m.start_time += shift
+            m.end_time = min(n.end_time, hi) + shift if clip else n.end_time + shift
+            m.end_time = min(m.end_time, out.total_time)
+
+
+def _transposed(seq: note_seq.NoteSequence, semitones: int) -> note_seq.NoteSequence:
+    out = note_seq.NoteSequence()
+    out.CopyFrom(seq)
+    for n in out.notes:
+        if not n.is_drum:
+            n.pitch = min(127, max(0, n.pitch + semitones))
+    return out
+
+
+def _histogram(seq: note_seq.NoteSequence) -> np.ndarray:
+    notes = [n for n in seq.notes if not n.is_drum]
+    return keys.histogram([n.pitch for n in notes], [n.end_time - n.start_time for n in notes])
+
+
+class Songwriter:
+    """Endless iterator of Segments, one section each, song after song."""
+
+    def __init__(self, walk: LatentWalk, seed: int = 0, form="song", bass_hold: bool = True):
+        self.walk = walk
+        self.rng = np.random.default_rng([seed, 25])
+        self.form = form
+        self.bass_hold = bass_hold
+        self.taken: set[str] = set()          # titles in use (history, this run)
+        self.song: Song | None = None
+        self.index = 0
+        self.songs = 0
+
+    def set_form(self, form) -> None:
+        """The mix's form; heard from the next song."""
+        self.form = form
+
+    def end_song(self) -> None:
+        """The next segment starts a new song (a mix change, a restart)."""
+        self.song = None
+
+    def __iter__(self) -> Iterator[Segment]:
+        return self
+
+    def __next__(self) -> Segment:
+        if self.song is None or self.index >= len(self.song.sections):
+            self.song, self.index = self._write(), 0
+        song, i = self.song, self.index
+        self.index += 1
+        section = song.form.sections[i]
+        seq = retime(song.sections[i], song.qpm, MODEL_QPM)
+        letter = section.name if len(section.name) == 1 else song.form.letters[0 if section.name == "intro" else -1]
+        step = song.step
+        return Segment(id=0, sequence=seq, qpm=song.qpm, bars=section.bars, anchors=(step.a, step.b), t=step.t,
+                       z=song.zs[letter], song=song.info(i))
+
+    # -- writing a song --------------------------------------------------------------
+    def _write(self) -> Song:
+        step = self.walk.advance()
+        seed = int(self.rng.integers(2**31))
+        rng = np.random.default_rng(seed)
+        form = resolve_form(self.form, rng)
+        letters = form.letters
+        zs = {letter: step.z if k == 0 else _turn(step.z, SECTION_ANGLE, rng) for k, letter in enumerate(letters)}
+        variations = {letter: _turn(zs[letter], VARIATION_ANGLE, rng) for letter in letters}
+        decoded = self._decode([zs[x] for x in letters] + [variations[x] for x in letters])
+        own = dict(zip(letters, decoded[:len(letters)]))
+        var = dict(zip(letters, decoded[len(letters):]))
+        tonic, mode, _ = keys.best_key(_histogram(own[letters[0]]))
+        home = keys.scale(tonic, mode)
+        for x in letters:
+            shift = keys.shift_into(_histogram(own[x]), home)
+            own[x], var[x] = _transposed(own[x], shift), _transposed(var[x], shift)
+        holds = {x: (int(rng.choice((1, 2))), int(rng.choice((2, 4)))) for x in letters}
+        pieces, seen = [], {}
+        for section in form.sections:
+            if section.name == "intro":
+                pieces.append(self._intro(own[letters[0]], section.bars, holds[letters[0]]))
+            elif section.name == "outro":
+                last = [s.name for s in form.sections if len(s.name) == 1][-1]
+                pieces.append(self._outro(own[last], section.bars, tonic))
+            else:
+                k = seen.get(section.name, 0)
+                seen[section.name] = k + 1
+                pieces.append(self._section(own[section.name], var[section.name], section, k, holds[section.name]))
+        for i in range(1, len(pieces)):
+            pieces[i - 1], pieces[i], _ = tie_over(pieces[i - 1], pieces[i], form.sections[i - 1].bars * BAR_S)
+        self.songs += 1
+        title = title_for(seed, self.taken)
+        self.taken.add(title)
+        return Song(self.songs, seed, title, form, self.walk.tempo(step), keys.key_name(tonic, mode), step, zs, pieces)
+
+    def _decode(self, zs: list[np.ndarray]) -> list[note_seq.NoteSequence]:
+        out, size = [], max(1, self.walk.model.batch_size)
+        for k in range(0, len(zs), size):
+            out += self.walk.model.decode(np.stack(zs[k:k + size]), self.walk.temperature)
+        return out
+
+    def _section(self, own, var, section: Section, occurrence: int, holds: tuple[int, int]):
+        drums_bars, bass_bars = holds
+        bars = section.bars
+        out = _empty(own, bars)
+        for b in range(bars):
+            varied = occurrence > 0 and b >= bars - 2        # a return changes its way out
+            fill = b == bars - 1 or b % 8 == 7
+            _copy_bar(out, var if varied else own, b, b, LEAD, clip=False)
+            drum_bar = b if fill else b % drums_bars
+            _copy_bar(out, var if varied and fill else own, drum_bar, b, DRUMS, clip=drum_bar != b)
+            bass_bar = b if (b == bars - 1 or not self.bass_hold) else b % bass_bars
+            _copy_bar(out, own, bass_bar, b, BASS, clip=bass_bar != b)
+        return out
+
+    def _intro(self, own, bars: int, holds: tuple[int, int]):
+        out = _empty(own, bars)
+        for b in range(bars):
+            fill = b == bars - 1
+            drum_bar = b if fill else b % holds[0]
+            _copy_bar(out, own, drum_bar, b, DRUMS, clip=drum_bar != b)
+            _copy_bar(out, own, b % holds[1], b, BASS, clip=b % holds[1] != b)
+        return out
+
+    def _outro(self, own, bars: int, tonic: int):
+        """The section's first bars, then the last bar rings out on the tonic."""
+        out = _empty(own, bars)
+        for b in range(bars - 1):
+            for part in (LEAD, BASS, DRUMS):
+                _copy_bar(out, own, b, b, part, clip=b == bars - 2)
+        end = (bars - 1) * BAR_S
+        for part, fallback in ((LEAD, 72), (BASS, 40)):
+            before = [n for n in out.notes if n.instrument == part and not n.is_drum]
+            near = before[-1].pitch if before else fallback
+            note = out.notes.add()
+            if before:
+                note.CopyFrom(before[-1])
+            note.instrument, note.velocity, note.start_time, note.end_time = part, 90, end, end + BAR_S
+            note.pitch = min((p for p in range(near - 12, near + 13) if p % 12 == tonic), key=lambda p: abs(p - near))
+        for pitch, velocity in RING_OUT:
+            out.notes.add(pitch=pitch, velocity=velocity, start_time=end, end_time=end + BAR_S / 4,
+                          instrument=DRUMS, is_drum=True)
+        return out
