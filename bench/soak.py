@@ -151,7 +151,12 @@ def main() -> int:
             if args.trace_memory:
                 print(f"{now:6.0f} s  tree {total:.0f} MB", flush=True)
             time.sleep(1)
-        health = call(base, "/healthz")
+        # a stall's watchdog kill lands ~15 s before the end of a 2-minute run: give the
+        # restarted generator up to 20 s more to be back (reported as settle_seconds)
+        end = time.time()
+        while (health := call(base, "/healthz"))["status"] != "ok" and time.time() < end + 20:
+            time.sleep(0.5)
+        settle = round(time.time() - end, 1)
         results = [out.get(timeout=120) for _ in procs]
         for r in recorders:
             r.join(30)
@@ -174,6 +179,7 @@ def main() -> int:
                "drills": done, "generator_restarts": health.get("generator_restarts"),
                "fill_seconds": health.get("underrun_seconds"),
                "health_at_end": {k: health.get(k) for k in ("status", "failing_outputs", "pacer")},
+               "settle_seconds": settle,
                "rss_mb": memory(1), "tree_rss_mb": memory(2),
                "tree_peak": {"at_s": peak[1], "processes": peak[2]},
                "log": str(tmp / "station.log")}

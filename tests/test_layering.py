@@ -22,7 +22,7 @@ from pathlib import Path
 RADIO = Path(__file__).parent.parent / "radio"
 # bottom → top; the groups of one layer may not import each other, except at the top
 LAYERS = (("contracts",), ("config",), ("support",), ("music",), ("model",), ("sound",), ("band",),
-          ("generator",), ("station",), ("server",), ("cli", "doctor", "__main__", ""))
+          ("generator",), ("station",), ("server",), ("cli", "doctor", "album", "__main__", ""))
 LEAVES = ("contracts",)
 TF_ROOTS = ("tensorflow", "magenta", "tf_keras", "tensorflow_probability")
 TF_ALLOWED = ("radio.model.tf_engine",)

@@ -101,7 +101,7 @@ def test_both_streams_land_at_the_target_loudness(station):
         assert pcm.shape[1] >= 20 * 44100 and abs(level + 16.0) <= 2.0, (name, level)
 
 
-def test_icy_title_names_the_mix_and_segment(station):
+def test_icy_title_names_the_song_and_the_mix(station):
     wait_until_playing(station)
 
     async def main():
@@ -115,8 +115,8 @@ def test_icy_title_names_the_mix_and_segment(station):
     n = raw[ICY_METAINT] * 16
     title = raw[ICY_METAINT + 1: ICY_METAINT + 1 + n].rstrip(b"\0").decode()
     assert title.startswith("StreamTitle='") and title.endswith("';")
-    # the segment playing when the read began, or the next one if a boundary fell inside it
-    assert "segment " in title and any(n["now_playing"]["mix"] in title for n in (before, now)), title
+    # the song playing when the read began, or the next one if a boundary fell inside it
+    assert any(n["song"]["title"] in title and n["now_playing"]["mix"] in title for n in (before, now)), title
 
 
 def test_playlists_point_at_the_streams(station):

@@ -102,6 +102,18 @@ def test_seams_and_a_style_change_neither_click_nor_jump(style_segments):
     assert abs(loudness.integrated_lufs(out[:, 30 * SAMPLE_RATE:]) + 16.0) <= 1.0   # after the first 30 s
 
 
+def test_seams_at_section_and_song_boundaries_do_not_click(model, seed_segments):
+    """A song's sections back to back (an intro, sections that return, the ring-out), then
+    the next song's intro: no click at any seam."""
+    from test_songs import _song, _songwriter
+    writer = _songwriter(model, seed_segments)
+    segments = _song(writer) + [next(writer)]
+    out, seams = play([(segment, "rock") for segment in segments])
+    assert len(seams) == 5
+    for seam in seams:
+        assert_no_click(out, seam, span=2 * SAMPLE_RATE)
+
+
 def test_the_loop_fill_passes_the_same_master_without_clicks(style_segments):
     """While the generator is late the last bars loop, then new music takes over on a bar
     line: the loop's wraps and the hand-over are click-free after the master too."""
