@@ -33,6 +33,7 @@ HOMES = {
     "PROXIES": "radio.server.appkeys",
     "TOKEN_FAILURES": "radio.server.appkeys",
     "DESCRIPTION": "radio.station.station",
+    "best_key": "radio.music.keys",               # key fitting: the songwriter and bench/songs.py
 }
 
 

@@ -36,8 +36,9 @@ def _song(writer) -> list:
 
 def _notes(segment, part: int, upto_bar: int) -> list[tuple]:
     bar_s = 240.0 / segment.qpm
+    # a note held over from the section before may be tied into the first onset: left out
     return sorted((n.pitch, round(n.start_time, 4), n.velocity) for n in segment.sequence.notes
-                  if n.instrument == part and n.start_time < upto_bar * bar_s - 1e-6)
+                  if n.instrument == part and 0.05 < n.start_time < upto_bar * bar_s - 1e-6)
 
 
 @pytest.mark.parametrize("form, field", [

@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Likeness: how easily a classifier tells the station's 4-bar windows from a real band's.
+
+The issue's question is whether the station, fed one band's songs, writes music that band
+could have written. Listening cannot be repeated or compared across changes; this bench can.
+It cuts real MIDI (parts by role) and station output into 4-bar windows, puts ~34
+compositional figures on each (radio/offline/likeness.py: no velocity, timing, tempo or
+sound) and prints
+
+- likeness: the out-of-fold ROC AUC of a gradient-boosted classifier telling station windows
+  from real ones (5 folds grouped by file / station run, mean over 3 fold seeds), beside the
+  floor: the same for the real set's files split odd/even by sorted name (what two halves of
+  one band score). 0.5 is indistinguishable, 1.0 told apart every time;
+- the 8 figures that separate most alone (univariate AUC) with both sides' medians;
+- band attribution: a multi-class classifier trained on real sets only (grouped folds; its
+  out-of-fold hit rate per class shown), applied to the station's windows: the share
+  attributed to each class.
+
+`--case freedoom2`: freedoom2's usable songs sorted by name; the odd ones (1st, 3rd, ...)
+become a seed set `fd2` in a temporary data folder, the even ones are the held-out reference.
+The station plays `{"sets": {"fd2": 1}}`; the band class is all of freedoom2's usable songs.
+`--case default`: the default mix against freedoom2 + freedink pooled (freedink has no drums,
+so its windows' drum figures are NaN; the AUC against freedoom2 alone is printed too).
+Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conversions) are
+skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
+half a step); TensorFlow-free numpy engine, but sampling varies run to run.
+
+    TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
+        [--runs 6] [--bars 64] [--humanize]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from radio.offline import bandfiles, likeness, songstats
+
+MIN_ON_GRID = 0.6            # real files sit ≥ 0.87 on their grid; a wrong grid gives ~0.3
+ISSUE = ("bass_notes_per_bar", "bass_silence", "bass_interval", "lead_range", "lead_length_variety")
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+Blocks = dict[str, np.ndarray]   # file or station run → its windows' figures (rows of FEATURES)
+
+
+def usable(source: str) -> tuple[dict[str, bytes], Blocks, int]:
+    """({name: MIDI bytes}, {name: window rows}) of a source's usable files, sorted by name,
+    and how many were skipped (not 4/4, empty, unreadable, or off the grid)."""
+    items = bandfiles.midi_items(bandfiles.by_name(source))
+    if not items:
+        raise SystemExit(f"{source}: install the Debian package {bandfiles.by_name(source).package}")
+    data, parts = {}, {}
+    for name in sorted(items):
+        p = likeness.parts_from_midi(items[name])
+        if p is not None and (songstats.grid_share(items[name]) or 0) >= MIN_ON_GRID:
+            data[name], parts[name] = items[name], likeness.window_rows(p)
+    return data, parts, len(items) - len(parts)
+
+
+def rows(blocks: Blocks) -> tuple[np.ndarray, list[str]]:
+    """The groups' (files', runs') window rows stacked, and each row's group."""
+    groups = [g for g, block in blocks.items() for _ in range(len(block))]
+    return np.vstack(list(blocks.values())), groups
+
+
+def import_seeds(files: dict[str, bytes], data: Path, set_name: str) -> None:
+    folder = data / "incoming"
+    folder.mkdir(parents=True)
+    for name, body in files.items():
+        (folder / f"{name.lower()}.mid").write_bytes(body)
+    done = subprocess.run([sys.executable, "-m", "radio", "seeds", "import", str(folder), "--set", set_name,
+                           "--data", str(data)], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"seed import failed:\n{done.stdout}\n{done.stderr}")
+
+
+def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool) -> Blocks:
+    """`runs` station runs (seeds 1..runs) of at least `bars` bars each, as window rows per run."""
+    from radio.config import Settings
+    from radio.generator.pipeline import Pipeline
+    out = {}
+    for k in range(1, runs + 1):
+        p = Pipeline(Settings(data=str(data), seed=k, mix=mix, humanize=humanize))
+        segments, made = [], 0
+        while made < bars:
+            segments.append(p.next_segment())
+            made += segments[-1].bars
+        out[f"run {k}"] = likeness.window_rows(likeness.parts_from_segments(segments))
+    return out
+
+
+def split_half(parts: Blocks) -> tuple[Blocks, Blocks]:
+    names = sorted(parts)
+    return ({n: parts[n] for n in names[0::2]}, {n: parts[n] for n in names[1::2]})
+
+
+def separating(a: np.ndarray, b: np.ndarray, top: int = 8) -> list[tuple[str, float, float, float]]:
+    """The `top` figures that alone separate `b` from `a` most: (name, univariate AUC of
+    b over a, median of a, median of b), by |AUC - 0.5|; NaN rows left out per figure."""
+    from sklearn.metrics import roc_auc_score
+    out = []
+    for i, name in enumerate(likeness.FEATURES):
+        va, vb = a[:, i][~np.isnan(a[:, i])], b[:, i][~np.isnan(b[:, i])]
+        if va.size and vb.size:
+            y = np.r_[np.zeros(va.size), np.ones(vb.size)]
+            out.append((name, float(roc_auc_score(y, np.r_[va, vb])), float(np.median(va)), float(np.median(vb))))
+    return sorted(out, key=lambda r: -abs(r[1] - 0.5))[:top]
+
+
+def auc_line(label: str, a: tuple, b: tuple) -> float:
+    aucs = likeness.likeness_auc(a[0], b[0], a[1], b[1])
+    print(f"{label}: AUC {np.mean(aucs):.3f} (fold seeds {', '.join(f'{x:.3f}' for x in aucs)})")
+    return float(np.mean(aucs))
+
+
+def likeness_report(name: str, ref: Blocks, floor_set: Blocks, floor_name: str,
+                    runs: Blocks) -> tuple[np.ndarray, np.ndarray]:
+    real, st = rows(ref), rows(runs)
+    auc_line(f"likeness, station vs {name}", real, st)
+    a, b = split_half(floor_set)
+    auc_line(f"floor, {floor_name} odd vs even files ({len(a)} vs {len(b)})", rows(a), rows(b))
+    print("  (two halves of one band: the method's chance level; grouped folds over few, unlike files"
+          " score same-source halves below 0.5)")
+    print(f"\nmost separating figures alone (univariate AUC of station over {name}; medians):")
+    print(f"  {'figure':<24}{'AUC':>7}{name[:14]:>16}{'station':>10}")
+    for feat, auc, med_a, med_b in separating(real[0], st[0]):
+        print(f"  {feat:<24}{auc:>7.3f}{med_a:>16.2f}{med_b:>10.2f}")
+    return real[0], st[0]
+
+
+def band_report(classes: dict[str, Blocks], runs: Blocks) -> None:
+    """Trains on the real classes only; prints out-of-fold hits per class and the station's shares."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    blocks = {c: rows(p) for c, p in classes.items()}
+    names = list(blocks)
+    X = np.vstack([blocks[c][0] for c in names])
+    y = np.concatenate([np.full(len(blocks[c][0]), i) for i, c in enumerate(names)])
+    groups = [f"{c}:{g}" for c in names for g in blocks[c][1]]
+    hits = likeness.out_of_fold(X, y, groups).argmax(1) == y
+    print("\nband classifier (real windows only; out-of-fold share of each class's windows "
+          "attributed to it): " + ", ".join(f"{c} {hits[y == i].mean():.2f} (n={int((y == i).sum())})"
+                                            for i, c in enumerate(names)))
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1, "openmp"):      # as likeness.out_of_fold: more threads, far slower
+        picked = HistGradientBoostingClassifier(random_state=0).fit(X, y).predict(rows(runs)[0])
+    print("station windows attributed to: " + ", ".join(f"{c} {np.mean(picked == i):.2f}"
+                                                        for i, c in enumerate(names)))
+
+
+def issue_figures(name: str, real: np.ndarray, st: np.ndarray) -> None:
+    print(f"\nthe issue's figures, median per 4-bar window ({name} vs station):")
+    for feat in ISSUE:
+        i = likeness.FEATURES.index(feat)
+        print(f"  {feat:<22}{np.nanmedian(real[:, i]):>8.2f}{np.nanmedian(st[:, i]):>10.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--case", choices=("freedoom2", "default"), default="freedoom2")
+    ap.add_argument("--form", choices=("morph", "song"), default="morph", help="the station's form")
+    ap.add_argument("--runs", type=int, default=6, help="station runs, seeds 1..N")
+    ap.add_argument("--bars", type=int, default=64, help="bars per station run")
+    ap.add_argument("--humanize", action="store_true", help="play station output through the performer")
+    args = ap.parse_args()
+    warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
+    t0 = time.perf_counter()
+    fd2_data, fd2, fd2_skipped = usable("freedoom2")
+    _, fd1, _ = usable("freedoom1")
+    _, blupi, _ = usable("blupi")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.case == "freedoom2":
+            names = sorted(fd2)
+            seeds, held = names[0::2], names[1::2]
+            import_seeds({n: fd2_data[n] for n in seeds}, Path(tmp), "fd2")
+            mix = {"sets": {"fd2": 1}, "form": args.form}
+        else:
+            mix = {"form": args.form}
+        t1 = time.perf_counter()
+        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize)
+        t2 = time.perf_counter()
+    st_rows = rows(runs)
+    if args.case == "freedoom2":
+        ref = {n: fd2[n] for n in held}
+        print(f"# likeness --case freedoom2 --form {args.form}: {cpu_model()}; freedoom2 {len(fd2)} usable "
+              f"({fd2_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
+              f"{len(rows(ref)[0])} windows; station mix {mix}, {args.runs} runs × {args.bars} bars, "
+              f"{len(st_rows[0])} windows, humanize {args.humanize}")
+        real, st = likeness_report("held-out fd2", ref, fd2, "freedoom2", runs)
+        band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2}, runs)
+        print("(band class freedoom2 = all its usable songs, seed half and held-out half)")
+        issue_figures("held-out fd2", real, st)
+    else:
+        _, dink, dink_skipped = usable("freedink")
+        ref = {**{f"fd2/{n}": p for n, p in fd2.items()}, **{f"dink/{n}": p for n, p in dink.items()}}
+        print(f"# likeness --case default --form {args.form}: {cpu_model()}; reference freedoom2 {len(fd2)} + "
+              f"freedink {len(dink)} usable files ({fd2_skipped} + {dink_skipped} skipped), {len(rows(ref)[0])} "
+              f"windows; station mix {mix}, {args.runs} runs × {args.bars} bars, {len(st_rows[0])} windows, "
+              f"humanize {args.humanize}")
+        real, st = likeness_report("fd2+freedink", ref, ref, "fd2+freedink", runs)
+        auc_line("likeness, station vs freedoom2 alone (all three parts)", rows(fd2), st_rows)
+        band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2, "freedink": dink}, runs)
+        issue_figures("fd2+freedink", real, st)
+    print(f"\n# times: reading real MIDI{' + seed import' if args.case == 'freedoom2' else ''} {t1 - t0:.0f} s, "
+          f"station {t2 - t1:.0f} s, classifiers {time.perf_counter() - t2:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
