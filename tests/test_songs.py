@@ -91,6 +91,9 @@ def test_a_section_that_returns_plays_the_same_notes_and_the_song_holds_tempo_an
     assert _notes(first, LEAD, 6), "the section has a lead"
     assert first.song["bars"] == 8 and first.bars == 8
     assert not [n for n in song[0].sequence.notes if n.instrument == LEAD]     # the intro: drums and bass
+    # the intro plays the first letter's material, the outro the last lettered section's
+    assert np.array_equal(song[0].z, song[1].z) and np.array_equal(song[-1].z, song[3].z)
+    assert not np.array_equal(song[1].z, song[2].z)
 
 
 def test_drums_and_bass_hold_patterns_inside_a_section(model, seed_segments):

@@ -12,7 +12,6 @@ import dataclasses
 import logging
 from pathlib import Path
 
-import note_seq
 import numpy as np
 
 from ..config import Settings
@@ -21,7 +20,7 @@ from ..music.composer import Anchor, LatentWalk
 from ..music.groove import Groove
 from ..music.performer import humanize
 from ..music.seedsets import SeedSetError, station_library
-from ..music.segment import Segment
+from ..music.segment import Segment, transposed
 from ..music.songwriter import Songwriter
 from ..sound.mixer import Mixer, load_plugins
 from ..sound.presets import SoundPreset, resolve, sound_of_set
@@ -36,12 +35,7 @@ def transpose(segment: Segment, semitones: int) -> Segment:
     """A new segment with lead and bass moved by `semitones` (kept in MIDI range); drums stay."""
     if not semitones:
         return segment
-    seq = note_seq.NoteSequence()
-    seq.CopyFrom(segment.sequence)
-    for n in seq.notes:
-        if not n.is_drum:
-            n.pitch = min(127, max(0, n.pitch + semitones))
-    return dataclasses.replace(segment, sequence=seq)
+    return dataclasses.replace(segment, sequence=transposed(segment.sequence, semitones))
 
 
 class Pipeline:

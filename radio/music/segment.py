@@ -81,6 +81,16 @@ def tempo_map(beat: float, qpm: float, start_qpm: float = 0.0, ramp_beats: float
     return seconds + max(0.0, beat - ramp_beats) * 60.0 / qpm
 
 
+def transposed(seq: note_seq.NoteSequence, semitones: int) -> note_seq.NoteSequence:
+    """A copy of `seq` with lead and bass moved by `semitones` (kept in MIDI range); drums stay."""
+    out = note_seq.NoteSequence()
+    out.CopyFrom(seq)
+    for n in out.notes:
+        if not n.is_drum:
+            n.pitch = min(127, max(0, n.pitch + semitones))
+    return out
+
+
 def retime(seq: note_seq.NoteSequence, qpm: float, from_qpm: float = MODEL_QPM,
            start_qpm: float = 0.0, ramp_beats: float = 0.0) -> note_seq.NoteSequence:
     """A copy of `seq` played at `qpm` instead of `from_qpm`, through a tempo ramp from

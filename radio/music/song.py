@@ -56,6 +56,15 @@ class Form:
         """The section letters in order of first appearance."""
         return list(dict.fromkeys(s.name for s in self.sections if len(s.name) == 1))
 
+    def source(self, section: Section) -> str:
+        """The letter whose notes a section plays: its own; the intro the first letter's,
+        the outro the last lettered section's."""
+        if section.name == "intro":
+            return self.letters[0]
+        if section.name == "outro":
+            return [s.name for s in self.sections if len(s.name) == 1][-1]
+        return section.name
+
     def to_dict(self) -> dict:
         return {"name": self.name, "sections": [str(s) for s in self.sections]}
 

@@ -28,7 +28,7 @@ import numpy as np
 from ..contracts import BASS, DRUMS, LEAD
 from . import keys
 from .composer import LatentWalk, WalkStep, tie_over
-from .segment import MODEL_QPM, Segment, retime
+from .segment import MODEL_QPM, Segment, retime, transposed
 from .song import Form, Section, resolve_form, title_for
 
 BAR_S = 4 * 60.0 / MODEL_QPM          # a bar at the model's tempo, seconds
@@ -51,8 +51,8 @@ class Song:
 
     def info(self, index: int) -> dict:
         section = self.form.sections[index]
-        return {"id": self.serial, "title": self.title, "form": self.form.to_dict(), "section": index, "name": section.name,
-                "bars": section.bars, "start_bar": sum(s.bars for s in self.form.sections[:index]),
+        return {"id": self.serial, "title": self.title, "form": self.form.to_dict(), "section": index,
+                "name": section.name, "bars": section.bars, "start_bar": sum(s.bars for s in self.form.sections[:index]),
                 "song_bars": self.form.bars, "key": self.key, "qpm": self.qpm}
 
 
@@ -88,15 +88,6 @@ def _copy_bar(out, src, from_bar: int, to_bar: int, instrument: int, clip: bool)
             m.start_time += shift
             m.end_time = min(n.end_time, hi) + shift if clip else n.end_time + shift
             m.end_time = min(m.end_time, out.total_time)
-
-
-def _transposed(seq: note_seq.NoteSequence, semitones: int) -> note_seq.NoteSequence:
-    out = note_seq.NoteSequence()
-    out.CopyFrom(seq)
-    for n in out.notes:
-        if not n.is_drum:
-            n.pitch = min(127, max(0, n.pitch + semitones))
-    return out
 
 
 def _histogram(seq: note_seq.NoteSequence) -> np.ndarray:
@@ -135,10 +126,9 @@ class Songwriter:
         self.index += 1
         section = song.form.sections[i]
         seq = retime(song.sections[i], song.qpm, MODEL_QPM)
-        letter = section.name if len(section.name) == 1 else song.form.letters[0 if section.name == "intro" else -1]
         step = song.step
         return Segment(id=0, sequence=seq, qpm=song.qpm, bars=section.bars, anchors=(step.a, step.b), t=step.t,
-                       z=song.zs[letter], song=song.info(i))
+                       z=song.zs[song.form.source(section)], song=song.info(i))
 
     # -- writing a song --------------------------------------------------------------
     def _write(self) -> Song:
@@ -156,15 +146,15 @@ class Songwriter:
         home = keys.scale(tonic, mode)
         for x in letters:
             shift = keys.shift_into(_histogram(own[x]), home)
-            own[x], var[x] = _transposed(own[x], shift), _transposed(var[x], shift)
+            own[x], var[x] = transposed(own[x], shift), transposed(var[x], shift)
         holds = {x: (int(rng.choice((1, 2))), int(rng.choice((2, 4)))) for x in letters}
         pieces, seen = [], {}
         for section in form.sections:
+            source = form.source(section)
             if section.name == "intro":
-                pieces.append(self._intro(own[letters[0]], section.bars, holds[letters[0]]))
+                pieces.append(self._intro(own[source], section.bars, holds[source]))
             elif section.name == "outro":
-                last = [s.name for s in form.sections if len(s.name) == 1][-1]
-                pieces.append(self._outro(own[last], section.bars, tonic))
+                pieces.append(self._outro(own[source], section.bars, tonic))
             else:
                 k = seen.get(section.name, 0)
                 seen[section.name] = k + 1

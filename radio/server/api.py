@@ -138,9 +138,16 @@ async def history(request: web.Request) -> web.Response:
         "songs": [songs.summary(g, newest=i == len(grouped) - 1) for i, g in reversed(list(enumerate(grouped)))]})
 
 
-async def song_midi(request: web.Request) -> web.Response:
+def path_id(request: web.Request) -> tuple[str, int | None]:
+    """The {id} of a MIDI download, and its number (None when it has too many digits to be
+    one we kept: checked before int(), which refuses 4,300+ digits with a ValueError, a 500)."""
     text = request.match_info["id"]
-    found = songs.find(list(station_of(request).history), int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
+    return text, int(text) if len(text) <= MAX_SEGMENT_DIGITS else None
+
+
+async def song_midi(request: web.Request) -> web.Response:
+    text, number = path_id(request)
+    found = None if number is None else songs.find(list(station_of(request).history), number)
     if found is None:
         raise ApiError(f"song {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history (see /api/history)", 404)
     body = await asyncio.get_running_loop().run_in_executor(None, songs.song_midi, found)
@@ -149,9 +156,8 @@ async def song_midi(request: web.Request) -> web.Response:
 
 
 async def segment_midi(request: web.Request) -> web.Response:
-    text = request.match_info["id"]
-    # checked before int(): Python refuses to convert 4,300+ digits (a ValueError, a 500)
-    played = station_of(request).history.find(int(text)) if len(text) <= MAX_SEGMENT_DIGITS else None
+    text, number = path_id(request)
+    played = None if number is None else station_of(request).history.find(number)
     if played is None:
         raise ApiError(f"segment {text[:MAX_SEGMENT_DIGITS + 2]} is not in the recent history "
                             f"(see /api/history)", 404)

@@ -90,6 +90,15 @@ def _admin(op: dict) -> dict:
                           "429": {**ERROR, "headers": RETRY}}}
 
 
+def _midi_download(summary: str) -> dict:
+    """GET of a played segment's or song's MIDI by numeric id; 404 when not in the history."""
+    return {"get": {"summary": summary,
+                    "parameters": [{"name": "id", "in": "path", "required": True,
+                                    "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+                    "responses": {"200": {"description": "MIDI file", "content": {"audio/midi": {}}},
+                                  "404": ERROR}}}
+
+
 STARTING = {"503": {"$ref": "#/components/responses/Starting"}}
 SET = {"name": "set", "in": "path", "required": True,
        "schema": {"type": "string", "pattern": f"^{SET_NAME.pattern}$"}}
@@ -141,18 +150,9 @@ PATHS = {
         "200": _json({"type": "object", "required": ["segments", "songs"],
                       "properties": {"segments": {"type": "array", "items": PLAYED},
                                      "songs": {"type": "array", "items": SONG}}})}}},
-    "/api/songs/{id}.mid": {"get": {
-        "summary": "a played song as MIDI: every section in order, one named track per part",
-        "parameters": [{"name": "id", "in": "path", "required": True,
-                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
-        "responses": {"200": {"description": "MIDI file", "content": {"audio/midi": {}}},
-                      "404": ERROR}}},
-    "/api/segments/{id}.mid": {"get": {
-        "summary": "a played segment as MIDI",
-        "parameters": [{"name": "id", "in": "path", "required": True,
-                        "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
-        "responses": {"200": {"description": "MIDI file", "content": {"audio/midi": {}}},
-                      "404": ERROR}}},
+    "/api/songs/{id}.mid": _midi_download("a played song as MIDI: every section in order, one named track "
+                                          "per part"),
+    "/api/segments/{id}.mid": _midi_download("a played segment as MIDI"),
     "/api/mix": {
         "get": {"summary": "the style mix, the seed sets and the sound presets",
                 "responses": {"200": _json({**MIX, "required": MIX["required"] + ["sets_available", "sound_presets"],
