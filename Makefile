@@ -10,9 +10,13 @@ STAMP := $(VENV)/.installed
 run: deps
 	$(PY) -m radio serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
+# Two workers: much of the suite waits on real time (streams, drills, pip), so two run
+# side by side on two cores (12 min against 27 on a 2-core EPYC; docs/measured.md).
+TEST_WORKERS ?= 2
+
 test: deps
 	@bash deploy/system-packages.sh --test
-	RADIO_TEST_FRESH_INSTALL=1 $(PY) -m pytest -q -p no:cacheprovider tests
+	RADIO_TEST_FRESH_INSTALL=1 $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) tests
 
 doctor: deps
 	$(PY) -m radio doctor
