@@ -123,6 +123,33 @@ def test_a_song_ends_on_a_ring_out_and_the_next_song_starts_with_its_intro(model
     assert nxt.song["section"] == 0 and nxt.song["name"] == "intro" and nxt.song["title"] != outro.song["title"]
 
 
+def test_after_dropped_sections_the_song_goes_on_after_the_one_playing(model, seed_segments):
+    writer = _songwriter(model, seed_segments)
+    song = _song(writer)
+    ahead = next(writer)                          # the next song's intro, made ahead
+    assert ahead.song["section"] == 0 and ahead.song["id"] != song[0].song["id"]
+    writer.resume_after(song[1].song)             # A plays; B, A, outro and the intro were dropped
+    again = [next(writer) for _ in range(3)]
+    assert [s.song["name"] for s in again] == ["B", "A", "outro"]
+    assert {s.song["id"] for s in again} == {song[0].song["id"]}
+    assert _notes(again[0], LEAD, 4) == _notes(song[2], LEAD, 4)          # the same notes as written
+    nxt = next(writer)                             # then the next song, from its intro
+    assert nxt.song["section"] == 0 and nxt.song["title"] == ahead.song["title"]
+    writer.resume_after(song[-1].song)             # the outro plays, the next song was under way
+    assert next(writer).song["section"] == 0 and writer.song.title == ahead.song["title"]
+    writer.end_song()                              # a change to the composition: a new song
+    writer.resume_after(ahead.song)
+    assert next(writer).song["title"] not in (song[0].song["title"], ahead.song["title"])
+
+
+def test_titles_in_use_are_bounded_oldest_out():
+    from radio.music.song import Titles
+    titles = Titles(["a", "b"], size=3)
+    titles.update(["c", "a", "d"])                 # "a" again is the newest; "b" falls out
+    assert list(titles) == ["c", "a", "d"] and "b" not in titles and len(titles) == 3
+    assert title_for(41, titles) == title_for(41)
+
+
 def test_a_mix_change_to_the_composition_starts_a_new_song_and_a_sound_change_does_not():
     base = StyleMix(sets={"rock": 1.0})
     assert base.new_song(StyleMix(sets={"rock": 1.0}, temperature=0.5))

@@ -1,6 +1,7 @@
 """Songs on the air, over real HTTP: the ICY title changes at the song boundary, /api/now
-says which song and section play, /api/history lists the songs with their sections, and a
-song's MIDI download holds every section in order (a short form keeps the test short)."""
+says which song and section play, /api/history lists the songs with their sections, a
+change to the groove lets the song play on while `next_song` cuts it, and a song's MIDI
+download holds every section in order (a short form keeps the test short)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import json
 import time
 import urllib.request
 
-from conftest import running_station
+from conftest import ADMIN_TOKEN, running_station
+from test_api import ADMIN, call
 
 SHORT = {"form": {"sections": ["A:4", "outro:4"]}}      # ~16 s a song at 120 qpm
 
@@ -33,9 +35,21 @@ def _icy_titles(url: str, seconds: float) -> list[tuple[float, str]]:
     return out
 
 
+def _now_in_section(url: str, section: int) -> dict:
+    """/api/now's song once a song's `section` has just begun playing."""
+    deadline, last = time.monotonic() + 120, None
+    while time.monotonic() < deadline:
+        song = json.loads(_get(url + "/api/now"))["song"]
+        if song is not None and song["section"] == section and last is not None and last != song["id"]:
+            return song
+        last = song and song["id"]
+        time.sleep(0.2)
+    raise AssertionError(f"no song reached section {section}")
+
+
 def test_songs_on_the_air(tmp_path):
     import mido
-    with running_station(data=str(tmp_path), mix=SHORT) as url:
+    with running_station(data=str(tmp_path), mix=SHORT, admin_token=ADMIN_TOKEN) as url:
         deadline = time.monotonic() + 120
         while json.loads(_get(url + "/api/now"))["song"] is None:
             assert time.monotonic() < deadline, "no song played"
@@ -44,8 +58,19 @@ def test_songs_on_the_air(tmp_path):
         song = now["song"]
         assert song["name"] in ("A", "outro") and song["form"]["sections"] == ["A:4", "outro:4"]
         assert song["started"] <= now["position"] <= song["started"] + song["seconds"] + 1
+        _now_in_section(url, 0)                   # a song's A plays: the groove changes, the song plays on
+        assert call(url, "PUT", "/api/mix", json={"groove": {"swing": 0.15}}, headers=ADMIN)[0] == 200
         titles = _icy_titles(url, 45)                 # two and a half songs
+        cut = _now_in_section(url, 0)             # another song's A: the admin asks for the next song
+        status, body, _ = call(url, "PUT", "/api/mix", json={"next_song": True}, headers=ADMIN)
+        assert status == 200 and "next_song" not in body, body
+        assert call(url, "PUT", "/api/mix", json={"next_song": 1}, headers=ADMIN)[0] == 400
+        while json.loads(_get(url + "/api/now"))["song"]["id"] == cut["id"]:
+            time.sleep(0.2)
         history = json.loads(_get(url + "/api/history"))
+    cut = next(s for s in history["songs"] if s["id"] == cut["id"])
+    assert cut["cut"] and [x["section"] for x in cut["sections"]] == [0], cut
+    history["songs"] = [s for s in history["songs"] if s is not cut]
     names = [t.split("'")[1] for _, t in titles]
     assert len(names) >= 2 and len(set(names)) == len(names), titles          # one title a song
     songs = {s["title"]: s for s in history["songs"]}

@@ -22,7 +22,6 @@ import logging
 import queue
 import threading
 import time
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -50,14 +49,14 @@ class PipelineLike(Protocol):
     walk: Any                # the LatentWalk: position, set_bias(), restore(); or None
     sound: Any               # the SoundPreset playing, or None
     renderer: Any            # its `missing` soundfonts are reported; or None
-    songwriter: Any          # the Songwriter: `taken` titles (unique across restarts); or None
+    songwriter: Any          # the Songwriter: `taken` titles (unique across restarts), end_song(); or None
 
     def next_segment(self) -> Segment: ...
     def render(self, segment: Segment) -> np.ndarray: ...
     def set_mix(self, mix) -> None: ...
     def check_mix(self, mix) -> None: ...
     def sync_seeds(self) -> bool: ...
-    def restart_after(self, last) -> None: ...
+    def restart_after(self, last) -> None: ...   # last: .qpm, .song (as written) of what plays
     def close(self, keep_model: bool = False) -> None: ...
 
 
@@ -83,15 +82,15 @@ class GeneratorLoop:
         self.settings, self.factory = settings, _resolve(factory)
         self.put, self.emit, self.stop = put, emit, stop
         self.boot = boot
-        self.next_id = int(boot.get("next_id", 0))
-        self.song_id: int | None = None      # the song being made
-        self.titles = set(boot.get("titles") or ())   # songs in the station's history, and made since
+        from .numbering import Numbering
+        self.ids = Numbering(int(boot.get("next_id", 0)), boot.get("titles") or ())
         self.mix_version = int(boot.get("mix_version", 0))
         from .votes import Votes
         self.votes = Votes()
         self.votes.load(boot.get("votes") or {})
         self.lock = threading.Lock()
         self.pending_mix = None
+        self.pending_next_song = False       # the admin asked for the next song at the next boundary
         self.playing: tuple[int, float] | None = None   # (id, qpm) the station plays now
         self.drills: collections.deque = collections.deque()
         self.pipeline = None
@@ -134,6 +133,13 @@ class GeneratorLoop:
     def _mix(self, changes: dict, playing) -> dict:
         from .mix import MixError
         pipeline = self._wait_ready()
+        if isinstance(changes, dict) and "next_song" in changes:
+            changes = dict(changes)
+            next_song = changes.pop("next_song")
+            if not isinstance(next_song, bool):
+                raise RequestError(f"next_song: expected true or false, got {next_song!r:.40}")
+        else:
+            next_song = False
         with self.lock:
             current = self.pending_mix or pipeline.mix
             try:
@@ -141,6 +147,7 @@ class GeneratorLoop:
                 pipeline.check_mix(mix)    # what this model cannot play (band mode: hierdec only)
             except MixError as e:
                 raise RequestError(str(e)) from None
+            self.pending_next_song |= next_song
             return self._queue_mix(mix, playing)
 
     def _queue_mix(self, mix, playing) -> dict:
@@ -189,7 +196,7 @@ class GeneratorLoop:
                 # the failed pipeline is gone by now (the except block's traceback held it
                 # through _generate_with's frame): hand its pages back before the next
                 trim_heap()
-            made, pipeline = self.next_id, None
+            made, pipeline = self.ids.next_id, None
             try:
                 pipeline = self.factory(self.settings, model=model) if model else self.factory(self.settings)
                 self._restore(pipeline)
@@ -200,7 +207,7 @@ class GeneratorLoop:
                 return
             except Exception as e:  # noqa: BLE001  the station must go on
                 self.ready.clear()
-                worked = self.next_id > made
+                worked = self.ids.next_id > made
                 model = pipeline.model if worked and pipeline is not None else None
                 _close(pipeline, keep_model=model is not None)
                 pipeline = self.pipeline = None
@@ -229,7 +236,7 @@ class GeneratorLoop:
         if walk is not None and isinstance(z, list) and len(z) == len(walk.here.z):
             walk.restore(np.asarray(z, np.float32))
         if pipeline.songwriter is not None:
-            pipeline.songwriter.taken |= self.titles
+            pipeline.songwriter.taken.update(self.ids.titles)
 
     def status(self, pipeline) -> dict:
         """What the station shows of the generator; `anchors` (label, z) only when they changed,
@@ -265,6 +272,7 @@ class GeneratorLoop:
             pipeline.sync_seeds()
             with self.lock:
                 mix, self.pending_mix = self.pending_mix, None
+                next_song, self.pending_next_song = self.pending_next_song, False
                 version, votes, playing = self.mix_version, self.votes, self.playing
             if mix is not None:
                 from .mix import MixError
@@ -273,15 +281,17 @@ class GeneratorLoop:
                 except MixError as e:
                     log.error("mix refused by the walk: %s", e)
                 if self.last_made is not None and (playing is None or playing[0] != self.last_made):
-                    # segments made ahead were dropped
-                    pipeline.restart_after(types.SimpleNamespace(qpm=playing[1]) if playing else None)
+                    # segments made ahead were dropped: go on after the one playing
+                    pipeline.restart_after(self.ids.as_made(playing))
                     self.last_made = playing[0] if playing else None
+                if next_song and pipeline.songwriter is not None:
+                    pipeline.songwriter.end_song()
             if pipeline.walk is not None and votes_seen is not votes:
                 votes_seen = votes
                 pipeline.walk.set_bias(votes.bias(pipeline.anchors))
             self.emit("status", self.status(pipeline))
             drill = self.drills.popleft() if self.drills else None
-            self.emit("working", self.next_id)
+            self.emit("working", self.ids.next_id)
             if drill and drill[0] == "crash":
                 raise FaultDrill("fault drill: generator crash")
             if drill and drill[0] == "stall":
@@ -307,13 +317,7 @@ class GeneratorLoop:
         t1 = time.perf_counter()
         pcm = pipeline.render(segment)
         t2 = time.perf_counter()
-        segment.id = self.next_id            # ids run on across pipeline restarts
-        self.next_id += 1
-        if segment.song is not None:         # a song's id is its first segment's: unique across restarts
-            if segment.song["section"] == 0 or self.song_id is None:
-                self.song_id = segment.id
-            segment.song["id"] = self.song_id
-            self.titles.add(segment.song["title"])
+        self.ids.stamp(segment)
         sound = pipeline.sound
         programs = {"lead": sound.lead.program, "bass": sound.bass.program, "drums": sound.drums.kit} if sound else {}
         meta = PlayMeta(**segment.meta(), mix=pipeline.mix.label(), temperature=pipeline.mix.temperature,

@@ -152,9 +152,10 @@ class Pipeline:
 
     def restart_after(self, last: Segment | None) -> None:
         """Segments made ahead were dropped and `last` is the one that plays before the
-        next: forget the notes the dropped ones left sounding, ramp from its tempo."""
+        next: forget the notes the dropped ones left sounding, go on with its song's next
+        section (a song the mix ended starts anew), ramp from its tempo."""
         self.renderer.reset()
-        self.songwriter.end_song()
+        self.songwriter.resume_after(last.song if last is not None else None)
         if last is not None:
             self.walk.ramp_from(last.qpm)
 

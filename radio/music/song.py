@@ -134,6 +134,35 @@ def _words() -> dict:
     return json.loads((SONGS / "titles.json").read_text())
 
 
+class Titles:
+    """The titles in use, oldest first, at most `size` of them: a title is unique among
+    the songs kept in history (a few hundred), and a station runs for months."""
+
+    def __init__(self, titles=(), size: int = 2000):
+        self.size = size
+        self._titles: dict[str, None] = {}
+        self.update(titles)
+
+    def add(self, title: str) -> None:
+        self._titles.pop(title, None)
+        self._titles[title] = None
+        while len(self._titles) > self.size:
+            del self._titles[next(iter(self._titles))]
+
+    def update(self, titles) -> None:
+        for title in titles:
+            self.add(title)
+
+    def __contains__(self, title) -> bool:
+        return title in self._titles
+
+    def __iter__(self):
+        return iter(self._titles)
+
+    def __len__(self) -> int:
+        return len(self._titles)
+
+
 def title_for(seed: int, taken=()) -> str:
     """A title drawn from the song's seed (the same seed, the same title), made unique
     against `taken` with a numeral ("Velvet Harbor II")."""
@@ -143,7 +172,6 @@ def title_for(seed: int, taken=()) -> str:
     a, n, m = adj[rng.integers(len(adj))], nouns[rng.integers(len(nouns))], nouns[rng.integers(len(nouns))]
     kind = int(rng.integers(3))
     title = f"The {a} {n}" if kind == 0 else f"{a} {n}" if kind == 1 or m == n else f"{n} of {m}s"
-    taken = set(taken)
     if title not in taken:
         return title
     k = 2

@@ -29,7 +29,7 @@ from ..contracts import BASS, DRUMS, LEAD
 from . import keys
 from .composer import LatentWalk, WalkStep, tie_over
 from .segment import MODEL_QPM, Segment, retime, transposed
-from .song import Form, Section, resolve_form, title_for
+from .song import Form, Section, Titles, resolve_form, title_for
 
 BAR_S = 4 * 60.0 / MODEL_QPM          # a bar at the model's tempo, seconds
 SECTION_ANGLE = 0.35                  # radians from the home: related, not the same
@@ -103,8 +103,10 @@ class Songwriter:
         self.rng = np.random.default_rng([seed, 25])
         self.form = form
         self.bass_hold = bass_hold
-        self.taken: set[str] = set()          # titles in use (history, this run)
+        self.taken = Titles()                 # titles in use (history, this run)
         self.song: Song | None = None
+        self.before: Song | None = None       # the song before it, which may still be playing
+        self.after: Song | None = None        # a song written ahead, to play after this one
         self.index = 0
         self.songs = 0
 
@@ -113,15 +115,34 @@ class Songwriter:
         self.form = form
 
     def end_song(self) -> None:
-        """The next segment starts a new song (a mix change, a restart)."""
-        self.song = None
+        """The next segment starts a new song (a change to the composition, a restart)."""
+        self.song = self.after = None
+
+    def resume_after(self, playing: dict | None) -> None:
+        """Sections written ahead were dropped (a mix change) and `playing` (a segment's
+        `song`, as written: id is the song's serial) is the one that plays before the next:
+        go on with the section after it, so the song plays on. A song ended since, or a
+        section that is not one of the last two songs', starts a new song."""
+        if playing is None or self.song is None:
+            self.end_song()
+            return
+        for song in (self.song, self.before):
+            if song is not None and song.serial == playing["id"]:
+                self.index = playing["section"] + 1
+                if self.index >= len(song.sections) and song is self.before:
+                    self.index = 0                # the next song had begun: it starts again
+                elif song is self.before:
+                    self.song, self.after = song, self.song   # and the next song follows it
+                return
+        self.end_song()
 
     def __iter__(self) -> Iterator[Segment]:
         return self
 
     def __next__(self) -> Segment:
         if self.song is None or self.index >= len(self.song.sections):
-            self.song, self.index = self._write(), 0
+            nxt = self.after if self.song is not None and self.after is not None else self._write()
+            self.before, self.song, self.after, self.index = self.song, nxt, None, 0
         song, i = self.song, self.index
         self.index += 1
         section = song.form.sections[i]

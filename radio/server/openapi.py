@@ -160,8 +160,11 @@ PATHS = {
                                                            "sets_available": {"type": "array", "items": STR},
                                                            "sound_presets": {"type": "array", "items": STR}}}),
                               **STARTING}},
-        "put": _admin({"summary": "change the mix (any subset of fields), heard from the next segment",
-                       "requestBody": _body({"type": "object", "properties": MIX_FIELDS}),
+        "put": _admin({"summary": "change the mix (any subset of fields), heard from the next segment; "
+                                  "a change to what is composed starts a new song there, and "
+                                  "next_song: true asks for one",
+                       "requestBody": _body({"type": "object", "properties": {
+                           **MIX_FIELDS, "next_song": {"type": "boolean"}}}),
                        "responses": {"200": _json(MIX), "400": ERROR, "413": ERROR, **STARTING}}),
     },
     "/api/vote": {"post": {
