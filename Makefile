@@ -3,11 +3,14 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+# .installed: everything, tests and training (deploy/install.sh full); .installed-run: the
+# station alone (deploy/install.sh run: no TensorFlow, a lean note-seq), all `make run` needs
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test deps system bench model doctor clean
+.PHONY: run test deps train-deps system bench model doctor clean
 
-run: deps
+run: system $(RUN_STAMP)
 	$(PY) -m radio serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 # Two workers: much of the suite waits on real time (streams, drills, pip), so two run
@@ -18,7 +21,7 @@ test: deps
 	@bash deploy/system-packages.sh --test
 	RADIO_TEST_FRESH_INSTALL=1 $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) tests
 
-doctor: deps
+doctor: system $(RUN_STAMP)
 	$(PY) -m radio doctor
 
 bench: deps
@@ -33,17 +36,19 @@ model: deps
 
 deps: system $(STAMP)
 
+# training, the corpus builder and --engine tf need the full venv: TensorFlow, magenta, music21
+train-deps: deps
+
 system:
 	@bash deploy/system-packages.sh
 
-$(STAMP): requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (TensorFlow 2.21 + magenta need Python 3.11)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m pip install -q --no-deps magenta==2.1.4
-	$(PY) -m pip install -q --no-deps -e .
-	touch $(STAMP)
+$(RUN_STAMP): requirements-run.txt requirements.txt pyproject.toml
+	PYTHON=$(PYTHON) bash deploy/install.sh $(VENV) run
+	touch $(RUN_STAMP)
+
+$(STAMP): requirements.txt requirements-run.txt pyproject.toml
+	PYTHON=$(PYTHON) bash deploy/install.sh $(VENV) full
+	touch $(STAMP) $(RUN_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

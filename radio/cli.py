@@ -169,6 +169,8 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_corpus(args) -> int:
+    from .support import extras
+    extras.require("radio build-corpus", extras.CORPUS)
     from .offline import corpus
     t0 = time.monotonic()
     paths = corpus.build(Path(args.out), args.songs, seed=args.seed, bars=args.bars, game=not args.no_game)
@@ -228,6 +230,8 @@ def cmd_seeds(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from .support import extras
+    extras.require("radio train")
     from .offline.train import command
     return command(args)
 

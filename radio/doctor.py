@@ -56,14 +56,9 @@ def run_checks(settings: Settings) -> int:
             raise CheckFailed("LAME produced no frames; fix: pip install --force-reinstall lameenc")
         return f"lameenc, {settings.bitrate} kbps CBR ({len(frames)} frames for 1 s)"
 
-    def model():
-        import importlib.util
-        if importlib.util.find_spec("magenta") is None:      # found, not imported: tf_engine imports it
-            raise CheckFailed("magenta is not installed (the TensorFlow engine needs it); fix: "
-                               "pip install --no-deps magenta==2.1.4, or use the numpy engine")
-        from .model.tf_engine import TrioModel
-        m = TrioModel(settings.model)
-        return f"{settings.model}: {m.card.config}, z={m.z_size}, {m.card.steps} training steps"
+    def training():
+        from .support import extras
+        return extras.training()       # looked up, not imported: doctor stays quick
 
     def engine():
         import time
@@ -94,6 +89,6 @@ def run_checks(settings: Settings) -> int:
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
                                          ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds),
-                                         ("model", model), ("engine", engine), ("ffmpeg", ffmpeg)]]
+                                         ("engine", engine), ("training", training), ("ffmpeg", ffmpeg)]]
     print("all good" if all(results) else f"{results.count(False)} problem(s) above")
     return 0 if all(results) else 1

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import note_seq
+import pytest
 
 from radio.offline.audiostats import decode_with_ffmpeg, longest_silence
 
@@ -71,7 +72,7 @@ def test_bad_arguments_are_refused_clearly(tmp_path):
 def test_doctor_checks_everything():
     r = radio("doctor")
     assert r.returncode == 0, r.stdout + r.stderr
-    for part in ("fluidsynth", "soundfont", "sound presets", "encoder", "seeds", "model", "engine", "ffmpeg"):
+    for part in ("fluidsynth", "soundfont", "sound presets", "encoder", "seeds", "engine", "training", "ffmpeg"):
         assert f"ok    {part}" in r.stdout
     r = radio("doctor", "--soundfont", "/nonexistent.sf2")
     assert r.returncode == 1 and "FAIL  soundfont" in r.stdout
@@ -145,3 +146,13 @@ def test_no_command_writes_in_the_working_directory(tmp_path, song_dir):
     assert sorted(work.iterdir()) == []
     assert out.is_file()
     assert len(list((xdg / "latent-radio" / "models").glob("small-model-*.npz"))) == 1
+
+
+def test_a_command_that_needs_the_train_extra_names_how_to_add_it():
+    """Looked up without importing: what is missing is named, with the command that adds it."""
+    from radio.support import extras
+    with pytest.raises(extras.ExtraMissing, match="radio train needs the train extra .no_such_module_zz not "
+                                                  "installed.; add it with `make train-deps`"):
+        extras.require("radio train", ("no_such_module_zz", "json"))
+    assert extras.missing(("json", "no_such_module_zz")) == ["no_such_module_zz"]
+    assert extras.training().startswith("available: tensorflow 2.21.0")     # make test's venv has it

@@ -23,6 +23,8 @@ def load_model(path=None, engine: str = "numpy", **kwargs):
         from .numpy_engine import NumpyTrioModel
         return NumpyTrioModel(path, **kwargs)
     if engine == "tf":
+        from ..support import extras
+        extras.require("the TensorFlow engine (--engine tf)")
         from .tf_engine import TrioModel
         kwargs.pop("seed", None)
         kwargs.pop("data", None)

@@ -109,6 +109,8 @@ def convert(source: Path, out: Path, config: str, card: dict | None = None,
             compress: bool = False) -> Path:
     """Reads every float variable of the checkpoint (TensorFlow, once) into `out`;
     `compress` (zip deflate, ~7% smaller, slower to load) is for the shipped file."""
+    from ..support import extras
+    extras.require(f"converting the checkpoint {source} to the numpy engine's weights (once)")
     from .tf_engine import read_checkpoint  # the one place that needs TensorFlow
     try:
         arrays = read_checkpoint(source)
