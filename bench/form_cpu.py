@@ -2,9 +2,10 @@
 
 The station's own pipeline (default model, numpy engine, default mix, humanized) makes
 and renders segments until `--seconds` of audio, once with `"form": "song"` and once with
-`"form": "morph"`, in turn, `--runs` times each; a first segment of each pipeline is left
-out (model load, first decode). Prints the medians and the ratio (issue 25: songs may cost
-at most 10 % more, as the sections that return are decoded once).
+`"form": "morph"`, in turn, `--runs` times each, counting from the pipeline's first segment
+(its model loaded before): a song decodes all its sections when it starts, so a run should
+hold several songs (600 s: about three). Prints the medians and the ratio (issue 25: songs
+may cost at most 10 % more, as the sections that return are decoded once).
 
     .venv/bin/python bench/form_cpu.py [--seconds 240] [--runs 3]
 """
@@ -26,7 +27,6 @@ def cpu_per_audio_second(form: str, seconds: float, seed: int) -> tuple[float, f
     with tempfile.TemporaryDirectory() as data:
         p = Pipeline(Settings(data=data, seed=seed, mix={"form": form}))
         try:
-            p.render(p.next_segment())
             audio = cpu = decode = 0.0
             while audio < seconds:
                 t0 = time.process_time()
@@ -42,7 +42,7 @@ def cpu_per_audio_second(form: str, seconds: float, seed: int) -> tuple[float, f
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=240.0, help="audio seconds per run")
+    ap.add_argument("--seconds", type=float, default=600.0, help="audio seconds per run")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     print(f"# {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; {args.seconds:.0f} s of audio a run, "

@@ -102,7 +102,9 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
             settings = Settings.from_env(model=model_dir, data=data, seed=seed, humanize=True,
                                          temperature=temperature, engine=engine)
             pipeline = Pipeline(settings, model=model if engine == "tf" else None)
-            segments = [pipeline.next_segment() for _ in range(-(-bars // 16))]
+            segments = []
+            while sum(s.bars for s in segments) < bars:      # a song's sections are 4–16 bars
+                segments.append(pipeline.next_segment())
             segments = output.trim_to_bars(segments, bars)
         ns, offset = note_seq.NoteSequence(), 0.0
         ns.tempos.add(qpm=120)

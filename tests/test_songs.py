@@ -109,6 +109,28 @@ def test_drums_and_bass_hold_patterns_inside_a_section(model, seed_segments):
         assert sum(same) >= 5, (part, same)
 
 
+def test_a_drum_pattern_always_has_a_kick():
+    """A kickless pattern held for a song is a song with no kick: the pattern is taken where
+    the decoded drums have one, and given one on the downbeat where they have none."""
+    import note_seq
+
+    from radio.contracts import DRUMS
+    from radio.music.songwriter import BAR_S, _has_kick, _kicked
+    seq = note_seq.NoteSequence(total_time=16 * BAR_S)
+    for bar in range(16):
+        seq.notes.add(pitch=42, velocity=70, start_time=bar * BAR_S, end_time=bar * BAR_S + 0.1,
+                      instrument=DRUMS, is_drum=True)                      # hats only …
+    bare = _kicked(seq, 2)
+    assert _has_kick(bare, 0) and _has_kick(bare, 1) and not _has_kick(bare, 2)
+    assert [n.start_time for n in bare.notes if n.pitch == 36] == [0.0, BAR_S]
+    seq.notes.add(pitch=35, velocity=99, start_time=5 * BAR_S + 0.5, end_time=5 * BAR_S + 0.6,
+                  instrument=DRUMS, is_drum=True)                        # … but bar 5 has a kick
+    moved = _kicked(seq, 2)
+    assert sorted((n.pitch, n.start_time) for n in moved.notes if n.start_time < 2 * BAR_S) == \
+        [(35, BAR_S + 0.5), (42, 0.0), (42, BAR_S)]
+    assert _kicked(moved, 2) is moved
+
+
 def test_a_song_ends_on_a_ring_out_and_the_next_song_starts_with_its_intro(model, seed_segments):
     writer = _songwriter(model, seed_segments)
     song = _song(writer)

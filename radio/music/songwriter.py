@@ -5,8 +5,9 @@ plays a form whose sections return.
   fixed angle away in their own directions), decoded once per song in one model call with
   a nearby point per letter for variations: a section that returns plays the same notes.
 - Sections are moved into the key of the song's first section; tempo holds within a song.
-- Inside a section the drums hold a 1- or 2-bar pattern and the bass a 2- or 4-bar one,
-  as real parts do, with the section's own last bar (and every eighth) as the variation;
+- Inside a section the drums hold a 1- or 2-bar pattern (with a kick in each bar) and the
+  bass a 2- or 4-bar one, as real parts do, with the section's own last bar (and every
+  eighth) as the variation;
   a section that returns varies its last two bars (a fill, a pickup before the change).
 - The intro is the first section's drums and bass; the outro its first bars with the lead,
   ending on the song's tonic, a kick and a crash ringing out over the last bar.
@@ -28,6 +29,7 @@ import numpy as np
 from ..contracts import BASS, DRUMS, LEAD
 from . import keys
 from .composer import LatentWalk, WalkStep, tie_over
+from .groove import KICKS
 from .segment import MODEL_QPM, Segment, retime, transposed
 from .song import Form, Section, Titles, resolve_form, title_for
 
@@ -88,6 +90,39 @@ def _copy_bar(out, src, from_bar: int, to_bar: int, instrument: int, clip: bool)
             m.start_time += shift
             m.end_time = min(n.end_time, hi) + shift if clip else n.end_time + shift
             m.end_time = min(m.end_time, out.total_time)
+
+
+def _has_kick(seq: note_seq.NoteSequence, bar: int) -> bool:
+    return any(n.is_drum and n.pitch in KICKS and bar * BAR_S - 1e-6 <= n.start_time < (bar + 1) * BAR_S - 1e-6
+               for n in seq.notes)
+
+
+def _kicked(own: note_seq.NoteSequence, hold: int) -> note_seq.NoteSequence:
+    """`own` with a drum pattern (its first `hold` bars, which a section repeats) that has a
+    kick, as band drummers play: the first `hold`-bar stretch of the decoded drums that has
+    one moves to the front; where no stretch has, each pattern bar gets a kick on its
+    downbeat. (Held for a whole song, a kickless pattern is a song without one.)"""
+    if any(_has_kick(own, b) for b in range(hold)):
+        return own
+    out = note_seq.NoteSequence()
+    out.CopyFrom(own)
+    bars = int(round(own.total_time / BAR_S))
+    found = next((o for o in range(hold, bars - hold + 1, hold)
+                  if any(_has_kick(own, b) for b in range(o, o + hold))), None)
+    if found is not None:
+        keep = [n for n in out.notes if not (n.is_drum and n.start_time < hold * BAR_S - 1e-6)]
+        del out.notes[:]
+        out.notes.extend(keep)
+        for b in range(hold):
+            _copy_bar(out, own, found + b, b, DRUMS, clip=True)
+        return out
+    drums = [n.velocity for n in own.notes if n.is_drum]
+    velocity = int(np.median(drums)) if drums else 90
+    for b in range(hold):
+        if not _has_kick(out, b):
+            out.notes.add(pitch=36, velocity=velocity, start_time=b * BAR_S, end_time=b * BAR_S + BAR_S / 16,
+                          instrument=DRUMS, is_drum=True)
+    return out
 
 
 def _histogram(seq: note_seq.NoteSequence) -> np.ndarray:
@@ -169,6 +204,7 @@ class Songwriter:
             shift = keys.shift_into(_histogram(own[x]), home)
             own[x], var[x] = transposed(own[x], shift), transposed(var[x], shift)
         holds = {x: (int(rng.choice((1, 2))), int(rng.choice((2, 4)))) for x in letters}
+        own = {x: _kicked(own[x], holds[x][0]) for x in letters}
         pieces, seen = [], {}
         for section in form.sections:
             source = form.source(section)
