@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from conditions import Conditions
 from standalone import Tools
 
 from radio.config import ASSETS, Settings
@@ -133,26 +134,26 @@ def main() -> None:
     parser.add_argument("--full-checkpoint", help="a folder with a full-size checkpoint to reuse (same weights "
                         "across runs); default: random weights written to a temporary folder")
     args = parser.parse_args()
-    settings = Settings.from_env()
-    import os
-    print(f"machine: {os.cpu_count()} cores; medians over batches of {args.batch} walk steps (16 bars each)")
+    with Conditions():
+        settings = Settings.from_env()
+        print(f"medians over batches of {args.batch} walk steps (16 bars each)")
 
-    t = time.monotonic()
-    default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data, seed=1)
-    report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
-           measure(default, settings, args.segments, not args.skip_tools))
+        t = time.monotonic()
+        default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data, seed=1)
+        report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
+               measure(default, settings, args.segments, not args.skip_tools))
 
-    if not args.skip_full:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = args.full_checkpoint or tmp
-            if not args.full_checkpoint:
-                print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
-                write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
-            t = time.monotonic()
-            full = load_model(folder, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
-                              data=folder, seed=1)
-            report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
-                   time.monotonic() - t, measure(full, settings, args.segments, not args.skip_tools))
+        if not args.skip_full:
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = args.full_checkpoint or tmp
+                if not args.full_checkpoint:
+                    print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
+                    write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
+                t = time.monotonic()
+                full = load_model(folder, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
+                                  data=folder, seed=1)
+                report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
+                       time.monotonic() - t, measure(full, settings, args.segments, not args.skip_tools))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ may cost at most 10 % more, as the sections that return are decoded once).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
+
+from conditions import Conditions
 
 from radio.config import Settings
 from radio.generator.pipeline import Pipeline
@@ -45,17 +46,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=600.0, help="audio seconds per run")
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    print(f"# {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}; {args.seconds:.0f} s of audio a run, "
-          f"{args.runs} runs per form, in turn; CPU = process time (all threads)")
+    print(f"# {args.seconds:.0f} s of audio a run, {args.runs} runs per form, in turn; CPU = process time "
+          f"(all threads)")
     results: dict[str, list[tuple[float, float]]] = {"song": [], "morph": []}
-    for run in range(args.runs):
-        for form in results:
-            results[form].append(cpu_per_audio_second(form, args.seconds, seed=run + 1))
-            total, dec = results[form][-1]
-            print(f"run {run + 1} {form:<5} {total:.4f} CPU s per audio s (decode {dec:.4f})", flush=True)
+    with Conditions():
+        for run in range(args.runs):
+            for form in results:
+                results[form].append(cpu_per_audio_second(form, args.seconds, seed=run + 1))
+                total, dec = results[form][-1]
+                print(f"run {run + 1} {form:<5} {total:.4f} CPU s per audio s (decode {dec:.4f})", flush=True)
     med = {f: (statistics.median(t for t, _ in r), statistics.median(d for _, d in r)) for f, r in results.items()}
     for form, (total, dec) in med.items():
-        print(f"median {form:<5} {total:.4f} CPU s per audio s (decode {dec:.4f})")
+        spread = [t for t, _ in results[form]]
+        print(f"median {form:<5} {total:.4f} CPU s per audio s (decode {dec:.4f}; "
+              f"spread {min(spread):.4f}–{max(spread):.4f})")
     print(f"song / morph: {med['song'][0] / med['morph'][0]:.2f}")
 
 

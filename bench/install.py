@@ -24,6 +24,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from conditions import Conditions
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -68,8 +70,11 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["RADIO_DATA"] = str(work / "data")
-    print(f"# {os.cpu_count()} cores, {os.uname().machine}; load {os.getloadavg()[0]:.2f}; python {sys.version.split()[0]}")
+    with Conditions():
+        measure(work, env)
 
+
+def measure(work: Path, env: dict) -> None:
     run = work / "run-venv"
     cold = {**env, "PIP_CACHE_DIR": str(work / "pip-cache")}
     install = timed(["bash", str(ROOT / "deploy" / "install.sh"), str(run), "run"], env=cold, cwd=work)
