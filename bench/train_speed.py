@@ -17,6 +17,7 @@ import statistics
 import time
 
 import numpy as np
+from conditions import Conditions
 
 from radio.model import tf_engine as model_lib
 from radio.offline import train
@@ -57,7 +58,8 @@ def part_of(name: str) -> str:
     return "other (loss, KL, data)"
 
 
-def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False) -> tuple[float, float]:
+def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False) -> tuple[list[float], float]:
+    """(each timed step's seconds, seconds to build the graph and run its first step)"""
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
     if fast:
@@ -86,7 +88,13 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False)
                 times.append(time.monotonic() - t)
             if trace:
                 profile(tf, sess, step)
-    return statistics.median(times), build
+    return times, build
+
+
+def _line(name: str, times: list[float], batch: int, build: float) -> str:
+    med = statistics.median(times)
+    return (f"{name} {med:.2f} s/step median of {len(times)} (spread {min(times):.2f}–{max(times):.2f}; "
+            f"{batch / med:.1f} segments/s), build+first step {build:.0f} s")
 
 
 def main() -> None:
@@ -97,16 +105,15 @@ def main() -> None:
     parser.add_argument("--only-fast", action="store_true", help="skip magenta's graph")
     args = parser.parse_args()
     hparams = {**train.DEFAULT_HPARAMS, "batch_size": args.batch}
-    print(f"hierdec-trio_16bar with {hparams}")
-    if not args.only_fast:
-        slow, slow_build = seconds_per_step(False, hparams, args.steps)
-        print(f"magenta graph:  {slow:.2f} s/step ({args.batch / slow:.1f} segments/s), "
-              f"build+first step {slow_build:.0f} s", flush=True)
-    fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile)
-    print(f"our graph:      {fast:.2f} s/step ({args.batch / fast:.1f} segments/s), build+first step {fast_build:.0f} s")
-    if not args.only_fast:
-        print(f"speed-up: {slow / fast:.1f}×")
-
+    with Conditions():
+        print(f"hierdec-trio_16bar with {hparams}")
+        if not args.only_fast:
+            slow, slow_build = seconds_per_step(False, hparams, args.steps)
+            print(_line("magenta graph:", slow, args.batch, slow_build), flush=True)
+        fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile)
+        print(_line("our graph:    ", fast, args.batch, fast_build), flush=True)
+        if not args.only_fast:
+            print(f"speed-up: {statistics.median(slow) / statistics.median(fast):.1f}× (medians)")
 
 if __name__ == "__main__":
     main()
