@@ -40,18 +40,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from conditions import cpu_model
 
 from radio.offline import bandfiles, likeness, songstats
 
 MIN_ON_GRID = 0.6            # real files sit ≥ 0.87 on their grid; a wrong grid gives ~0.3
 ISSUE = ("bass_notes_per_bar", "bass_silence", "bass_interval", "lead_range", "lead_length_variety")
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
 
 
 Blocks = dict[str, np.ndarray]   # file or station run → its windows' figures (rows of FEATURES)

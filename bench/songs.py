@@ -25,25 +25,15 @@ import argparse
 import json
 import tempfile
 import warnings
-from pathlib import Path
 
 import numpy as np
+from conditions import cpu_model
 
 from radio.offline import bandfiles, songstats
 
 Row = dict  # name, copies, drums, bass, fit, key, minutes (None where a figure has no value)
 FIGURES = ("copies", "drums", "bass", "fit", "minutes")
 MIN_ON_GRID = 0.6   # real files sit ≥ 0.87 on the grid; a wrong grid gives ~0.3 (chance)
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def figures(name: str, parts: dict[str, list[tuple[int, int]]], minutes: float) -> Row:
