@@ -5,7 +5,7 @@ plays a form whose sections return.
   fixed angle away in their own directions), decoded once per song in one model call with
   a nearby point per letter for variations: a section that returns plays the same notes.
 - Sections are moved into the key of the song's first section; tempo holds within a song.
-- Inside a section the drums hold a 1- or 2-bar pattern (with a kick in each bar) and the
+- Inside a section the drums hold a 1- or 2-bar pattern (one that has a kick) and the
   bass a 2- or 4-bar one, as real parts do, with the section's own last bar (and every
   eighth) as the variation;
   a section that returns varies its last two bars (a fill, a pickup before the change).
@@ -78,13 +78,17 @@ def _empty(like: note_seq.NoteSequence, bars: int) -> note_seq.NoteSequence:
     return out
 
 
+def _starts_in(note, bar: int) -> bool:
+    return bar * BAR_S - 1e-6 <= note.start_time < (bar + 1) * BAR_S - 1e-6
+
+
 def _copy_bar(out, src, from_bar: int, to_bar: int, instrument: int, clip: bool) -> None:
     """The notes of one part starting in `src` bar `from_bar`, moved to bar `to_bar`;
     `clip` cuts them at the bar's end (a pattern bar out of its own place)."""
-    lo, hi = from_bar * BAR_S, (from_bar + 1) * BAR_S
+    hi = (from_bar + 1) * BAR_S
     shift = (to_bar - from_bar) * BAR_S
     for n in src.notes:
-        if n.instrument == instrument and lo - 1e-6 <= n.start_time < hi - 1e-6:
+        if n.instrument == instrument and _starts_in(n, from_bar):
             m = out.notes.add()
             m.CopyFrom(n)
             m.start_time += shift
@@ -93,8 +97,7 @@ def _copy_bar(out, src, from_bar: int, to_bar: int, instrument: int, clip: bool)
 
 
 def _has_kick(seq: note_seq.NoteSequence, bar: int) -> bool:
-    return any(n.is_drum and n.pitch in KICKS and bar * BAR_S - 1e-6 <= n.start_time < (bar + 1) * BAR_S - 1e-6
-               for n in seq.notes)
+    return any(n.is_drum and n.pitch in KICKS and _starts_in(n, bar) for n in seq.notes)
 
 
 def _kicked(own: note_seq.NoteSequence, hold: int) -> note_seq.NoteSequence:
@@ -176,7 +179,7 @@ class Songwriter:
 
     def __next__(self) -> Segment:
         if self.song is None or self.index >= len(self.song.sections):
-            nxt = self.after if self.song is not None and self.after is not None else self._write()
+            nxt = self.after or self._write()   # end_song() clears both
             self.before, self.song, self.after, self.index = self.song, nxt, None, 0
         song, i = self.song, self.index
         self.index += 1
