@@ -26,7 +26,7 @@ skipped. Station output is not humanized unless `--humanize` (swing would move 1
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
-        [--runs 6] [--bars 64] [--humanize]
+        [--runs 6] [--bars 64] [--humanize] [--model DIR]
 """
 
 from __future__ import annotations
@@ -82,13 +82,14 @@ def import_seeds(files: dict[str, bytes], data: Path, set_name: str) -> None:
         raise SystemExit(f"seed import failed:\n{done.stdout}\n{done.stderr}")
 
 
-def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool) -> Blocks:
+def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool, model: str | None) -> Blocks:
     """`runs` station runs (seeds 1..runs) of at least `bars` bars each, as window rows per run."""
     from radio.config import Settings
     from radio.generator.pipeline import Pipeline
     out = {}
     for k in range(1, runs + 1):
-        p = Pipeline(Settings(data=str(data), seed=k, mix=mix, humanize=humanize))
+        p = Pipeline(Settings(data=str(data), seed=k, mix=mix, humanize=humanize,
+                              **({"model": model} if model else {})))
         segments, made = [], 0
         while made < bars:
             segments.append(p.next_segment())
@@ -169,6 +170,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=6, help="station runs, seeds 1..N")
     ap.add_argument("--bars", type=int, default=64, help="bars per station run")
     ap.add_argument("--humanize", action="store_true", help="play station output through the performer")
+    ap.add_argument("--model", help="a model folder to play (default: the shipped model)")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
@@ -184,7 +186,7 @@ def main() -> None:
         else:
             mix = {"form": args.form}
         t1 = time.perf_counter()
-        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize)
+        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model)
         t2 = time.perf_counter()
     st_rows = rows(runs)
     if args.case == "freedoom2":
@@ -192,7 +194,7 @@ def main() -> None:
         print(f"# likeness --case freedoom2 --form {args.form}: {cpu_model()}; freedoom2 {len(fd2)} usable "
               f"({fd2_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
               f"{len(rows(ref)[0])} windows; station mix {mix}, {args.runs} runs × {args.bars} bars, "
-              f"{len(st_rows[0])} windows, humanize {args.humanize}")
+              f"{len(st_rows[0])} windows, humanize {args.humanize}, model {args.model or 'shipped'}")
         real, st = likeness_report("held-out fd2", ref, fd2, "freedoom2", runs)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2}, runs)
         print("(band class freedoom2 = all its usable songs, seed half and held-out half)")
@@ -203,7 +205,7 @@ def main() -> None:
         print(f"# likeness --case default --form {args.form}: {cpu_model()}; reference freedoom2 {len(fd2)} + "
               f"freedink {len(dink)} usable files ({fd2_skipped} + {dink_skipped} skipped), {len(rows(ref)[0])} "
               f"windows; station mix {mix}, {args.runs} runs × {args.bars} bars, {len(st_rows[0])} windows, "
-              f"humanize {args.humanize}")
+              f"humanize {args.humanize}, model {args.model or 'shipped'}")
         real, st = likeness_report("fd2+freedink", ref, ref, "fd2+freedink", runs)
         auc_line("likeness, station vs freedoom2 alone (all three parts)", rows(fd2), st_rows)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2, "freedink": dink}, runs)

@@ -345,6 +345,15 @@ def main(argv=None) -> int:
     p.add_argument("--held-out", type=float, default=0.1, help="share of files held out")
     p.add_argument("--eval-every", type=int, default=50, help="steps between held-out evaluations")
     p.add_argument("--hop-bars", type=int, default=4)
+    p.add_argument("--weight", action="append", metavar="SET=SHARE",
+                   help="draw this share of every batch from SET (e.g. game=0.5); repeatable")
+    p.add_argument("--transpose", action="append", metavar="SET=K",
+                   help="also train on SET moved ±1…±K semitones (drums stay); repeatable")
+    p.add_argument("--stop-on", action="append", metavar="SET",
+                   help="early stopping watches the held-out files of SET (default: all held-out)")
+    p.add_argument("--patience", type=int, default=0,
+                   help="stop after N evaluations without a better held-out loss and export the best step "
+                        "(0: train to --steps)")
     p.set_defaults(func=cmd_train)
 
     p = command(sub, "fetch-model", help="get an official MusicVAE trio checkpoint")

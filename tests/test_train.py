@@ -132,3 +132,33 @@ def test_sets_by_name_or_folder(tmp_path, sets):
     assert {"one", "two"} <= set(found)                    # a corpus folder: one set per subfolder
     with pytest.raises(train.TrainError, match="neither a seed set .*mine.* nor a folder"):
         train.set_folders(["punk"], library)
+
+
+def test_weighted_batches_and_early_stop(tmp_path, sets, capsys):
+    # a learning rate that wrecks the model: the watched held-out loss stops improving at once
+    hp = json.dumps(json.loads(TINY) | {"learning_rate": 5.0})
+    assert cli.main(["train", "--sets", str(sets), "--out", str(tmp_path / "model"), "--work", str(tmp_path / "w"),
+                     "--hparams", hp, "--batch-size", "4", "--eval-every", "1", "--steps", "60",
+                     "--weight", "two=0.8", "--stop-on", "one", "--patience", "2", "--held-out", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "early stop on" in out and "stopped early" in out
+    card = json.loads((tmp_path / "model" / "model.json").read_text())
+    best = json.loads((tmp_path / "w" / "best" / "best.json").read_text())
+    assert card["steps"] == best["step"] == card["metrics"]["best_step"] < 60
+    assert card["metrics"]["watched_r_loss"] == pytest.approx(best["loss"], abs=1e-3)
+    assert "batch shares {'two': 0.8}" in card["notes"]
+    # the exported weights are the best step's, not the last step's
+    assert _weights(tmp_path / "model")["global_step"] == best["step"]
+
+
+def test_plan_errors_name_the_set(tmp_path, sets, capsys):
+    base = ["train", "--sets", str(sets), "--out", str(tmp_path / "m"), "--work", str(tmp_path / "w"),
+            "--hparams", TINY, "--batch-size", "4", "--steps", "1"]
+    for extra, said in ((["--weight", "punk=0.5"], "--weight punk: no such set"),
+                        (["--weight", "one"], "write SET=VALUE"),
+                        (["--weight", "one=0.7", "--weight", "two=0.6"], "sum to ≤ 1"),
+                        (["--stop-on", "punk"], "--stop-on punk: no such set"),
+                        (["--transpose", "one=9"], "use 0…6 semitones")):
+        assert cli.main(base + extra) != 0
+        assert said in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
 import shutil
 import signal
 import threading
@@ -26,6 +25,7 @@ from ..model import tf_engine as model_lib
 from ..model.card import ModelCard
 from ..music import seeds
 from ..music.seeds import SeedSegment
+from .trainplan import EarlyStop, check_sets, parse_pairs, sampling_probabilities, set_of, split_by_file
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
 DEFAULT_HPARAMS = {
@@ -37,15 +37,6 @@ DEFAULT_HPARAMS = {
     "batch_size": 32,
     "learning_rate": 0.002,
 }
-
-
-def split_by_file(segments: list[SeedSegment], held_out: float, seed: int = 0):
-    """Held-out files, not segments: windows of one song are near-duplicates."""
-    files = sorted({s.source for s in segments})
-    random.Random(seed).shuffle(files)
-    k = max(1, int(len(files) * held_out)) if held_out > 0 and len(files) > 1 else 0
-    test = set(files[:k])
-    return ([s for s in segments if s.source not in test], [s for s in segments if s.source in test])
 
 
 def _arrays(segments: list[SeedSegment]):
@@ -68,6 +59,8 @@ class TrainResult:
     steps_run: int
     build_seconds: float     # graph build, restore or warm start
     interrupted: bool = False  # stopped by Ctrl-C before `steps` (saved all the same)
+    best_step: int | None = None   # with early stopping: the step exported
+    stopped_early: bool = False
 
 
 def _checkpoint_bytes(tf) -> int:
@@ -114,7 +107,8 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
           hparams: dict | None = None, steps: int = 1000, keep: int = 2,
           threads: int = 0, progress: bool = True, fast: bool = True,
           held_out: list[SeedSegment] | None = None, init_from: str | None = None,
-          eval_every: int = 100, save_every_s: float = 120.0) -> TrainResult:
+          eval_every: int = 100, save_every_s: float = 120.0, probabilities: np.ndarray | None = None,
+          watched: list[SeedSegment] | None = None, patience: int = 0) -> TrainResult:
     """Trains (or resumes) in work_dir until global step `steps`.
 
     Resumes from the newest checkpoint in work_dir; otherwise starts from `init_from`'s
@@ -122,7 +116,10 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     every `save_every_s` seconds, at the end and on Ctrl-C, and refuses to start (or to
     save) when the disk cannot take it. `fast` swaps in the batched-bars training graph
     (radio/offline/fastvae.py) for hierdec-trio_16bar: same variables and loss, all bars in one batch,
-    gathers instead of one-hot products.
+    gathers instead of one-hot products. `probabilities` weights each segment's draw
+    (trainplan.sampling_probabilities). With `patience`, the held-out loss on `watched` (all
+    held-out segments when None) decides: the best step is kept in work_dir/best, training
+    stops after `patience` evaluations without a better one, and that best step is returned.
     """
     tf = model_lib._tf()
     from tqdm import tqdm
@@ -174,19 +171,33 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 # the graph's own count: Ctrl-C can land after a step ran, before we counted it
                 return saver.save(sess, str(work_dir / "model.ckpt"), global_step=model.global_step)
 
-            hx, hl = _arrays(held_out) if held_out else (None, None)
-
-            def evaluate() -> dict:
-                if not held_out or not eval_ops:
+            def evaluate(segs, prefix="held_out_", batches=4) -> dict:
+                if not segs or not eval_ops:
                     return {}
+                hx, hl = _arrays(segs)
                 reps = -(-len(hx) // hp.batch_size) * hp.batch_size  # whole batches, wrapping
-                idx = np.arange(min(reps, 4 * hp.batch_size)) % len(hx)
+                idx = np.arange(min(reps, batches * hp.batch_size)) % len(hx)
                 values = [sess.run(eval_ops, {inputs: hx[b].astype(np.float32), lens: hl[b]})
                           for b in np.split(idx, len(idx) // hp.batch_size)]
-                return {"held_out_" + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)
+                return {prefix + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)
                         for k in eval_ops}
 
-            metrics = evaluate()  # also when there is nothing left to train: the card wants it
+            watch = watched if watched else held_out
+            stopper = EarlyStop(work_dir / "best", patience) if patience and watch else None
+            best_saver = tf.train.Saver(max_to_keep=1) if stopper else None
+
+            def measure(at: int) -> dict:
+                out = evaluate(held_out)
+                if stopper is not None:
+                    seen = evaluate(watch, "watched_", batches=8) if watched else \
+                        {"watched_r_loss": out.get("held_out_r_loss")}
+                    out.update(seen)
+                    if seen.get("watched_r_loss") is not None and stopper.update(at, seen["watched_r_loss"]):
+                        _check_space(work_dir, ckpt_bytes + 16 * 2**20, "saving the best checkpoint")
+                        best_saver.save(sess, str(work_dir / "best" / "model.ckpt"), global_step=model.global_step)
+                return out
+
+            metrics = measure(step)  # also when there is nothing left to train: the card wants it
             bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress,
                        dynamic_ncols=True)
             rng = np.random.default_rng(step)
@@ -196,13 +207,13 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             interrupted = False
             ctrl_c = _CtrlC()
             try:
-                while step < steps and not ctrl_c.pressed:
-                    idx = rng.choice(len(x), hp.batch_size, replace=False)
+                while step < steps and not ctrl_c.pressed and not (stopper and stopper.done):
+                    idx = rng.choice(len(x), hp.batch_size, replace=False, p=probabilities)
                     _, loss = sess.run([train_op, model.loss],
                                        {inputs: x[idx].astype(np.float32), lens: lengths[idx]})
                     step += 1
                     if step % eval_every == 0 or step == steps:
-                        metrics = evaluate()
+                        metrics = measure(step)
                     bar.update(1)
                     bar.set_postfix(loss=f"{loss:.1f}", **{k.replace("held_out_", "ho_"): v
                                                           for k, v in metrics.items()})
@@ -219,7 +230,14 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                     path = save()  # on success, on Ctrl-C and on errors alike: nothing is lost
                 step = int(sess.run(model.global_step))
     metrics = {**metrics, "train_loss": round(float(loss), 3)} if step > start else metrics
-    return TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0, interrupted)
+    result = TrainResult(path, step, metrics, t_end - t_loop, step - start, t_loop - t0, interrupted)
+    if stopper is not None and stopper.best_step >= 0:
+        best = tf.train.latest_checkpoint(str(work_dir / "best"))
+        if best:
+            result.checkpoint, result.best_step = best, stopper.best_step
+            result.stopped_early = stopper.done
+            result.metrics = {**metrics, "best_step": stopper.best_step, "watched_r_loss": round(stopper.best, 3)}
+    return result
 
 
 class _CtrlC:
@@ -300,16 +318,19 @@ def set_folders(names: list[str], library_root: Path) -> dict[str, Path]:
     return out
 
 
-def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True):
-    """Segments of every set, each with its manifest's transposition; returns (segments, lines)."""
+def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: bool = True,
+              transpose: dict[str, int] | None = None):
+    """Segments of every set, each with its manifest's transposition (or `transpose`'s, per
+    set); returns (segments, lines)."""
     from ..music.seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
-        transpose = int(read_manifest(folder).get("transpose", 0))
-        found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose)
+        transpose_set = (transpose or {}).get(name)
+        transpose_set = int(read_manifest(folder).get("transpose", 0)) if transpose_set is None else transpose_set
+        found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose_set)
         kept = sum(1 for r in reports if r.segments)
         lines.append(f"{name}: {len(found)} segments from {kept}/{len(reports)} files"
-                     + (f" (transposed ±{transpose})" if transpose else ""))
+                     + (f" (transposed ±{transpose_set})" if transpose_set else ""))
         segments += [dataclasses.replace(s, source=f"{name}/{s.source}") for s in found]
     return segments, lines
 
@@ -339,28 +360,49 @@ def command(args) -> int:
         hparams["batch_size"] = args.batch_size
     config = model_lib.make_config(config_name, hparams)
     folders = set_folders(args.sets, settings.seed_folder())
-    segments, lines = load_sets(folders, config.data_converter, hop_bars=args.hop_bars)
+    shares = parse_pairs(args.weight, "--weight")
+    transpose = {k: int(v) for k, v in parse_pairs(args.transpose, "--transpose", int).items()}
+    for named, what in ((shares, "--weight"), (transpose, "--transpose"), (args.stop_on or [], "--stop-on")):
+        check_sets(named, set(folders), what)
+    if any(not 0 <= k <= 6 for k in transpose.values()):
+        raise TrainError(f"--transpose {transpose}: use 0…6 semitones")
+    segments, lines = load_sets(folders, config.data_converter, hop_bars=args.hop_bars, transpose=transpose)
     print("\n".join(lines))
     if not segments:
         print("error: no trio segments in these sets", file=sys.stderr)
         return 1
     train_set, held_out = split_by_file(segments, args.held_out)
-    print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file)")
+    probabilities = sampling_probabilities(train_set, shares)
+    watched = [s for s in held_out if set_of(s) in args.stop_on] if args.stop_on else None
+    if args.stop_on and not watched:
+        raise TrainError(f"--stop-on {', '.join(args.stop_on)}: none of their files is held out; "
+                         "these sets need two files or more")
+    print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file, per set)"
+          + (f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}" if watched else "")
+          + (f"; batch shares {shares}" if shares else ""))
     work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
     result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
-                   held_out=held_out, init_from=checkpoint, eval_every=args.eval_every)
+                   held_out=held_out, init_from=checkpoint, eval_every=args.eval_every,
+                   probabilities=probabilities, watched=watched, patience=args.patience)
     rate = result.steps_run / result.seconds if result.seconds else 0.0
     epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
     card = ModelCard(
-        config=config_name, hparams=hparams, steps=result.step,
+        config=config_name, hparams=hparams, steps=result.step if result.best_step is None else result.best_step,
         data=[f"{name}: {folder}" for name, folder in folders.items()],
         metrics={**result.metrics, **({"steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)}
                                       if result.steps_run else {})},
-        notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file)"
+        notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file, per set)"
+              + (f"; batch shares {shares}" if shares else "")
+              + (f"; transposed {transpose}" if transpose else "")
+              + (f"; best step {result.best_step} by the held-out loss of {', '.join(args.stop_on or ['all sets'])}"
+                 f" (patience {args.patience} evaluations of {args.eval_every} steps)" if result.best_step is not None else "")
               + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
     export(result.checkpoint, Path(args.out), card)
     disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
-    print(f"exported {args.out} (step {result.step}; graph built in {result.build_seconds:.0f} s; "
+    kept = f"best step {result.best_step} of {result.step}" if result.best_step is not None else f"step {result.step}"
+    if result.stopped_early:
+        kept += f", stopped early: no better held-out loss in {args.patience} evaluations"
+    print(f"exported {args.out} ({kept}; graph built in {result.build_seconds:.0f} s; "
           f"{result.steps_run} steps in {result.seconds:.0f} s, "
           f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "
           f"held-out: {result.metrics}")
