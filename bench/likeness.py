@@ -27,6 +27,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
+        [--source station|anchors|seeds] [--temperature T]
 """
 
 from __future__ import annotations
@@ -96,6 +97,25 @@ def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool, model: 
             made += segments[-1].bars
         out[f"run {k}"] = likeness.window_rows(likeness.parts_from_segments(segments))
     return out
+
+
+def anchors(data: Path, set_name: str, source: str, temperature: float, model: str | None) -> Blocks:
+    """Not the walk: the set's own 16-bar segments decoded straight from their encodings
+    (`anchors`) or as imported (`seeds`, the ceiling), four segments to a pseudo-run."""
+    import types
+
+    from radio.model import load_model
+    from radio.music import seeds as seedlib
+    m = load_model(model) if model else load_model()
+    segs, _ = seedlib.import_folder(data / "seeds" / set_name, m.converter)
+    if source == "anchors":
+        z = m.encode([s.tensor for s in segs])
+        seqs = [q for i in range(0, len(z), 4) for q in m.decode(z[i:i + 4], temperature)]
+    else:
+        seqs = [s.sequence for s in segs]
+    return {f"anchors {k}": likeness.window_rows(likeness.parts_from_segments(
+        [types.SimpleNamespace(sequence=q, qpm=120.0, bars=16) for q in seqs[k:k + 4]]))
+        for k in range(0, len(seqs), 4)}
 
 
 def split_half(parts: Blocks) -> tuple[Blocks, Blocks]:
@@ -171,6 +191,10 @@ def main() -> None:
     ap.add_argument("--bars", type=int, default=64, help="bars per station run")
     ap.add_argument("--humanize", action="store_true", help="play station output through the performer")
     ap.add_argument("--model", help="a model folder to play (default: the shipped model)")
+    ap.add_argument("--source", choices=("station", "anchors", "seeds"), default="station",
+                    help="freedoom2 case: the station's walk, the seed set's segments decoded from their "
+                         "own encodings (no walk), or the segments as imported (the ceiling)")
+    ap.add_argument("--temperature", type=float, default=1.0, help="with --source anchors")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
@@ -186,7 +210,10 @@ def main() -> None:
         else:
             mix = {"form": args.form}
         t1 = time.perf_counter()
-        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model)
+        if args.source != "station" and args.case != "freedoom2":
+            raise SystemExit("--source anchors|seeds needs --case freedoom2")
+        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model) \
+            if args.source == "station" else anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
         t2 = time.perf_counter()
     st_rows = rows(runs)
     if args.case == "freedoom2":
@@ -194,7 +221,9 @@ def main() -> None:
         print(f"# likeness --case freedoom2 --form {args.form}: {cpu_model()}; freedoom2 {len(fd2)} usable "
               f"({fd2_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
               f"{len(rows(ref)[0])} windows; station mix {mix}, {args.runs} runs × {args.bars} bars, "
-              f"{len(st_rows[0])} windows, humanize {args.humanize}, model {args.model or 'shipped'}")
+              f"{len(st_rows[0])} windows, humanize {args.humanize}, model {args.model or 'shipped'}"
+              + (f"; source {args.source}" + (f" at T {args.temperature}" if args.source == "anchors" else "")
+                 if args.source != "station" else ""))
         real, st = likeness_report("held-out fd2", ref, fd2, "freedoom2", runs)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2}, runs)
         print("(band class freedoom2 = all its usable songs, seed half and held-out half)")
