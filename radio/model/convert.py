@@ -152,6 +152,9 @@ def _drums_tensor(ns: note_seq.NoteSequence) -> np.ndarray | None:
     return _onehot([encoding.encode_event(e) for e in unique[0]], trio.DEPTHS[2])
 
 
+SPECIAL = 2   # a melody one-hot's first columns: no event, note off; then pitches 21…108
+
+
 class TrioConverter:
     """The calls the station makes of magenta's trio converter: to_tensors, from_tensors,
     depths, set_mode (inference only)."""
@@ -234,6 +237,21 @@ class TrioConverter:
                     a, b = j * spb, (j + self.slice_bars) * spb
                     seqs.append(np.concatenate([encoded[i][a:b] for i in grp], axis=-1))
         return seqs
+
+    def transposed_tensor(self, tensor: np.ndarray, semitones: int) -> np.ndarray | None:
+        """A window's tensor with lead and bass moved `semitones` (drums stay), equal to
+        converting the moved window again; None where a note would leave the piano range
+        (the converter drops such notes, so that copy would be another window)."""
+        out = tensor.copy()
+        offset = 0
+        for depth in trio.DEPTHS[:2]:
+            ons = tensor[:, offset + SPECIAL:offset + depth]        # note-on columns, lowest pitch first
+            moved = np.roll(ons, semitones, axis=1)
+            if semitones and (ons[:, -semitones:] if semitones > 0 else ons[:, :-semitones]).any():
+                return None
+            out[:, offset + SPECIAL:offset + depth] = moved
+            offset += depth
+        return out
 
     def from_tensors(self, samples, controls=None) -> list[note_seq.NoteSequence]:
         """Trio NoteSequences from [n, steps, 692] tensors (120 qpm)."""

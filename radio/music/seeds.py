@@ -18,6 +18,7 @@ trained on.
 from __future__ import annotations
 
 import dataclasses
+import types
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -334,8 +335,16 @@ def segments_from_sequence(ns: note_seq.NoteSequence, converter, source: str = "
             window = sequences_lib.extract_subsequence(
                 trio, start + b * bar_s, start + (b + SEGMENT_BARS) * bar_s)
             kept = False
+            # a converter that can move a tensor (radio.model.convert's) converts the window
+            # once; magenta's converts every moved copy again (twice the time at ±3 on a long song)
+            shift_tensor = getattr(converter, "transposed_tensor", None)
+            base = converter.to_tensors(window) if shift_tensor else None
             for shift in transpositions(transpose):
-                tensors = converter.to_tensors(transposed(window, shift) if shift else window)
+                if shift_tensor:
+                    moved = shift_tensor(np.asarray(base.inputs[0]), shift) if base.inputs else None
+                    tensors = types.SimpleNamespace(inputs=[moved] if moved is not None else [])
+                else:
+                    tensors = converter.to_tensors(transposed(window, shift) if shift else window)
                 if not tensors.inputs:
                     continue  # a part falls silent for too long, or leaves the pitch range
                 tensor = np.asarray(tensors.inputs[0])

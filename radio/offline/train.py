@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import ASSETS
-from ..contracts import CARD_NAME, MIDI_SUFFIXES, RadioError
+from ..contracts import CARD_NAME, MIDI_SUFFIXES, TRIO_CONFIGS, RadioError
 from ..model import tf_engine as model_lib
 from ..model.card import ModelCard
 from ..music import seeds
@@ -366,7 +366,14 @@ def command(args) -> int:
         check_sets(named, set(folders), what)
     if any(not 0 <= k <= 6 for k in transpose.values()):
         raise TrainError(f"--transpose {transpose}: use 0…6 semitones")
-    segments, lines = load_sets(folders, config.data_converter, hop_bars=args.hop_bars, transpose=transpose)
+    if config_name in TRIO_CONFIGS:
+        # the same tensors as magenta's converter (tests/test_convert.py), and it moves a
+        # converted window for --transpose instead of converting each copy again
+        from ..model.convert import TrioConverter
+        converter = TrioConverter()
+    else:
+        converter = config.data_converter
+    segments, lines = load_sets(folders, converter, hop_bars=args.hop_bars, transpose=transpose)
     print("\n".join(lines))
     if not segments:
         print("error: no trio segments in these sets", file=sys.stderr)
