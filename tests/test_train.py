@@ -149,6 +149,12 @@ def test_weighted_batches_and_early_stop(tmp_path, sets, capsys):
     assert "batch shares {'two': 0.8}" in card["notes"]
     # the exported weights are the best step's, not the last step's
     assert _weights(tmp_path / "model")["global_step"] == best["step"]
+    # run again: it resumes stopped, trains nothing more and exports the same step
+    assert cli.main(["train", "--sets", str(sets), "--out", str(tmp_path / "model"), "--work", str(tmp_path / "w"),
+                     "--hparams", hp, "--batch-size", "4", "--eval-every", "1", "--steps", "60",
+                     "--weight", "two=0.8", "--stop-on", "one", "--patience", "2", "--held-out", "0.5"]) == 0
+    assert "0 steps in" in capsys.readouterr().out
+    assert json.loads((tmp_path / "w" / "best" / "best.json").read_text()) == best
 
 
 def test_plan_errors_name_the_set(tmp_path, sets, capsys):

@@ -186,18 +186,20 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             stopper = EarlyStop(work_dir / "best", patience) if patience and watch else None
             best_saver = tf.train.Saver(max_to_keep=1) if stopper else None
 
-            def measure(at: int) -> dict:
+            def measure(at: int, judge: bool = True) -> dict:
                 out = evaluate(held_out)
-                if stopper is not None:
+                if stopper is not None and judge:
                     seen = evaluate(watch, "watched_", batches=8) if watched else \
                         {"watched_r_loss": out.get("held_out_r_loss")}
                     out.update(seen)
-                    if seen.get("watched_r_loss") is not None and stopper.update(at, seen["watched_r_loss"]):
+                    if seen.get("watched_r_loss") is not None and stopper.update(at, seen["watched_r_loss"], out):
                         _check_space(work_dir, ckpt_bytes + 16 * 2**20, "saving the best checkpoint")
                         best_saver.save(sess, str(work_dir / "best" / "model.ckpt"), global_step=model.global_step)
                 return out
 
-            metrics = measure(step)  # also when there is nothing left to train: the card wants it
+            # also when there is nothing left to train: the card wants it; a resumed run's
+            # first figures are not another evaluation for early stopping
+            metrics = measure(step, judge=not latest or stopper is None or stopper.best_step < 0)
             bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress,
                        dynamic_ncols=True)
             rng = np.random.default_rng(step)
@@ -236,7 +238,10 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
         if best:
             result.checkpoint, result.best_step = best, stopper.best_step
             result.stopped_early = stopper.done
-            result.metrics = {**metrics, "best_step": stopper.best_step, "watched_r_loss": round(stopper.best, 3)}
+            # the exported step's figures, not the last evaluation's
+            result.metrics = {**stopper.metrics, "best_step": stopper.best_step, "last_step": step,
+                              "last_watched_r_loss": metrics.get("watched_r_loss"),
+                              "last_train_loss": metrics.get("train_loss")}
     return result
 
 
