@@ -51,3 +51,10 @@ def test_pairs_are_parsed_or_refused():
     for bad in ("game", "=0.5", "game=x"):
         with pytest.raises(trainplan.PlanError, match="SET=VALUE"):
             trainplan.parse_pairs([bad], "--weight")
+
+
+def test_an_evaluation_spreads_over_every_held_out_file():
+    idx = trainplan.eval_indices(2473, 32, 4)           # 128 of 2,473 segments
+    assert len(idx) == 128 and idx[0] == 0 and idx[-1] == 2472 and len(set(idx)) == 128
+    assert list(trainplan.eval_indices(40, 32, 4)) == list(range(40)) + list(range(24))   # all, wrapped
+    assert list(trainplan.eval_indices(5, 4, 8)) == [0, 1, 2, 3, 4, 0, 1, 2]

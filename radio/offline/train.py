@@ -25,7 +25,7 @@ from ..model import tf_engine as model_lib
 from ..model.card import ModelCard
 from ..music import seeds
 from ..music.seeds import SeedSegment
-from .trainplan import EarlyStop, check_sets, parse_pairs, sampling_probabilities, set_of, split_by_file
+from .trainplan import EarlyStop, check_sets, eval_indices, parse_pairs, sampling_probabilities, set_of, split_by_file
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
 DEFAULT_HPARAMS = {
@@ -175,8 +175,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 if not segs or not eval_ops:
                     return {}
                 hx, hl = _arrays(segs)
-                reps = -(-len(hx) // hp.batch_size) * hp.batch_size  # whole batches, wrapping
-                idx = np.arange(min(reps, batches * hp.batch_size)) % len(hx)
+                idx = eval_indices(len(hx), hp.batch_size, batches)
                 values = [sess.run(eval_ops, {inputs: hx[b].astype(np.float32), lens: hl[b]})
                           for b in np.split(idx, len(idx) // hp.batch_size)]
                 return {prefix + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)

@@ -84,6 +84,16 @@ def sampling_probabilities(segments: list[SeedSegment], shares: dict[str, float]
     return p / p.sum()
 
 
+def eval_indices(count: int, batch: int, batches: int) -> np.ndarray:
+    """Which held-out segments an evaluation feeds: whole batches, at most `batches`; all of
+    them (wrapping) when they fit, else spread evenly, since segments come file by file and
+    set by set and the first few batches would be a file or two of the first set."""
+    n = min(-(-count // batch) * batch, batches * batch)
+    if n >= count:
+        return np.arange(n) % count
+    return np.linspace(0, count - 1, n).round().astype(int)
+
+
 @dataclasses.dataclass
 class EarlyStop:
     """Stops after `patience` evaluations without a better held-out loss on the watched
