@@ -152,9 +152,6 @@ def _drums_tensor(ns: note_seq.NoteSequence) -> np.ndarray | None:
     return _onehot([encoding.encode_event(e) for e in unique[0]], trio.DEPTHS[2])
 
 
-SPECIAL = 2   # a melody one-hot's first columns: no event, note off; then pitches 21…108
-
-
 class TrioConverter:
     """The calls the station makes of magenta's trio converter: to_tensors, from_tensors,
     depths, set_mode (inference only)."""
@@ -245,11 +242,11 @@ class TrioConverter:
         out = tensor.copy()
         offset = 0
         for depth in trio.DEPTHS[:2]:
-            ons = tensor[:, offset + SPECIAL:offset + depth]        # note-on columns, lowest pitch first
-            moved = np.roll(ons, semitones, axis=1)
+            notes = slice(offset + trio.FIRST_NOTE_ON, offset + depth)   # note-on columns, lowest pitch first
+            ons = tensor[:, notes]
             if semitones and (ons[:, -semitones:] if semitones > 0 else ons[:, :-semitones]).any():
                 return None
-            out[:, offset + SPECIAL:offset + depth] = moved
+            out[:, notes] = np.roll(ons, semitones, axis=1)
             offset += depth
         return out
 

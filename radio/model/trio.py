@@ -18,6 +18,7 @@ from note_seq import drums_encoder_decoder
 from ..contracts import PARTS, STEPS_PER_BAR, STEPS_PER_QUARTER, BadValue
 
 DEPTHS = (90, 90, 512)
+FIRST_NOTE_ON = 2                     # a melody one-hot's column of MIN_PITCH (0 no event, 1 note off)
 MIN_PITCH, MAX_PITCH = 21, 108        # the piano's range, magenta's PIANO_MIN/MAX_MIDI_PITCH
 OUTPUT_VELOCITY = 80                  # magenta's data.OUTPUT_VELOCITY
 ELECTRIC_BASS_PROGRAM = 33

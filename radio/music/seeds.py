@@ -18,7 +18,6 @@ trained on.
 from __future__ import annotations
 
 import dataclasses
-import types
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -318,6 +317,9 @@ def segments_from_sequence(ns: note_seq.NoteSequence, converter, source: str = "
                                      ("lead", roles.lead)) if not ok]
     if missing:
         raise SeedImportError("no " + " / no ".join(missing))
+    # a converter that can move a tensor (radio.model.convert's) converts a window once;
+    # magenta's converts every moved copy again (twice the time at ±3 on a long song)
+    shift_tensor = getattr(converter, "transposed_tensor", None)
     out: list[SeedSegment] = []
     used = {"bass": set(), "lead": set()}
     for piece in four_four:
@@ -335,19 +337,15 @@ def segments_from_sequence(ns: note_seq.NoteSequence, converter, source: str = "
             window = sequences_lib.extract_subsequence(
                 trio, start + b * bar_s, start + (b + SEGMENT_BARS) * bar_s)
             kept = False
-            # a converter that can move a tensor (radio.model.convert's) converts the window
-            # once; magenta's converts every moved copy again (twice the time at ±3 on a long song)
-            shift_tensor = getattr(converter, "transposed_tensor", None)
-            base = converter.to_tensors(window) if shift_tensor else None
+            base = converter.to_tensors(window).inputs if shift_tensor else None
             for shift in transpositions(transpose):
                 if shift_tensor:
-                    moved = shift_tensor(np.asarray(base.inputs[0]), shift) if base.inputs else None
-                    tensors = types.SimpleNamespace(inputs=[moved] if moved is not None else [])
+                    tensor = shift_tensor(np.asarray(base[0]), shift) if base else None
                 else:
-                    tensors = converter.to_tensors(transposed(window, shift) if shift else window)
-                if not tensors.inputs:
+                    found = converter.to_tensors(transposed(window, shift) if shift else window).inputs
+                    tensor = np.asarray(found[0]) if found else None
+                if tensor is None:
                     continue  # a part falls silent for too long, or leaves the pitch range
-                tensor = np.asarray(tensors.inputs[0])
                 seq = converter.from_tensors([tensor])[0]  # timed at the converter's 120 qpm
                 out.append(SeedSegment(source, b, qpm, tensor, seq, shift))
                 kept = True

@@ -25,6 +25,7 @@ from ..model import tf_engine as model_lib
 from ..model.card import ModelCard
 from ..music import seeds
 from ..music.seeds import SeedSegment
+from ..music.seedsets import MAX_TRANSPOSE
 from .trainplan import EarlyStop, check_sets, eval_indices, parse_pairs, sampling_probabilities, set_of, split_by_file
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
@@ -171,13 +172,20 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                 # the graph's own count: Ctrl-C can land after a step ran, before we counted it
                 return saver.save(sess, str(work_dir / "model.ckpt"), global_step=model.global_step)
 
-            def evaluate(segs, prefix="held_out_", batches=4) -> dict:
-                if not segs or not eval_ops:
+            def eval_batches(segs, batches: int) -> list:
+                """The batches an evaluation of `segs` feeds, built once for the whole run."""
+                if not segs:
+                    return []
+                idx = eval_indices(len(segs), hp.batch_size, batches)
+                ex, el = _arrays([segs[i] for i in idx])
+                return [(ex[b], el[b]) for b in np.split(np.arange(len(idx)), len(idx) // hp.batch_size)]
+
+            held_batches, watched_batches = eval_batches(held_out, 4), eval_batches(watched, 8)
+
+            def evaluate(batches, prefix="held_out_") -> dict:
+                if not batches or not eval_ops:
                     return {}
-                hx, hl = _arrays(segs)
-                idx = eval_indices(len(hx), hp.batch_size, batches)
-                values = [sess.run(eval_ops, {inputs: hx[b].astype(np.float32), lens: hl[b]})
-                          for b in np.split(idx, len(idx) // hp.batch_size)]
+                values = [sess.run(eval_ops, {inputs: bx.astype(np.float32), lens: bl}) for bx, bl in batches]
                 return {prefix + k.split("/")[-1]: round(float(np.mean([v[k] for v in values])), 3)
                         for k in eval_ops}
 
@@ -186,9 +194,9 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             best_saver = tf.train.Saver(max_to_keep=1) if stopper else None
 
             def measure(at: int, judge: bool = True) -> dict:
-                out = evaluate(held_out)
+                out = evaluate(held_batches)
                 if stopper is not None and judge:
-                    seen = evaluate(watch, "watched_", batches=8) if watched else \
+                    seen = evaluate(watched_batches, "watched_") if watched else \
                         {"watched_r_loss": out.get("held_out_r_loss")}
                     out.update(seen)
                     if seen.get("watched_r_loss") is not None and stopper.update(at, seen["watched_r_loss"], out):
@@ -329,8 +337,7 @@ def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: 
     from ..music.seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
-        transpose_set = (transpose or {}).get(name)
-        transpose_set = int(read_manifest(folder).get("transpose", 0)) if transpose_set is None else transpose_set
+        transpose_set = (transpose or {}).get(name, int(read_manifest(folder).get("transpose", 0)))
         found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose_set)
         kept = sum(1 for r in reports if r.segments)
         lines.append(f"{name}: {len(found)} segments from {kept}/{len(reports)} files"
@@ -368,8 +375,8 @@ def command(args) -> int:
     transpose = {k: int(v) for k, v in parse_pairs(args.transpose, "--transpose", int).items()}
     for named, what in ((shares, "--weight"), (transpose, "--transpose"), (args.stop_on or [], "--stop-on")):
         check_sets(named, set(folders), what)
-    if any(not 0 <= k <= 6 for k in transpose.values()):
-        raise TrainError(f"--transpose {transpose}: use 0…6 semitones")
+    if any(not 0 <= k <= MAX_TRANSPOSE for k in transpose.values()):
+        raise TrainError(f"--transpose {transpose}: use 0…{MAX_TRANSPOSE} semitones")
     if config_name in TRIO_CONFIGS:
         # the same tensors as magenta's converter (tests/test_convert.py), and it moves a
         # converted window for --transpose instead of converting each copy again
