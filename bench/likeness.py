@@ -106,7 +106,7 @@ def anchors(data: Path, set_name: str, source: str, temperature: float, model: s
 
     from radio.model import load_model
     from radio.music import seeds as seedlib
-    m = load_model(model) if model else load_model()
+    m = load_model(model)
     segs, _ = seedlib.import_folder(data / "seeds" / set_name, m.converter)
     if source == "anchors":
         z = m.encode([s.tensor for s in segs])
@@ -196,6 +196,8 @@ def main() -> None:
                          "own encodings (no walk), or the segments as imported (the ceiling)")
     ap.add_argument("--temperature", type=float, default=1.0, help="with --source anchors")
     args = ap.parse_args()
+    if args.source != "station" and args.case != "freedoom2":
+        ap.error("--source anchors|seeds needs --case freedoom2")
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
     fd2_data, fd2, fd2_skipped = usable("freedoom2")
@@ -210,8 +212,6 @@ def main() -> None:
         else:
             mix = {"form": args.form}
         t1 = time.perf_counter()
-        if args.source != "station" and args.case != "freedoom2":
-            raise SystemExit("--source anchors|seeds needs --case freedoom2")
         runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model) \
             if args.source == "station" else anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
         t2 = time.perf_counter()
