@@ -105,12 +105,22 @@ $('#format').addEventListener('change', (e) => {
 const adminStatus = (text) => { $('#admin-status').textContent = text; };
 const token = () => $('#token').value.trim();
 
-async function putMix(changes) {
+// One change at a time, in order: concurrent PUTs (a slider's input and change events, fast edits) could
+// land out of order, and a stale one would undo the admin's latest change.
+let mixQueue = Promise.resolve();
+function putMix(changes) {
+  const sent = mixQueue.then(() => sendMix(changes));
+  mixQueue = sent.catch(() => null);
+  return sent;
+}
+
+async function sendMix(changes) {
   const r = await fetch('/api/mix', {
     method: 'PUT', body: JSON.stringify(changes),
     headers: { 'Content-Type': 'application/json', 'Authorization': `Bearer ${token()}` } });
   const body = await r.json();
-  adminStatus(r.ok ? `mix: ${body.label} (heard from the next segment)` : `refused: ${body.error}`);
+  const sound = body.sound && body.sound.preset ? `, sound ${body.sound.preset}` : '';
+  adminStatus(r.ok ? `mix: ${body.label}${sound} (heard from the next segment)` : `refused: ${body.error}`);
   return r.ok ? body : null;
 }
 
