@@ -16,7 +16,7 @@ import pytest
 
 from radio.config import ASSETS
 from radio.music import seeds
-from radio.offline import bandfiles, corpus, hydrogen
+from radio.offline import bandfiles, bassline, corpus, hydrogen
 
 STYLES = ["blues", "funk", "jazz", "pop", "rock"]
 NOTTINGHAM = "nottingham-dataset/reelsa-c.abc#0"  # "Cuckoo's Nest", in D, with chord symbols
@@ -174,7 +174,9 @@ def test_manifest_gives_source_and_licence_of_every_file(small_corpus):
         if entry["kind"] == "folk":
             assert {"lead", "bass", "drums"} == set(entry["parts"]), rel
             assert all(part["licence"] for part in entry["parts"].values()), rel
-            assert "GPL-2+" in entry["parts"]["bass"]["licence"], rel
+            mma = entry["bass"] == "mma"
+            assert ("GPL-2+" if mma else "bassline.py") in entry["parts"]["bass"]["licence"], rel
+            assert mma or entry["bass"] in bassline.STYLES, rel
     # the held-out reference set never enters a corpus
     assert bandfiles.HELD_OUT == ("freedoom2", "freedink")
     text = json.dumps(files).lower() + " ".join(sorted(on_disk))
@@ -266,7 +268,8 @@ def test_hydrogen_demo_songs_convert_and_drive_songs(small_corpus, converter):
     assert reports[0].segments >= 2, reports[0].line()
 
 
-def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter):
+@pytest.mark.parametrize("bass_style", ["", *bassline.STYLES])
+def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter, bass_style):
     music21 = pytest.importorskip("music21")
     from music21 import converter as m21converter
     from music21 import harmony, note
@@ -277,7 +280,8 @@ def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter):
     tune_pitches = [n.pitch.midi for n in flat.getElementsByClass(note.Note) if n.offset >= pickup][:32]
     symbols = [(c.offset, c.root().pitchClass) for c in flat.getElementsByClass(harmony.ChordSymbol)]
 
-    song = corpus.Song("rock", "rock-128:Rock128", key=7, qpm=120.0, bars=32, seed=4, tune=NOTTINGHAM)
+    song = corpus.Song("rock", "rock-128:Rock128", key=7, qpm=120.0, bars=32, seed=4, tune=NOTTINGHAM,
+                       bass=bass_style)
     path = corpus.make_song(song, tmp_path / "cuckoo.mid")
     ns = note_seq.midi_file_to_note_sequence(str(path))
     bass, lead = _bass_and_lead(_parts(ns))
@@ -285,12 +289,18 @@ def test_nottingham_lead_and_chords_follow_the_tune(tmp_path, converter):
     lead_pitches = [n.pitch for n in lead[:32]]
     assert _intervals(lead_pitches) == _intervals(tune_pitches)
     assert (lead_pitches[0] - tune_pitches[0]) % 12 == 5  # D major → G major
-    # mma's bass plays the tune's chord root (moved to G) on each downbeat of the tune's 16 bars
+    # the bass (mma's, or a band-style line) plays the tune's chord root (moved to G) on each
+    # downbeat of the tune's 16 bars
     bar_s = 2.0
     for bar in range(16):
         root = [r for o, r in symbols if o <= pickup + 4 * bar][-1]
         downbeat = [n.pitch for n in bass if abs(n.start_time - bar * bar_s) < 0.05]
         assert downbeat and downbeat[0] % 12 == (root + 5) % 12, bar
+    if bass_style:      # a band's line: steady notes, legato, in a bass's register, one at a time
+        bass = sorted(bass, key=lambda n: n.start_time)
+        assert len(bass) == 32 * (4 if song.bass == "walking" else 8)
+        assert all(abs(a.end_time - b.start_time) < 1e-3 for a, b in zip(bass, bass[1:]))
+        assert all(26 <= n.pitch <= 62 for n in bass) and _monophonic(bass)
     _, reports = seeds.import_files([path], converter)
     assert reports[0].segments == 2, reports[0].line()
 
@@ -316,3 +326,14 @@ def test_shipped_seed_sets_all_import(converter):
     assert sum(f.stat().st_size for f in files) < 400_000
     _, reports = seeds.import_files(files, converter)
     assert all(r.segments >= 2 for r in reports), [r.line() for r in reports if r.segments < 2]
+
+
+def test_most_songs_take_a_band_bass_line_drawn_from_their_seed_alone():
+    picks = [bassline.pick(style, seed) for style in corpus.GROOVES for seed in range(300)]
+    share = sum(p != "" for p in picks) / len(picks)
+    assert abs(share - bassline.SHARE) < 0.05, share
+    assert {p for p in picks if p} == set(bassline.STYLES)
+    assert {bassline.pick("jazz", seed) for seed in range(300)} == {"", "walking"}
+    assert [bassline.pick("rock", s) for s in range(50)] == [bassline.pick("rock", s) for s in range(50)]
+    with pytest.raises(ValueError, match="unknown bass style"):
+        bassline.line([[(0, "")] * 4], "slap", 1)

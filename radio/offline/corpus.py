@@ -4,9 +4,11 @@ Folk songs, one per tune: every lead is a real 4/4 folk melody from the ABC coll
 that ship with music21 (Essen, Aird's Airs, O'Neill's, Nottingham, …), transposed to the
 song's key, with its own chord symbols where it has them and chords fitted bar by bar to
 the melody where it has none. Debian's `mma` plays that progression in a named groove of
-the song's style family; we keep its bass (and, in most songs, its drums): human-written
-patterns from mma's groove library. Some songs take their drums from Hydrogen's demo
-songs (hydrogen-data) instead, converted to GM drums (radio/offline/hydrogen.py).
+the song's style family; we keep its drums in most songs (human-written patterns from
+mma's groove library) and its bass in a quarter of them: the others play a band-style
+line written from the chords (radio/offline/bassline.py: mma's lines are sparse and
+short). Some songs take their drums from Hydrogen's demo songs (hydrogen-data) instead,
+converted to GM drums (radio/offline/hydrogen.py).
 
 Game songs: real multi-instrument MIDI that Debian ships (freedoom1, Planet Blupi),
 copied as they are into DIR/game/. freedoom2 and freedink are held out for evaluation
@@ -33,6 +35,7 @@ from pathlib import Path
 import note_seq
 
 from ..contracts import RadioError
+from . import bassline
 
 # Grooves (4/4, with a bass part) grouped by style family, each as "file:Groove" in mma's
 # stdlib: naming the file makes mma load it directly, so a missing or stale groove
@@ -75,6 +78,7 @@ TUNE_COLLECTIONS = {
 }
 TUNE_LICENSE = ("traditional melody (public domain); encoding from music21's corpus, BSD-3-Clause "
                 "software, corpus/license.txt: distributed with the encoders' permission")
+BASSLINE_LICENSE = "written by radio/offline/bassline.py from the tune's chords (this project's licence)"
 MMA_LICENSE = "GPL-2+ (mma's groove library, used as pattern data; /usr/share/doc/mma/copyright)"
 # Hydrogen demo songs whose drums may stand in for a groove's, by the style families they fit.
 HYDROGEN_STYLES = {
@@ -109,6 +113,7 @@ class Song:
     seed: int
     tune: str         # "collection/file.abc#n" (n-th tune in the file): lead and chords
     drums: str = ""   # "" → the groove's drums; "hydrogen:NAME" → that Hydrogen demo song's
+    bass: str = ""    # "" → the groove's bass; else a style of bassline.STYLES, written from the chords
 
     @property
     def groove_name(self) -> str:
@@ -433,11 +438,17 @@ def make_song(song: Song, out_path: Path) -> Path:
     if not bass:
         raise CorpusError(f"groove {song.groove} has no bass line")
     bass_program = bass[0].program if 32 <= bass[0].program <= 39 else 33
-    for n in bass:
-        b = ns.notes.add()
-        b.CopyFrom(n)
-        b.instrument, b.program = bass[0].instrument, bass_program
     step = 60.0 / song.qpm / 4
+    if song.bass:
+        for pitch, start, end in bassline.line(chords, song.bass, song.seed + 2):
+            ns.notes.add(pitch=pitch, start_time=start * step, end_time=end * step,
+                         velocity=100 if start % 4 == 0 else 88, instrument=bass[0].instrument,
+                         program=bass_program)
+    else:
+        for n in bass:
+            b = ns.notes.add()
+            b.CopyFrom(n)
+            b.instrument, b.program = bass[0].instrument, bass_program
     program = rng.choice(LEAD_PROGRAMS)
     lead_instrument = max([n.instrument for n in ns.notes] + [0]) + 1
     for pitch, start, end in lead:
@@ -511,7 +522,7 @@ def songs(n: int = 0, seed: int = 0, styles: list[str] | None = None, bars: int 
         fits = [h for h, fam in HYDROGEN_STYLES.items() if style in fam]
         if fits and share < HYDROGEN_SHARE and fits[int(pick * len(fits))] in installed:
             song = dataclasses.replace(song, drums=f"hydrogen:{fits[int(pick * len(fits))]}")
-        out.append(song)
+        out.append(dataclasses.replace(song, bass=bassline.pick(style, song.seed)))
     return out
 
 
@@ -535,8 +546,10 @@ def song_entry(song: Song, path: Path) -> dict:
             "title": tune.title, "collection": TUNE_COLLECTIONS.get(collection, collection),
             "chords": "from the tune" if tune.chords_from_tune else "fitted to the melody",
             "licence": TUNE_LICENSE}
-    bass = {"source": "mma groove", "package": "mma (Debian)", "groove": song.groove,
-            "licence": MMA_LICENSE}
+    groove = {"source": "mma groove", "package": "mma (Debian)", "groove": song.groove,
+              "licence": MMA_LICENSE}
+    bass = {"source": "radio/offline/bassline.py", "style": song.bass, "licence": BASSLINE_LICENSE,
+            "from": "the tune's chords"} if song.bass else groove
     if song.drums:
         from . import hydrogen
         part = _hydrogen_part(song.drums.split(":", 1)[1])
@@ -545,14 +558,14 @@ def song_entry(song: Song, path: Path) -> dict:
                  "licence": f"{hydrogen.LICENSE} ({hydrogen.COPYRIGHT}; the song file itself "
                             "says 'Unknown license')"}
     else:
-        drums = dict(bass)
+        drums = dict(groove)
     licences = sorted({lead["licence"], bass["licence"], drums["licence"]})
     return {
         "kind": "folk", "style": song.style, "source": f"music21:{song.tune} + mma:{song.groove}"
-        + (f" + {song.drums}" if song.drums else ""),
+        + (f" + {song.drums}" if song.drums else "") + (f" + bassline:{song.bass}" if song.bass else ""),
         "package": "music21, mma" + (", hydrogen-data" if song.drums else ""),
         "licence": "; ".join(licences), "tune": song.tune, "title": tune.title,
-        "groove": song.groove, "drums": song.drums or "mma", "key": NOTE_NAMES[song.key],
+        "groove": song.groove, "drums": song.drums or "mma", "bass": song.bass or "mma", "key": NOTE_NAMES[song.key],
         "qpm": song.qpm, "bars": song.bars, "seed": song.seed,
         "parts": {"lead": lead, "bass": bass, "drums": drums}, "sha256": _sha256(path),
     }
