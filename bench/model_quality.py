@@ -37,7 +37,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import note_seq
 import numpy as np
 
 from radio.config import ASSETS
@@ -93,7 +92,6 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
     decodes with `model` (unseeded sampling); "numpy" loads the station's own engine, seeded
     with k, so each run repeats exactly."""
     from radio.config import Settings
-    from radio.contracts import CHANNEL, part_of
     from radio.generator.pipeline import Pipeline
     from radio.music import midi as output
     out = []
@@ -105,18 +103,7 @@ def station_runs(model: TrioModel, model_dir: str, bars: int, runs: int, tempera
             segments = []
             while sum(s.bars for s in segments) < bars:      # a song's sections are 4–16 bars
                 segments.append(pipeline.next_segment())
-            segments = output.trim_to_bars(segments, bars)
-        ns, offset = note_seq.NoteSequence(), 0.0
-        ns.tempos.add(qpm=120)
-        for seg in segments:
-            for n in seg.sequence.notes:
-                m = ns.notes.add()
-                m.CopyFrom(n)
-                m.instrument = CHANNEL[part_of(n)]
-                m.start_time = (offset + seg.beat_at(n.start_time)) * 0.5
-                m.end_time = (offset + seg.beat_at(n.end_time)) * 0.5
-            offset += seg.bars * 4
-        out.append(ns)
+            out.append(musicstats.joined(output.trim_to_bars(segments, bars)))
     return out
 
 

@@ -3,6 +3,7 @@
 import math
 
 import note_seq
+import pytest
 
 from radio.offline import musicstats
 
@@ -61,3 +62,34 @@ def test_humanized_onsets_fall_in_their_bar():
 def test_goals():
     assert musicstats.meets("bars with a kick", 0.72) and not musicstats.meets("bars with a kick", 0.4)
     assert musicstats.meets("lead silent bars", 0.0) and not musicstats.meets("lead scale fit", 0.81)
+
+
+def test_a_bands_set_is_judged_against_the_bands_own_figures():
+    band = {"bars with a kick": 0.95, "drum sounds/bar (median)": 3.0, "lead silent bars": 0.05,
+            "lead one-pitch bars": float("nan")}
+    goals = musicstats.goals_like(band)
+    assert goals["bars with a kick"] == pytest.approx((0.80, 1.0))   # ±0.15, kept within 0…1
+    assert goals["drum sounds/bar (median)"] == (2.0, 4.0)  # a median ±1
+    assert goals["lead silent bars"] == pytest.approx((0.0, 0.2))
+    assert "lead one-pitch bars" not in goals               # the band lacks it: no goal
+    # freedoom2's kit: fails the default mix's GOALS (4–7 sounds), meets its own
+    assert not musicstats.meets("drum sounds/bar (median)", 3.0)
+    assert musicstats.meets("drum sounds/bar (median)", 3.0, goals)
+    assert not musicstats.meets("bars with a kick", 0.7, goals)
+
+
+def test_station_segments_join_on_one_grid():
+    class Segment:           # a 2-bar segment at 60 qpm: a beat is 1 s
+        bars = 2
+
+        def __init__(self, notes):
+            self.sequence = _seq(lead=notes)
+            for n in self.sequence.notes:       # the _seq steps are at 120 qpm: stretch to 60
+                n.start_time, n.end_time = 2 * n.start_time, 2 * n.end_time
+
+        def beat_at(self, t):
+            return t
+    ns = musicstats.joined([Segment([(60, 0, 4)]), Segment([(62, 4, 4)])])
+    assert [(n.pitch, n.start_time, n.end_time, n.instrument) for n in ns.notes] == \
+        [(60, 0.0, 0.5, musicstats.LEAD), (62, 4.5, 5.0, musicstats.LEAD)]   # bar 2 starts at 4 s
+    assert musicstats.lead_pitch_sets(ns, bars=4) == [{60}, set(), {62}, set()]
