@@ -190,3 +190,12 @@ def test_band_mode_on_the_station(station):
     finally:
         status, _, _ = call(station, "PUT", "/api/mix", json={"mode": "walk", "keep": {}}, headers=ADMIN)
         assert status == 200
+
+
+def test_a_mix_of_many_sets_reads_at_a_glance():
+    from radio.generator.mix import StyleMix
+    assert StyleMix(sets={s: 1.0 for s in "abcdefghij"}).label() == "10 styles, even"
+    many = StyleMix(sets={"rock": 4.0, "ska": 3.0, "funk": 2.0, "jazz": 0.5, "pop": 0.5, "latin": 0.0})
+    assert many.label() == "rock 40% · ska 30% · funk 20% + 2 more"
+    assert StyleMix(sets={"rock": 0.5, "ska": 0.5}).label() == "rock 0.5 × ska 0.5"   # a few: as set
+    assert StyleMix(sets={s: 1.0 for s in "abcd"}, mode="loop").label() == "4 styles, even (loop)"

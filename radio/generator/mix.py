@@ -70,6 +70,10 @@ class StyleMix:
     def label(self) -> str:
         active = sorted((-w, s) for s, w in self.sets.items() if w > 0)
         label = " × ".join(f"{s} {-w:g}" for w, s in active) or "silence"
+        if len(active) > 3:      # read at a glance: "10 styles, even", or the top three's shares
+            total = -sum(w for w, _ in active)
+            label = f"{len(active)} styles, even" if len({w for w, _ in active}) == 1 else \
+                " · ".join(f"{s} {-w / total:.0%}" for w, s in active[:3]) + f" + {len(active) - 3} more"
         if self.mode == "interpolate":
             return f"{self.endpoints[0]} ↔ {self.endpoints[1]}"
         return label + (f" ({self.mode})" if self.mode in ("loop", "band") else "")
