@@ -11,9 +11,12 @@ engine samples with seed 1, so two versions of the engine play the same notes). 
 them, the standalone tools on the same notes (bench/standalone.py: the fluidsynth CLI on
 the segments written as MIDI, then lame and opusenc), and the ratio. Goal for the full-size
 whole chain: at or under the standalone tools, with the model ≤ 0.015 CPU s per audio s.
+`--rounds N` (default 3) measures each model N times and ends with the median and spread
+of the rounds' figures (issue 31); the full-size model's random weights come from
+`--weights-seed` (default 0), so every run measures the same weights.
 
-    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--skip-full] [--skip-tools]
-                                        [--engine numpy|tf]
+    .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--rounds 3] [--skip-full] [--skip-tools]
+                                        [--engine numpy|tf] [--weights-seed 0]
 """
 
 from __future__ import annotations
@@ -124,6 +127,25 @@ def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -
               f"({chain / figures[TOOLS_MATCHED]:.2f} against the tools with the station's synth settings)")
 
 
+SUMMARY = ("model+composer", "whole chain", WHOLE_RUN)
+
+
+def rounds(name: str, load_s: float, model, settings: Settings, args) -> None:
+    """`args.rounds` measurements of one model, each reported, then their median and spread."""
+    done = []
+    for r in range(args.rounds):
+        done.append(measure(model, settings, args.segments, not args.skip_tools))
+        report(f"{name}, round {r + 1} of {args.rounds}", load_s, done[-1])
+    print(f"\n{name}: over {args.rounds} rounds, median (spread) CPU s per audio s")
+    keys = SUMMARY + ((TOOLS_TOTAL,) if TOOLS_TOTAL in done[0][0] else ())
+    for key in keys:
+        values = [figures[key] for figures, _ in done]
+        print(f"  {key:<22} {statistics.median(values):.4f} ({min(values):.4f}–{max(values):.4f})")
+    if TOOLS_TOTAL in done[0][0]:
+        ratios = [f[WHOLE_RUN] / f[TOOLS_TOTAL] for f, _ in done]
+        print(f"  {'whole run / tools':<22} {statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=8, help="walk steps per model (batches of 4)")
@@ -131,6 +153,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4, help="walk steps decoded per model call")
     parser.add_argument("--engine", choices=("numpy", "tf"), default="numpy")
     parser.add_argument("--skip-tools", action="store_true", help="without the standalone tools' figures")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per model")
+    parser.add_argument("--weights-seed", type=int, default=0, help="the full-size model's random weights")
     parser.add_argument("--full-checkpoint", help="a folder with a full-size checkpoint to reuse (same weights "
                         "across runs); default: random weights written to a temporary folder")
     args = parser.parse_args()
@@ -140,20 +164,22 @@ def main() -> None:
 
         t = time.monotonic()
         default = load_model(settings.model, engine=args.engine, batch_size=args.batch, data=settings.data, seed=1)
-        report(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
-               measure(default, settings, args.segments, not args.skip_tools))
+        rounds(f"default model, {args.engine} engine ({default.card.hparams})", time.monotonic() - t,
+               default, settings, args)
 
         if not args.skip_full:
             with tempfile.TemporaryDirectory() as tmp:
                 folder = args.full_checkpoint or tmp
                 if not args.full_checkpoint:
-                    print("\nwriting a full-size hierdec-trio_16bar checkpoint (random weights)…", flush=True)
-                    write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch})
+                    print(f"\nwriting a full-size hierdec-trio_16bar checkpoint (random weights, seed "
+                          f"{args.weights_seed})…", flush=True)
+                    write_random_checkpoint(Path(tmp), "hierdec-trio_16bar", {"batch_size": args.batch},
+                                            seed=args.weights_seed)
                 t = time.monotonic()
                 full = load_model(folder, engine=args.engine, batch_size=args.batch, config="hierdec-trio_16bar",
                                   data=folder, seed=1)
-                report(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
-                       time.monotonic() - t, measure(full, settings, args.segments, not args.skip_tools))
+                rounds(f"full-size hierdec-trio_16bar (z 512, enc 2048×2, dec 1024×2), {args.engine} engine",
+                       time.monotonic() - t, full, settings, args)
 
 
 if __name__ == "__main__":

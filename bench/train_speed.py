@@ -3,10 +3,13 @@
 
 Same config (the default model's hparams), same batch, same optimizer step (MusicVAE.train
 + Adam), random one-hot data, both graphs in one run; prints the median seconds per step
-of each after warm-up, and their ratio. --profile traces one more step of our graph and
-prints where its time goes, by op type (summed over both cores, so it can exceed the step).
+of each after warm-up, and their ratio. `--rounds N` (default 3) repeats the whole
+measurement, both graphs built anew each round and taken in turn so load drift meets both,
+and prints the median and spread of the rounds' figures (issue 31). --profile traces one
+more step of our graph and prints where its time goes, by op type (summed over both cores,
+so it can exceed the step).
 
-    .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5] [--profile] [--only-fast]
+    .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5] [--rounds 3] [--profile] [--only-fast]
 """
 
 from __future__ import annotations
@@ -103,17 +106,33 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="trace a step of our graph: time by op type")
     parser.add_argument("--only-fast", action="store_true", help="skip magenta's graph")
+    parser.add_argument("--rounds", type=int, default=3, help="whole measurements, each graph built anew")
     args = parser.parse_args()
     hparams = {**train.DEFAULT_HPARAMS, "batch_size": args.batch}
     with Conditions():
         print(f"hierdec-trio_16bar with {hparams}")
-        if not args.only_fast:
-            slow, slow_build = seconds_per_step(False, hparams, args.steps)
-            print(_line("magenta graph:", slow, args.batch, slow_build), flush=True)
-        fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile)
-        print(_line("our graph:    ", fast, args.batch, fast_build), flush=True)
-        if not args.only_fast:
-            print(f"speed-up: {statistics.median(slow) / statistics.median(fast):.1f}× (medians)")
+        slows, fasts = [], []
+        for r in range(args.rounds):
+            print(f"round {r + 1} of {args.rounds}")
+            if not args.only_fast:
+                slow, slow_build = seconds_per_step(False, hparams, args.steps)
+                slows.append(statistics.median(slow))
+                print(_line("  magenta graph:", slow, args.batch, slow_build), flush=True)
+            fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile and r == 0)
+            fasts.append(statistics.median(fast))
+            print(_line("  our graph:    ", fast, args.batch, fast_build), flush=True)
+            if slows:
+                print(f"  speed-up: {slows[-1] / fasts[-1]:.1f}× (medians)")
+        print(f"over {args.rounds} rounds (median, spread of the rounds' medians):")
+        if slows:
+            print(f"  magenta graph {_spread(slows)} s/step")
+        print(f"  our graph     {_spread(fasts)} s/step")
+        if slows:
+            print(f"  speed-up      {_spread([s / f for s, f in zip(slows, fasts)], '.2f')}×")
+
+
+def _spread(values: list[float], fmt: str = ".2f") -> str:
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
 
 if __name__ == "__main__":
     main()
