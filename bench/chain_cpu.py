@@ -136,6 +136,10 @@ def rounds(name: str, load_s: float, model, settings: Settings, args) -> None:
     for r in range(args.rounds):
         done.append(measure(model, settings, args.segments, not args.skip_tools))
         report(f"{name}, round {r + 1} of {args.rounds}", load_s, done[-1])
+        held = getattr(getattr(model, "decoder", None), "held", None)
+        if held:      # hierdec: a failed guess costs a bar's decode again (radio/model/hierdec.py)
+            print("  first-input guesses held (running share; lead, bass, drums): "
+                  + ", ".join(f"{h:.2f}" for h in held))
     print(f"\n{name}: over {args.rounds} rounds, median (spread) CPU s per audio s")
     keys = SUMMARY + ((TOOLS_TOTAL,) if TOOLS_TOTAL in done[0][0] else ())
     for key in keys:
