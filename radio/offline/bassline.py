@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 
+from ..contracts import RadioError
+
 Chord = tuple[int, str]          # (root pitch class, quality) as in corpus.py
 Note = tuple[int, int, int]      # (MIDI pitch, start step, end step)
 
@@ -25,6 +27,10 @@ FAMILY_STYLES = {
 SHARE = 0.75                     # of the songs play a line from here; the rest keep mma's
 LOW, HIGH = 28, 50               # E1 … D3: where the line's roots sit
 MINOR_THIRD = {"m", "m7", "m6", "dim"}
+
+
+class BassStyleError(RadioError, ValueError):
+    """A bass style this module does not write."""
 
 
 def pick(style: str, seed: int) -> str:
@@ -63,7 +69,7 @@ def _approach(target: int, rng: random.Random) -> int:
 def line(chords: list[list[Chord]], style: str, seed: int) -> list[Note]:
     """The bass line of `style` under `chords` (per bar, one chord a beat), in 16th steps."""
     if style not in STYLES:
-        raise ValueError(f"unknown bass style {style!r}: one of {', '.join(STYLES)}")
+        raise BassStyleError(f"unknown bass style {style!r}: one of {', '.join(STYLES)}")
     rng = random.Random(seed)
     flat = [c for bar in chords for c in bar]                  # one chord a beat
     beats = len(flat)
