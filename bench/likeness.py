@@ -211,6 +211,9 @@ def own_goals(name: str, reference: list, runs: list, goals: dict | None) -> Non
     print(f"\nbars (musicstats.band_stats; {name} as imported, 16-bar segments):")
     print(f"  {'figure':<36}{name[:14]:>14}{'station':>10}   goal")
     for stat, value in st.items():
+        if stat not in goals:      # the reference lacks the figure (e.g. no drums): no goal
+            print(f"  {stat:<36}{ref[stat]:>14.2f}{value:>10.2f}   none")
+            continue
         lo, hi = goals[stat]
         verdict = "pass" if musicstats.meets(stat, value, goals) else "FAIL"
         print(f"  {stat:<36}{ref[stat]:>14.2f}{value:>10.2f}   {lo:.2f}–{hi:.2f} {verdict}")
