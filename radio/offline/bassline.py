@@ -80,9 +80,9 @@ def line(chords: list[list[Chord]], style: str, seed: int) -> list[Note]:
     notes: list[Note] = []
     root = _near(flat[0][0], 36)
     for b, (pc, quality) in enumerate(flat):
-        if b and flat[b - 1][0] != pc:
-            root = _near(pc, root)
         fresh = b == 0 or flat[b - 1][0] != pc               # the chord changed on this beat
+        if fresh and b:
+            root = _near(pc, root)
         changes = b + 1 < beats and flat[b + 1][0] != pc     # …or changes on the next
         nxt = _near(flat[b + 1][0], root) if b + 1 < beats else root
         beat_in_bar = b % 4

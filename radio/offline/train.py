@@ -337,7 +337,9 @@ def load_sets(folders: dict[str, Path], converter, hop_bars: int = 4, progress: 
     from ..music.seedsets import read_manifest
     segments, lines = [], []
     for name, folder in folders.items():
-        transpose_set = (transpose or {}).get(name, int(read_manifest(folder).get("transpose", 0)))
+        transpose_set = (transpose or {}).get(name)
+        if transpose_set is None:      # the set's own, read only where the command names none
+            transpose_set = int(read_manifest(folder).get("transpose", 0))
         found, reports = seeds.import_folder(folder, converter, hop_bars, progress, transpose_set)
         kept = sum(1 for r in reports if r.segments)
         lines.append(f"{name}: {len(found)} segments from {kept}/{len(reports)} files"
