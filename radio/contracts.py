@@ -222,6 +222,7 @@ class Rendered:
     midi: bytes = b""
     walk_position: list | None = None
     stage_seconds: dict = dataclasses.field(default_factory=dict)   # decode, render: wall seconds
+    cue: tuple | None = None           # (gain, loss) dB landing it at the master's target (a change of style)
 
 
 # ── model folders ───────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ from radio.generator.mix import MixError, StyleMix
 from radio.music.segment import Segment
 from radio.offline import audiostats as au
 from radio.sound import loudness
-from radio.sound.master import Master, master_whole
+from radio.sound.master import Master, master_whole, settled_gain
 from radio.sound.mixer import Audio, Mixer, PluginError, load_plugins
 from radio.sound.presets import PRESETS, SoundError, SoundPreset, check_mix_sound, resolve
 from radio.sound.renderer import SAMPLE_RATE, Renderer
@@ -100,6 +100,31 @@ def test_seams_and_a_style_change_neither_click_nor_jump(style_segments):
     before, after = np.median(st[change - 13:change - 3]), np.median(st[change:change + 10])
     assert abs(after - before) <= 1.5, (before, after)
     assert abs(loudness.integrated_lufs(out[:, 30 * SAMPLE_RATE:]) + 16.0) <= 1.0   # after the first 30 s
+
+
+def test_a_cued_change_of_style_plays_at_the_target_from_its_first_seconds(style_segments):
+    """A passage 5 dB quieter than the one before (a change of style to a quieter sound),
+    cued with its settled gain as the station does at a change of style: its first 7 s sit
+    within 1 LU of the target. The slow control alone leaves them well under it."""
+    renderer, mixer = Renderer(None, resolve("jazz")), Mixer(resolve("jazz"), SAMPLE_RATE)
+    try:
+        loud, quiet = (mixer.process({k: Audio(v, SAMPLE_RATE) for k, v in renderer.render(s).items()}).samples
+                       for s in (style_segments["jazz"][0], style_segments["jazz"][-1]))
+    finally:
+        renderer.close()
+    loud = loud * np.float32(10 ** (5 / 20))
+    first = {}
+    for cued in (False, True):
+        master = Master(SAMPLE_RATE)
+        out = [master.process(loud[:, i:i + CHUNK]) for i in range(0, loud.shape[1], CHUNK)]
+        if cued:
+            master.cue(settled_gain(quiet, SAMPLE_RATE))
+        out += [master.process(quiet[:, i:i + CHUNK]) for i in range(0, quiet.shape[1], CHUNK)]
+        st = loudness.short_term_lufs(np.concatenate(out, axis=1))    # window i covers [i, i + 3) s
+        change = loud.shape[1] // SAMPLE_RATE + 1
+        assert abs(np.median(st[change - 12:change - 3]) + 16.0) <= 1.0     # the loud passage, levelled
+        first[cued] = float(np.median(st[change:change + 5]))
+    assert abs(first[True] + 16.0) <= 1.0 and first[False] < first[True] - 1.0, first
 
 
 def test_seams_at_section_and_song_boundaries_do_not_click(model, seed_segments):

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..contracts import PART_INDEX, Audio, FaultDrill, PlayMeta, RadioError, Rendered, SegmentData, part_of
+from ..contracts import PART_INDEX, SAMPLE_RATE, Audio, FaultDrill, PlayMeta, RadioError, Rendered, SegmentData, part_of
 from ..support.heap import return_big_buffers, trim_heap
 
 if TYPE_CHECKING:     # note_seq: the server, which imports this module, never loads it
@@ -96,6 +96,7 @@ class GeneratorLoop:
         self.pipeline = None
         self.ready = threading.Event()
         self.last_made: int | None = None
+        self._passage: tuple | None = None       # (sound, mix label) of the last segment made
         self.restarts = 0
 
     # -- control thread --------------------------------------------------------------
@@ -329,9 +330,16 @@ class GeneratorLoop:
         z = None if segment.z is None else np.asarray(segment.z, np.float32).tolist()
         walk = pipeline.walk
         here = walk.position.z.tolist() if walk is not None and walk.position is not None else None
+        # a change of style: the gain that lands it at the target, for the station's master
+        # to go to at once (sound/master.py); within a style the master's slow control follows
+        passage, cue = (meta.sound, meta.mix), None
+        if passage != self._passage:
+            from ..sound.master import settled_gain
+            cue = settled_gain(pcm, SAMPLE_RATE, self.settings.loudness_lufs)
+        self._passage = passage
         return Rendered(SegmentData(segment.id, segment.qpm, segment.bars, segment.duration, notes, z),
                         Audio(np.ascontiguousarray(pcm, np.float32)), meta, version, midi, here,
-                        {"decode": t1 - t0, "render": t2 - t1})
+                        {"decode": t1 - t0, "render": t2 - t1}, cue)
 
 
 def _labels(pipeline) -> list[str] | None:

@@ -53,6 +53,15 @@ def gated(blocks) -> float | None:
     return lufs(sum(kept) / len(kept))
 
 
+def program_lufs(pcm: np.ndarray, sample_rate: int = 44100, block_s: float = 0.4) -> float | None:
+    """The gated loudness of a whole passage, the master's way (back-to-back 400 ms blocks,
+    BS.1770 gates): what a segment will measure when it plays; None for silence. A few ms
+    for a 30 s segment, where pyloudnorm's overlapping blocks take ten times that."""
+    k = KWeighting(sample_rate, pcm.shape[0])
+    n = int(block_s * sample_rate)
+    return gated([k.mean_square(pcm[:, i:i + n]) for i in range(0, pcm.shape[1] - n + 1, n)])
+
+
 def integrated_lufs(pcm: np.ndarray, sample_rate: int = 44100) -> float:
     """BS.1770-4 integrated loudness (pyloudnorm)."""
     import pyloudnorm

@@ -12,6 +12,14 @@ second and only while something sounds, so there is no pumping and silence is no
 boosted), then a glue compressor and a brick-wall peak limiter 1 dB under the true-peak
 ceiling (pedalboard). What the compressor and limiter take off is measured on the output
 and added back slowly.
+
+A slow control alone lets a change of style be heard as a level change: a sound a few dB
+quieter than the one before would sit under target for the seconds the control takes to
+follow (measured on the station: 2–3 dB for 6–8 s after a loud loop). The generator has
+each segment whole before it plays, so where the style changes it works out the gain that
+lands the segment at the target through this compressor and limiter (`settled_gain`), and
+the station `cue`s the master with it: the gain goes there at `CUE_RATE_DB` a second, and
+the slow control measures afresh from there.
 """
 
 from __future__ import annotations
@@ -22,10 +30,41 @@ import math
 import numpy as np
 import pedalboard as pb
 
-from .loudness import ABSOLUTE_GATE, KWeighting, gated, integrated_lufs, lufs
+from .loudness import ABSOLUTE_GATE, KWeighting, gated, lufs, program_lufs
 
 MIX_LEVEL_LUFS = -26.0      # where the presets put a style before the master (bench/sound.py)
 SILENCE_LUFS = -45.0        # a chunk quieter than this does not move the gain
+MIN_GAIN_DB, MAX_GAIN_DB = -20.0, 30.0
+CUE_RATE_DB = 8.0           # dB a second towards a cued level: a 4 dB step in half a second
+
+
+def dynamics(ceiling_dbtp: float = -1.0) -> pb.Pedalboard:
+    """The glue compressor and the peak limiter. A sample-peak limiter 1 dB under the
+    true-peak goal: inter-sample peaks of the limited, band-limited mix stay under that
+    margin (measured in tests and bench/sound.py), and its 4× oversampled mode would cost
+    7× the CPU."""
+    return pb.Pedalboard([
+        pb.Compressor(threshold_db=-14.0, ratio=2.0, attack_ms=15.0, release_ms=250.0),
+        pb.BrickwallLimiter(ceiling_db=ceiling_dbtp - 1.0, release_ms=80.0, lookahead_ms=Master.LOOKAHEAD_S * 1000),
+    ])
+
+
+def settled_gain(pcm: np.ndarray, sample_rate: int, target_lufs: float = -16.0,
+                 rounds: int = 3) -> tuple[float, float] | None:
+    """(gain, what the dynamics take at it), in dB: the gain that lands a whole passage at
+    `target_lufs` after the compressor and the limiter (what they take grows with the gain,
+    so it is found by a few passes through them); None for silence."""
+    level = program_lufs(pcm, sample_rate)
+    if level is None:
+        return None
+    gain = target_lufs - level
+    for _ in range(rounds):
+        out = program_lufs(dynamics()(pcm * np.float32(10 ** (gain / 20)), sample_rate), sample_rate)
+        if out is None or abs(target_lufs - out) < 0.1:
+            break
+        gain += target_lufs - out
+    gain = max(MIN_GAIN_DB, min(MAX_GAIN_DB, gain))
+    return gain, gain - (target_lufs - level)
 
 
 class Master:
@@ -44,13 +83,9 @@ class Master:
         self.loss_db = 0.0                      # what glue and limiter take off, smoothed
         self._in = KWeighting(sample_rate)
         self._blocks: collections.deque = collections.deque()   # (seconds, in z, gained z, loss)
-        # A sample-peak limiter 1 dB under the true-peak goal: inter-sample peaks of the
-        # limited, band-limited mix stay under that margin (measured in tests and
-        # bench/sound.py), and its 4× oversampled mode would cost 7× the CPU.
-        self.board = pb.Pedalboard([
-            pb.Compressor(threshold_db=-14.0, ratio=2.0, attack_ms=15.0, release_ms=250.0),
-            pb.BrickwallLimiter(ceiling_db=ceiling_dbtp - 1.0, release_ms=80.0, lookahead_ms=self.LOOKAHEAD_S * 1000),
-        ])
+        self._cue: float | None = None          # the gain a cued segment wants, until reached
+        self._passage = None                    # what the last cue was for
+        self.board = dynamics(ceiling_dbtp)
 
     def process(self, pcm: np.ndarray) -> np.ndarray:
         """The next chunk (2, n) float32 → the same length, mastered."""
@@ -60,7 +95,12 @@ class Master:
         seconds = n / self.sample_rate
         z_in = self._in.mean_square(pcm)
         old = self.gain_db
-        if lufs(z_in) > SILENCE_LUFS:
+        if self._cue is not None:
+            step = CUE_RATE_DB * seconds
+            self.gain_db = self._cue if abs(self._cue - old) <= step else old + math.copysign(step, self._cue - old)
+            if self.gain_db == self._cue:
+                self._cue = None
+        elif lufs(z_in) > SILENCE_LUFS:
             self._steer(seconds)
         ramp = np.linspace(10 ** (old / 20), 10 ** (self.gain_db / 20), n, dtype=np.float32)
         gained = pcm * ramp
@@ -77,6 +117,19 @@ class Master:
         while sum(b[0] for b in self._blocks) - self._blocks[0][0] >= self.window_s:
             self._blocks.popleft()
         return out
+
+    def cue(self, settled: tuple[float, float] | None, passage=None) -> None:
+        """The next input is a passage that settled_gain's (gain, loss) lands at the target:
+        head there now, not over the control's slow seconds. `passage` says what it is (the
+        station: its sound and mix); a cue for the passage already playing is ignored, so
+        within it the slow control keeps its own dynamics."""
+        if passage is not None and passage == self._passage:
+            return
+        self._passage = passage
+        if settled is None or not all(map(math.isfinite, settled)):
+            return
+        self._cue, self.loss_db = max(MIN_GAIN_DB, min(MAX_GAIN_DB, settled[0])), settled[1]
+        self._blocks.clear()         # the slow control measures the new passage alone
 
     @property
     def output_lufs(self) -> float | None:
@@ -97,16 +150,17 @@ class Master:
             self.loss_db += (sum(kept) / len(kept) - self.loss_db) * min(1.0, seconds / 4.0)
         want = self.target - level_in + self.loss_db
         step = max(-self.max_rate * seconds, min(self.max_rate * seconds, want - self.gain_db))
-        self.gain_db = max(-20.0, min(30.0, self.gain_db + step))
+        self.gain_db = max(MIN_GAIN_DB, min(MAX_GAIN_DB, self.gain_db + step))
 
 
 def master_whole(pcm: np.ndarray, sample_rate: int, target_lufs: float = -16.0, chunk_s: float = 0.25) -> np.ndarray:
-    """A whole recording through the same master as the stream, chunk by chunk. Its
-    loudness is known in advance here, so the control starts at the right gain and the
-    file lands at the target over its whole length, not only after the first seconds."""
-    level = integrated_lufs(pcm, sample_rate)
-    master = Master(sample_rate, target_lufs,
-                    initial_gain_db=None if not math.isfinite(level) else target_lufs - level)
+    """A whole recording through the same master as the stream, chunk by chunk. It is
+    known in advance here, so the control starts at the gain that lands it at the target
+    (settled_gain) over its whole length, not only after the first seconds."""
+    settled = settled_gain(pcm, sample_rate, target_lufs)
+    master = Master(sample_rate, target_lufs, initial_gain_db=settled[0] if settled else None)
+    if settled:
+        master.loss_db = settled[1]
     n = int(chunk_s * sample_rate)
     delay = int(round(master.LOOKAHEAD_S * sample_rate))
     padded = np.concatenate([pcm, np.zeros((pcm.shape[0], delay), np.float32)], axis=1)

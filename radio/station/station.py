@@ -222,6 +222,9 @@ class Station:
     def _started(self, played: Played, item: Rendered) -> None:
         """A segment starts playing (called from the pacer, through the playout)."""
         self.history.keep(played)
+        # at a change of style its loudness is known, so the master lands it at the target
+        # from its first second (within a style, sections keep their own dynamics)
+        self.master.cue(item.cue, passage=(played.meta.sound, played.meta.mix))
         for stream in self.streams.values():
             stream.title = played.meta.title()
         if self.first_audio_at is None:
