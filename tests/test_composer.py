@@ -185,3 +185,21 @@ def test_tempo_ramp_is_continuous():
     assert np.all(np.diff(local) >= -1e-9) and np.all(dt > 0)  # rises smoothly, never back
     assert all(abs(s.beat_at(s.seconds_at(b)) - b) < 1e-9 for b in (0.5, 3.9, 4.0, 40.0))
     assert abs(s.duration - (60 * 4 / 40 * np.log(140 / 100) + 60 * 60 / 140)) < 1e-9
+
+
+def test_head_for_sends_the_next_leg_to_an_anchor_from_where_the_walk_stands():
+    """A click on the map: the next leg goes from the walk's position to the anchor asked for,
+    even one the mix's weights would never draw; after it the draw goes on as before."""
+    rng = np.random.default_rng(1)
+    anchors = [Anchor(z=rng.normal(size=8).astype(np.float32), qpm=120.0, label=f"{name}{i}", set=name)
+               for i, name in enumerate(["punk"] * 4 + ["reggae"] * 2)]
+    walk = LatentWalk(object(), anchors, steps_per_leg=3, seed=4, max_step=0, weights={"punk": 1.0})
+    for _ in range(4):
+        walk.advance()
+    here = walk.position
+    walk.retarget()
+    walk.head_for(anchors[5])
+    steps = [walk.advance() for _ in range(3)]
+    assert [s.b for s in steps] == ["reggae5"] * 3 and steps[0].a == f"{here.a}→{here.b}@{here.t:.2f}"
+    assert np.allclose(steps[0].z, slerp(here.z, anchors[5].z, 1 / 3)) and np.allclose(steps[-1].z, anchors[5].z)
+    assert all(walk.advance().b.startswith("punk") for _ in range(6))   # the mix's draw again

@@ -228,6 +228,7 @@ class GeneratorLoop:
         self.pending_mix = None
         if mix:
             mix.pop("label", None)
+            mix.pop("head", None)          # heading there was that change's, not the restart's
             try:
                 pipeline.set_mix(pipeline.mix.updated(mix, pipeline.library.sets(), _labels(pipeline)))
             except MixError as e:

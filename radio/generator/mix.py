@@ -18,7 +18,8 @@ others: radio/band.py), prior 0 (share of legs that head for a fresh point of th
 prior), ramp_bars 1, groove {} (performer.Groove fields), keep {} (band: one or two of
 lead, bass, drums → one seed file that has them), form "song" (the walk plays songs: a
 shipped form drawn per song; or a form's name, or {"sections": ["intro:4", "A:16", …]};
-"morph": the endless drift, no songs; radio/music/song.py).
+"morph": the endless drift, no songs; radio/music/song.py), head "" (a seed segment,
+"set/file@bar", the walk heads for next: a click on the page's map; once per change).
 """
 
 from __future__ import annotations
@@ -61,9 +62,10 @@ class StyleMix:
     sound: dict = dataclasses.field(default_factory=dict, hash=False)
     keep: dict = dataclasses.field(default_factory=dict, hash=False)   # band: part → "set/file"
     form: object = dataclasses.field(default="song", hash=False)       # song.check_form: name or dict
+    head: str = ""                         # a seed segment the walk heads for next; "" none
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
-              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form")
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form", "head")
     # what a song holds: a change to any other field starts a new song (songwriter.py)
     PERFORMANCE = ("lead_program", "bass_program", "groove", "sound", "ramp_bars", "loop_bars")
 
@@ -91,7 +93,9 @@ class StyleMix:
 
     def new_song(self, other: "StyleMix") -> bool:
         """Whether going from this mix to `other` ends the song playing."""
-        return any(getattr(self, k) != getattr(other, k) for k in self.FIELDS if k not in self.PERFORMANCE)
+        # heading somewhere new starts a song there; a head does not outlive its change
+        return bool(other.head) or any(getattr(self, k) != getattr(other, k) for k in self.FIELDS
+                                       if k not in self.PERFORMANCE and k != "head")
 
     def updated(self, changes: dict, known_sets, anchors=None) -> "StyleMix":
         """A new mix with `changes` (any subset of the fields) applied, checked as a whole.
@@ -102,7 +106,7 @@ class StyleMix:
         unknown = set(changes) - set(self.FIELDS) - {"label"}
         if unknown:
             raise MixError(f"unknown field(s) {sorted(unknown)}; allowed: {list(self.FIELDS)}")
-        values = {**{k: getattr(self, k) for k in self.FIELDS},
+        values = {**{k: getattr(self, k) for k in self.FIELDS}, "head": "",    # a head is once per change
                   **{k: v for k, v in changes.items() if k != "label"}}
         return StyleMix(**_checked(values, known_sets, anchors))
 
@@ -141,6 +145,17 @@ def _endpoints(values: dict, known_sets: dict, anchors) -> tuple:
             raise MixError(f"endpoints: {shown(e)} is not a seed segment (a file's segments start "
                            f"at the bars its labels show, e.g. {min(labels, default='rock/song@0')!r})")
     return tuple(ends)
+
+
+def _head(head, anchors) -> str:
+    """A seed segment's label (one of the walk's anchors, when they are known), or ""."""
+    if head == "":
+        return ""
+    if not isinstance(head, str) or ENDPOINT.fullmatch(head) is None or \
+            (anchors is not None and head not in set(anchors)):
+        raise MixError(f"head: {shown(head)} is not a seed segment; use a label as /api/map lists "
+                       f"them, e.g. \"rock/song@0\", or \"\" for none")
+    return head
 
 
 def _keep(values: dict, known_sets: dict) -> dict:
@@ -246,7 +261,8 @@ def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
              "groove": _groove(values["groove"]),
              "sound": _sound(values["sound"]),
              "keep": _keep(values, known_sets),
-             "form": _form(values["form"])}
+             "form": _form(values["form"]),
+             "head": _head(values["head"], anchors)}
     return {**_basic(values, set(known_sets)), **extra}
 
 

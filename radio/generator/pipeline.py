@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config import Settings
 from ..contracts import SAMPLE_RATE, Audio, SeedRef
-from ..music.composer import Anchor, LatentWalk
+from ..music.composer import Anchor, LatentWalk, WalkError
 from ..music.groove import Groove
 from ..music.performer import humanize
 from ..music.seedsets import SeedSetError, station_library
@@ -128,6 +128,10 @@ class Pipeline:
         self.check_mix(mix)
         band = self._band_for(mix)
         try:
+            head = self.walk.find(mix.head) if mix.head else None
+        except WalkError as e:        # its seed file went since the change was checked
+            raise MixError(str(e)) from None
+        try:
             self.walk.set_mode(walk_mode(mix.mode), mix.endpoints)
         except ValueError as e:
             self.walk.set_mode(walk_mode(self.mix.mode), self.mix.endpoints)
@@ -141,6 +145,8 @@ class Pipeline:
         self.walk.set_play(mix.temperature, mix.qpm, mix.prior, mix.loop_bars, tuple(mix.qpm_range) or None,
                            mix.ramp_bars)
         self.walk.retarget(weights=mix.sets)
+        if head is not None:
+            self.walk.head_for(head)
 
     def next_segment(self) -> Segment:
         if self.band is not None:   # kept notes as they are: no transpose, new parts humanized

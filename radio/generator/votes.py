@@ -149,6 +149,11 @@ class Votes:
         factors = np.clip(np.exp(log_w), self.low, self.high)
         return {a.label: float(f) for a, f in zip(anchors, factors) if abs(f - 1.0) > 1e-6}
 
+    def points(self) -> list[tuple[np.ndarray, int]]:
+        """Each tally's z and likes − skips (the map's heat)."""
+        with self._lock:
+            return [(t.z, t.likes - t.skips) for t in self._tallies.values()]
+
     def summary(self) -> dict:
         with self._lock:
             tallies = list(self._tallies.values())

@@ -168,6 +168,7 @@ class LatentWalk:
         self._plan: list[WalkStep] = []
         self._ready: list[tuple[note_seq.NoteSequence, WalkStep]] = []
         self.position: WalkStep | None = None     # the step of the last segment handed out
+        self._head: Anchor | None = None         # the next leg's target, when one was asked for
 
     def find(self, label: str) -> Anchor:
         """An anchor by label ("set/file@bar"); "set/file" means its first segment."""
@@ -208,6 +209,13 @@ class LatentWalk:
         """Stands the walk at `z` (a restarted generator goes on where the last one was)."""
         self.here = Anchor(z=np.asarray(z, np.float32), qpm=self.here.qpm, label="restored", set="")
 
+    def head_for(self, anchor: Anchor) -> None:
+        """The next leg goes to `anchor` (a click on the map), from where the walk stands;
+        after it the draw goes on as before. Call after `retarget`."""
+        self._head = anchor
+        self._plan.clear()
+        self._ready.clear()
+
     def _weight(self, anchor: Anchor) -> float:
         w = self.weights.get(anchor.set, 0.0) if self.weights else 1.0
         return w * self.bias.get(anchor.label, 1.0)
@@ -216,6 +224,9 @@ class LatentWalk:
         if self.mode == "interpolate":
             a, b = self.endpoints
             return b if self.here.label == a.label else a
+        if self._head is not None:
+            head, self._head = self._head, None
+            return head
         if self.prior and self.rng.random() < self.prior:
             return Anchor(z=self.rng.normal(size=len(self.here.z)).astype(np.float32),
                           qpm=self.here.qpm, label="prior", set="prior")

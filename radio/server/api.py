@@ -181,17 +181,36 @@ async def put_mix(request: web.Request) -> web.Response:
 
 
 async def post_vote(request: web.Request) -> web.Response:
-    """A listener's like or skip: {"vote": "like" | "skip", "segment": id (default: now)}."""
+    """A listener's like or skip: {"vote": "like" | "skip", "segment": id (default: now)};
+    or a like aimed at a region of the map: {"vote": "like", "anchor": label}."""
     check_origin(request)
     # JSON only: a form or text/plain body is what another site's page can send unasked
     body = await jsonbody.read(request, example='{"vote": "like"}', require_type=True)
     station = ready_station(request)
-    if not isinstance(body, dict) or set(body) - {"vote", "segment"}:
-        raise ApiError("send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}", 400)
+    if not isinstance(body, dict) or set(body) - {"vote", "segment", "anchor"}:
+        raise ApiError("send {\"vote\": \"like\" | \"skip\", \"segment\": id (optional)}, or "
+                       "{\"vote\": \"like\", \"anchor\": a seed segment of /api/map}", 400)
+    if "anchor" in body:     # a click on the map: a like aimed at that region
+        if body.get("vote") != "like" or "segment" in body:
+            raise ApiError("anchor: a click on the map is a like: send {\"vote\": \"like\", \"anchor\": label}", 400)
+        return web.json_response(station.vote_region(str(client_of(request)), body["anchor"]))
     segment = body.get("segment")
     if segment is not None and (isinstance(segment, bool) or not isinstance(segment, int)):
         raise ApiError(f"segment: expected an integer id, got {segment!r:.60}", 400)
     return web.json_response(station.vote(str(client_of(request)), body.get("vote"), segment))
+
+
+async def get_map(request: web.Request) -> web.Response:
+    """The map of the music (station/latentmap.py): built once per change, sent gzipped to
+    clients that take it, and 304 to a page that has it already."""
+    body, gzipped, etag = station_of(request).map_document()
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        return web.Response(body=gzipped, content_type="application/json",
+                            headers={**headers, "Content-Encoding": "gzip"})
+    return web.Response(body=body, content_type="application/json", headers=headers)
 
 
 async def get_votes(request: web.Request) -> web.Response:
@@ -301,6 +320,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_put("/api/mix", put_mix)
     app.router.add_post("/api/vote", post_vote)
     app.router.add_get("/api/votes", get_votes)
+    app.router.add_get("/api/map", get_map)
     app.router.add_get("/api/seeds", list_seeds)
     app.router.add_post("/api/seeds/{set}", upload_seed)
     app.router.add_delete("/api/seeds/{set}", delete_seed)

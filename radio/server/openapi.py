@@ -69,6 +69,10 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
                              "properties": {"name": STR, "sections": {"type": "array", "items": STR}}}],
              "description": "walk: \"song\" (a shipped form per song), \"morph\" (no songs), a shipped "
                             "form's name, or {\"sections\": [\"intro:4\", \"A:16\", …]}"},
+    "head": {"type": "string", "maxLength": 200,
+             "description": "a seed segment (set/file@bar, as /api/map's dots name them) the walk heads "
+                            "for next, starting a song there; \"\" none. Once per change: it is \"\" "
+                            "again after any other change"},
 }
 MIX = {"type": "object", "required": list(MIX_FIELDS) + ["label"],
        "properties": {**MIX_FIELDS, "label": STR}}
@@ -173,10 +177,13 @@ PATHS = {
                    "120 an hour per address, 600 per /24 or /64; "
                    "application/json only; a browser's Origin must be the station's own",
         "requestBody": _body({"type": "object", "required": ["vote"], "properties": {
-            "vote": {"type": "string", "enum": ["like", "skip"]}, "segment": INT}}),
-        "responses": {"200": _json({"type": "object", "required": ["segment", "counted", "likes", "skips"],
+            "vote": {"type": "string", "enum": ["like", "skip"]}, "segment": INT,
+            "anchor": {**STR, "description": "a click on the map: a like aimed at the region of this "
+                                             "seed segment (a dot of /api/map); vote must be like"}}}),
+        "responses": {"200": _json({"type": "object", "required": ["counted", "likes", "skips"],
                                     "properties": {"segment": INT, "counted": {"type": "boolean"},
-                                                   "likes": INT, "skips": INT, "song": INT, "title": STR}}),
+                                                   "likes": INT, "skips": INT, "song": INT, "title": STR,
+                                                   "anchor": STR}}),
                       "400": ERROR, "403": ERROR, "404": ERROR, "409": ERROR, "413": ERROR, "415": ERROR,
                       "429": {**ERROR, "headers": RETRY}, **STARTING}}},
     "/api/votes": {"get": {"summary": "the votes' tally and where they tilt the walk", "responses": {
@@ -185,6 +192,21 @@ PATHS = {
                                      "bounds": {"type": "array", "items": NUMBER},
                                      "anchors": {"type": "object", "additionalProperties": NUMBER}}}),
         **STARTING}}},
+    "/api/map": {"get": {
+        "summary": "the map of the music: every seed segment's anchor as a dot (label, set index, x, y), "
+                   "the walk's trail (recent and queued segments: id, stream start, seconds, point, song), "
+                   "songs where they sat, and the votes' heat (x, y, likes − skips); x, y in 0–1 "
+                   "(a PCA of the model's z fitted on the anchors). ETag and gzip; a page polls it with "
+                   "If-None-Match",
+        "responses": {"200": _json({"type": "object",
+                                    "required": ["sets", "dots", "trail", "songs", "heat", "fitted_on", "version"],
+                                    "properties": {"sets": {"type": "array", "items": STR},
+                                                   "dots": {"type": "array", "items": {"type": "array"}},
+                                                   "trail": {"type": "array", "items": OBJ},
+                                                   "songs": {"type": "array", "items": OBJ},
+                                                   "heat": {"type": "array", "items": {"type": "array"}},
+                                                   "fitted_on": INT, "version": INT}}),
+                      "304": {"description": "not changed since the ETag sent in If-None-Match"}}}},
     "/api/seeds": {"get": {"summary": "the seed sets and their files", "responses": {
         "200": _json({"type": "object", "required": ["sets"], "properties": {"sets": {
             "type": "object", "additionalProperties": {"type": "array", "items": {

@@ -13,6 +13,7 @@ import types
 import numpy as np
 
 from ..generator.votes import VoteError, Votes
+from .latentmap import region_key
 from .playout import Played
 from .store import Store
 
@@ -43,6 +44,14 @@ class Ballot:
         result = self.votes.vote(client, key, np.asarray(played.segment.z, np.float32), kind)
         if song is not None:
             result = {**result, "segment": played.segment.id, "song": song["id"], "title": song["title"]}
+        return result, self.votes.version != before
+
+    def cast_region(self, label: str, z, client: str) -> tuple[dict, bool]:
+        """A listener's click on the map near anchor `label`: a like of that region (its z),
+        one per address and region, within the same limits as any vote."""
+        before = self.votes.version
+        result = self.votes.vote(client, region_key(label), np.asarray(z, np.float32), "like")
+        result = {"anchor": label, **{k: result[k] for k in ("counted", "likes", "skips")}}
         return result, self.votes.version != before
 
     def bias(self) -> dict[str, float]:

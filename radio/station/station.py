@@ -31,6 +31,7 @@ import numpy as np
 from ..config import IcecastTarget, Settings
 from ..contracts import MIDI_SUFFIXES, SAMPLE_RATE, SET_NAME, RadioError, Rendered
 from ..generator.supervisor import GeneratorProcess
+from ..generator.votes import VoteError
 from ..sound.master import Master
 from ..support.heap import return_big_buffers
 from .ballot import Ballot
@@ -39,6 +40,7 @@ from .encoder import Mp3Encoder
 from .generator_state import GeneratorState
 from .history import History
 from .icecast import IcecastPush
+from .latentmap import LatentMap
 from .opus import OggOpusEncoder
 from .pacer import Pacer
 from .playout import Fallback, Generated, Played
@@ -97,6 +99,7 @@ class Station:
         self.gen = GeneratorState(self.store.load_state())
         self.history = History(self.store, settings.history_segments)
         self.ballot = Ballot(self.store)
+        self.map = LatentMap()
         self.started_at = time.monotonic()
         self.first_audio_at: float | None = None
 
@@ -176,6 +179,21 @@ class Station:
             self.generator.send("votes", self.ballot.votes.to_dict())
         return result
 
+    def vote_region(self, client: str, label: str) -> dict:
+        """A listener's click on the map: a like aimed at the region of anchor `label`."""
+        z = self.map.z_of(label) if isinstance(label, str) else None
+        if z is None:
+            raise VoteError(f"anchor: no seed segment {label!r:.80} on the map (see /api/map's dots)", 404)
+        result, changed = self.ballot.cast_region(label, z, client)
+        if changed:
+            self.generator.send("votes", self.ballot.votes.to_dict())
+        return result
+
+    def map_document(self) -> tuple[bytes, bytes, str]:
+        """/api/map: (JSON, gzipped JSON, ETag); the trail: the history's segments and the queued."""
+        played = list(self.history) + self.upcoming()
+        return self.map.document(played, self.ballot.votes.points(), self.ballot.votes.version)
+
     def drill(self, fault: str, seconds: float = 0.0) -> None:
         """A fault drill, so an operator (or bench/soak.py) can watch the station cope:
         `crash` (the generator's pipeline raises), `stall` (it hangs `seconds` before its
@@ -216,6 +234,7 @@ class Station:
                 self.generated.set_mix_version(self.gen.mix_version)
             if status["anchors"] is not None:
                 self.ballot.set_anchors(status["anchors"])
+                self.map.set_anchors(status["anchors"])
         elif kind == "error":
             self.gen.failed(args[0])
 

@@ -1,4 +1,5 @@
-// latent radio page: player, now playing, live piano roll, MIDI download, admin mix controls.
+// latent radio page: player, now playing, live piano roll, MIDI download, admin mix controls
+// (the map is map.js, which uses heard() and putMix() of this file).
 'use strict';
 const $ = (s) => document.querySelector(s);
 const player = $('#player'), roll = $('#roll'), ctx = roll.getContext('2d');
@@ -120,7 +121,8 @@ async function sendMix(changes) {
     headers: { 'Content-Type': 'application/json', 'Authorization': `Bearer ${token()}` } });
   const body = await r.json();
   const sound = body.sound && body.sound.preset ? `, sound ${body.sound.preset}` : '';
-  adminStatus(r.ok ? `mix: ${body.label}${sound} (heard from the next segment)` : `refused: ${body.error}`);
+  const head = body.head ? `, heading for ${body.head}` : '';
+  adminStatus(r.ok ? `mix: ${body.label}${sound}${head} (heard from the next segment)` : `refused: ${body.error}`);
   return r.ok ? body : null;
 }
 
