@@ -40,7 +40,11 @@ def test_the_map_is_fitted_once_new_anchors_are_projected_and_a_new_model_refits
     before = m.projection(zs[:100])
     assert before.min() >= 0.05 - 1e-9 and before.max() <= 0.95 + 1e-9      # the anchors fill the square
     m.set_anchors([(f"s{i % 8}/f{i}@0", z) for i, z in enumerate(zs)])    # an upload: more anchors
-    assert np.allclose(m.projection(zs[:100]), before)                       # no dot moved
+    assert np.allclose(m.projection(zs[:100]), before) and m.fitted_on == 100   # no dot moved
+    version = m.version
+    m.refit()                                                               # an admin asks
+    assert m.fitted_on == len(zs) and m.version == version + 1
+    assert not np.allclose(m.projection(zs[:100]), before)
     m.set_anchors([("s0/x@0", np.ones(16, np.float32)), ("s1/y@0", np.zeros(16, np.float32))])
     assert m.projection.dims == 16                                          # another model: fitted anew
     assert m.nearest(0.95, 0.5) in ("s0/x@0", "s1/y@0") and m.point(np.ones(3)) is None
@@ -137,6 +141,9 @@ def test_api_map_steering_and_region_votes(station):
         assert status == code and err["error"], (body, status, err)
     _, doc, _ = _map(station)
     assert any(net > 0 for _, _, net in doc["heat"])                       # the like shows as heat
+    assert call(station, "POST", "/api/map/refit")[0] == 401
+    status, fit, _ = call(station, "POST", "/api/map/refit", headers=ADMIN)
+    assert status == 200 and fit["fitted_on"] == anchors and fit["version"] == doc["version"] + 1
 
 
 def _gzipped(url):

@@ -213,6 +213,16 @@ async def get_map(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json", headers=headers)
 
 
+async def refit_map(request: web.Request) -> web.Response:
+    """POST (admin, no body): fit the map again on the anchors there are now (after many
+    uploads the first fit may no longer spread them well); every dot may move."""
+    require_admin(request)
+    check_origin(request)
+    station = ready_station(request)
+    station.map.refit()
+    return web.json_response({"fitted_on": station.map.fitted_on, "version": station.map.version})
+
+
 async def get_votes(request: web.Request) -> web.Response:
     station = ready_station(request)
     votes = station.ballot.votes
@@ -321,6 +331,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/vote", post_vote)
     app.router.add_get("/api/votes", get_votes)
     app.router.add_get("/api/map", get_map)
+    app.router.add_post("/api/map/refit", refit_map)
     app.router.add_get("/api/seeds", list_seeds)
     app.router.add_post("/api/seeds/{set}", upload_seed)
     app.router.add_delete("/api/seeds/{set}", delete_seed)

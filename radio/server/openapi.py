@@ -207,6 +207,12 @@ PATHS = {
                                                    "heat": {"type": "array", "items": {"type": "array"}},
                                                    "fitted_on": INT, "version": INT}}),
                       "304": {"description": "not changed since the ETag sent in If-None-Match"}}}},
+    "/api/map/refit": {"post": _admin({
+        "summary": "fit the map again on the anchors there are now (it is fitted once per model, and "
+                   "anchors added later are projected with that fit); every dot may move",
+        "responses": {"200": _json({"type": "object", "required": ["fitted_on", "version"],
+                                    "properties": {"fitted_on": INT, "version": INT}}),
+                      "403": ERROR, **STARTING}})},
     "/api/seeds": {"get": {"summary": "the seed sets and their files", "responses": {
         "200": _json({"type": "object", "required": ["sets"], "properties": {"sets": {
             "type": "object", "additionalProperties": {"type": "array", "items": {

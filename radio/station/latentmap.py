@@ -87,6 +87,7 @@ class LatentMap:
         self.labels: list[str] = []
         self.zs = np.zeros((0, 0), np.float32)
         self.version = 0                    # bumped when the dots change
+        self.fitted_on = 0                  # anchors the projection was fitted on
         self._cache: tuple | None = None    # (key, body, gzipped body, etag)
 
     def set_anchors(self, anchors: list[tuple[str, np.ndarray]]) -> None:
@@ -96,12 +97,14 @@ class LatentMap:
         self.zs = np.stack([np.asarray(z, np.float32) for _, z in anchors]) if anchors else np.zeros((0, 0), np.float32)
         if len(self.zs) and (self.projection is None or self.projection.dims != self.zs.shape[1]):
             self.projection = Projection.fit(self.zs)
+            self.fitted_on = len(self.zs)
         self.version += 1
 
     def refit(self) -> None:
         """Fits the map again on the anchors there are now (an admin's request)."""
         if len(self.zs):
             self.projection = Projection.fit(self.zs)
+            self.fitted_on = len(self.zs)
             self.version += 1
 
     def point(self, z) -> list[float] | None:
@@ -161,4 +164,4 @@ class LatentMap:
             if at is not None and net:
                 heat.append([*at, int(max(-9, min(9, net)))])
         return {"sets": sets, "dots": dots, "trail": trail, "songs": marks, "heat": heat[-200:],
-                "fitted_on": len(self.zs), "version": self.version}
+                "fitted_on": self.fitted_on, "version": self.version}
