@@ -30,12 +30,13 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
-        [--source station|anchors|seeds] [--temperature T]
+        [--source station|anchors|seeds] [--temperature T] [--learn [--learn-args "..."]]
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -84,6 +85,20 @@ def import_seeds(files: dict[str, bytes], data: Path, set_name: str) -> None:
                            "--data", str(data)], capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"seed import failed:\n{done.stdout}\n{done.stderr}")
+
+
+def learn(data: Path, set_name: str, model: str | None, extra: list[str]) -> str:
+    """`radio learn` on the imported set; prints its held-out curve and time; the model folder."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "radio", "learn", set_name, "--data", str(data),
+                           *(["--model", model] if model else []), *extra], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"radio learn failed:\n{done.stdout}\n{done.stderr[-2000:]}")
+    for line in done.stdout.splitlines():
+        if line.startswith(("exported", "held-out loss", set_name)):
+            print(f"# learn: {line}")
+    print(f"# learn: {time.perf_counter() - t0:.0f} s in all (graph build, steps, evaluations, export)")
+    return str(data / "models" / set_name)
 
 
 def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool, model: str | None,
@@ -231,6 +246,10 @@ def main() -> None:
                     help="freedoom2 case: the station's walk, the seed set's segments decoded from their "
                          "own encodings (no walk), or the segments as imported (the ceiling)")
     ap.add_argument("--temperature", type=float, default=1.0, help="with --source anchors")
+    ap.add_argument("--learn", action="store_true",
+                    help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
+                         "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
+    ap.add_argument("--learn-args", default="", help="more flags for radio learn, e.g. \"--hparams '{...}'\"")
     args = ap.parse_args()
     if args.source != "station" and args.case != "freedoom2":
         ap.error("--source anchors|seeds needs --case freedoom2")
@@ -245,6 +264,8 @@ def main() -> None:
             seeds, held = names[0::2], names[1::2]
             import_seeds({n: fd2_data[n] for n in seeds}, Path(tmp), "fd2")
             mix = {"sets": {"fd2": 1}, "form": args.form}
+            if args.learn:
+                args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
         else:
             mix = {"form": args.form}
         t1 = time.perf_counter()

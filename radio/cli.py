@@ -213,13 +213,17 @@ def cmd_seeds(args) -> int:
                 return 1
             return 0
         if args.action == "list":
+            from .music.seedsets import unlearned
             from .sound.presets import sound_of_set
             summary = library.summary(lambda: _converter(settings))
             print(f"seed sets in {library.root}:")
             for name, info in summary.items():
                 aug = f"  transposed ±{info['transpose']}" if info["transpose"] else ""
+                missing = unlearned(library.manifest(name))
+                model = "" if missing is None else "  model: learned" if not missing else \
+                    f"  model: older than {len(missing)} of its files (run `radio learn {name}` again)"
                 print(f"  {name:<20} {info['files']:>4} files {info['segments']:>6} segments  "
-                      f"sound {sound_of_set(library, name)}{aug}")
+                      f"sound {sound_of_set(library, name)}{aug}{model}")
             return 0
         removed = library.remove(args.set, args.file)
         print(f"removed {len(removed)} file(s) from {args.set}" + ("" if args.file else " and the set"))
@@ -234,6 +238,13 @@ def cmd_train(args) -> int:
     extras.require("radio train")
     from .offline.train import command
     return command(args)
+
+
+def cmd_learn(args) -> int:
+    from .support import extras
+    extras.require("radio learn")
+    from .offline.learn import command
+    return command(args, _settings(args))
 
 
 def cmd_fetch_model(args) -> int:
@@ -355,6 +366,17 @@ def main(argv=None) -> int:
                    help="stop after N evaluations without a better held-out loss and export the best step "
                         "(0: train to --steps)")
     p.set_defaults(func=cmd_train)
+
+    p = command(sub, "learn", help="fine-tune the station's model on one seed set (a band), stopping when "
+                                   "its own held-out songs stop improving")
+    common(p)
+    p.add_argument("set", help="the seed set to learn (see `radio seeds list`)")
+    p.add_argument("--steps", type=int, default=400, help="the most steps to train (early stopping ends sooner)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--eval-every", type=int, default=10, help="steps between evaluations on the held-out songs")
+    p.add_argument("--patience", type=int, default=3, help="evaluations without a better one before it stops")
+    p.add_argument("--hparams", help="JSON object of hparam overrides (learning_rate 0.0001 unless given)")
+    p.set_defaults(func=cmd_learn)
 
     p = command(sub, "fetch-model", help="get an official MusicVAE trio checkpoint")
     p.add_argument("name", help="e.g. hierdec-trio_16bar")

@@ -168,3 +168,47 @@ def test_plan_errors_name_the_set(tmp_path, sets, capsys):
         assert cli.main(base + extra) != 0
         assert said in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp_path, song_dir, capsys):
+    """`radio learn SET`: from the station's model, a quarter of the set's songs held out
+    to stop on (a learning rate that wrecks the model: it stops at once and keeps the best
+    step), the model written to DATA/models/SET and named in the set's manifest, the work
+    folder gone; `seeds list` tells a model older than the set's files; too small a set is
+    refused; removing the set removes its model."""
+    from radio.music.seedsets import read_manifest, unlearned
+    hp = json.loads(TINY) | {"batch_size": 4}
+    base = tmp_path / "station-model"
+    model_lib.write_random_checkpoint(base, hparams=hp)
+    model_lib.ModelCard(config="hierdec-trio_16bar", hparams=hp).write(base)
+    data = tmp_path / "data"
+    band = data / "seeds" / "band"
+    band.mkdir(parents=True)
+    songs = sorted(song_dir.glob("*.mid"))
+    for f in songs:
+        (band / f.name).write_bytes(f.read_bytes())
+    learn = ["learn", "band", "--data", str(data), "--model", str(base), "--batch-size", "4",
+             "--eval-every", "1", "--patience", "2", "--steps", "60", "--hparams", '{"learning_rate": 5.0}']
+    assert cli.main(learn) == 0
+    out = capsys.readouterr().out
+    assert "early stop on" in out and "stopped early" in out and "band learned" in out
+    model = data / "models" / "band"
+    card = json.loads((model / "model.json").read_text())
+    assert card["steps"] < 60 and f"fine-tuned from {base}" in card["notes"]
+    assert card["hparams"]["learning_rate"] == 5.0 and len(card["metrics"]["held_out_curve"]) >= 3
+    assert not (data / "train" / "learn-band").exists()
+    manifest = read_manifest(band)
+    assert manifest["model"]["folder"] == str(model) and unlearned(manifest) == []
+    m = model_lib.TrioModel(model, batch_size=2)                    # usable: it loads and decodes
+    assert len(m.decode(np.zeros((2, 8), np.float32))) == 2
+    (band / "new.mid").write_bytes(songs[0].read_bytes())            # a song added since
+    assert cli.main(["seeds", "list", "--data", str(data), "--model", str(base)]) == 0
+    assert "model: older than 1 of its files" in capsys.readouterr().out
+    small = data / "seeds" / "duo"
+    small.mkdir()
+    for f in songs[:2]:
+        (small / f.name).write_bytes(f.read_bytes())
+    assert cli.main(["learn", "duo", "--data", str(data), "--model", str(base)]) == 1
+    assert "has 2 file(s)" in capsys.readouterr().err
+    assert cli.main(["seeds", "remove", "band", "--data", str(data), "--model", str(base)]) == 0
+    assert not model.exists() and not band.exists()

@@ -256,7 +256,11 @@ class SeedLibrary:
         with self.locked():
             if file_name is None:
                 removed = self.sets().get(set_name, [])
+                model = Path(self.manifest(set_name).get("model", {}).get("folder", ""))
                 shutil.rmtree(folder)
+                # the model `radio learn` made of this set goes with it (never a folder elsewhere)
+                if model.name == set_name and model.parent.name == "models" and model.is_dir():
+                    shutil.rmtree(model, ignore_errors=True)
                 return removed
             target = (folder / file_name).resolve()
             # only a set's MIDI files are its files: its manifest is not for clients to delete
@@ -267,6 +271,15 @@ class SeedLibrary:
             with self.update_manifest(set_name) as data:
                 data["files"].pop(target.name, None)
             return [target]
+
+
+def unlearned(manifest: dict) -> list[str] | None:
+    """The set's files that its learned model (`radio learn`) has not seen: None when it
+    has no model, [] when the model is current."""
+    model = manifest.get("model")
+    if not model:
+        return None
+    return sorted(set(manifest.get("files", {})) - set(model.get("files", [])))
 
 
 def read_manifest(folder: Path) -> dict:

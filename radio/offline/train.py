@@ -62,6 +62,7 @@ class TrainResult:
     interrupted: bool = False  # stopped by Ctrl-C before `steps` (saved all the same)
     best_step: int | None = None   # with early stopping: the step exported
     stopped_early: bool = False
+    curve: list = dataclasses.field(default_factory=list)   # with early stopping: [step, watched loss]
 
 
 def _checkpoint_bytes(tf) -> int:
@@ -245,6 +246,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
         if best:
             result.checkpoint, result.best_step = best, stopper.best_step
             result.stopped_early = stopper.done
+            result.curve = list(stopper.curve)
             # the exported step's figures, not the last evaluation's
             result.metrics = {**stopper.metrics, "best_step": stopper.best_step, "last_step": step,
                               "last_watched_r_loss": metrics.get("watched_r_loss"),
@@ -410,7 +412,8 @@ def command(args) -> int:
         config=config_name, hparams=hparams, steps=result.step if result.best_step is None else result.best_step,
         data=[f"{name}: {folder}" for name, folder in folders.items()],
         metrics={**result.metrics, **({"steps_per_second": round(rate, 3), "seconds_per_epoch": round(epoch_s, 1)}
-                                      if result.steps_run else {})},
+                                      if result.steps_run else {}),
+                 **({"held_out_curve": result.curve} if result.curve else {})},
         notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file, per set)"
               + (f"; batch shares {shares}" if shares else "")
               + (f"; transposed {transpose}" if transpose else "")

@@ -104,17 +104,20 @@ class EarlyStop:
     best_step: int = -1
     bad: int = 0
     metrics: dict = dataclasses.field(default_factory=dict)   # the best evaluation's figures
+    curve: list = dataclasses.field(default_factory=list)     # [step, watched loss] of every evaluation
 
     def __post_init__(self):
         try:
             kept = json.loads((self.folder / "best.json").read_text())
             self.best, self.best_step, self.bad = float(kept["loss"]), int(kept["step"]), int(kept["bad"])
             self.metrics = dict(kept.get("metrics", {}))
+            self.curve = [list(p) for p in kept.get("curve", [])]
         except (OSError, KeyError, ValueError):
             pass
 
     def update(self, step: int, loss: float, metrics: dict | None = None) -> bool:
         """Records an evaluation; True when it is the best so far (the caller saves it)."""
+        self.curve.append([step, round(float(loss), 2)])
         better = loss < self.best
         if better:
             self.best, self.best_step, self.bad, self.metrics = loss, step, 0, dict(metrics or {})
@@ -122,7 +125,8 @@ class EarlyStop:
             self.bad += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "best.json").write_text(json.dumps({"loss": self.best, "step": self.best_step,
-                                                            "bad": self.bad, "metrics": self.metrics}))
+                                                            "bad": self.bad, "metrics": self.metrics,
+                                                            "curve": self.curve}))
         return better
 
     @property
