@@ -111,10 +111,14 @@ function drawMap() {
   c.setLineDash([]);
   c.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
   c.fillStyle = '#ddd';
-  for (const song of mapDoc.songs) {
-    const [x, y] = px(song.at);
+  const labelled = [];           // newest first; a title that would overprint a newer one is left out
+  for (const song of [...mapDoc.songs].reverse()) {
+    const [x, y] = px(song.at), tw = c.measureText(song.title).width, lh = 13 * devicePixelRatio;
+    const lx = Math.min(x + 5 * devicePixelRatio, w - tw - 2), ly = y - 4 * devicePixelRatio;
     c.fillRect(x - 1.5 * devicePixelRatio, y - 1.5 * devicePixelRatio, 3 * devicePixelRatio, 3 * devicePixelRatio);
-    c.fillText(song.title, Math.min(x + 5 * devicePixelRatio, w - c.measureText(song.title).width - 2), y - 4 * devicePixelRatio);
+    if (labelled.some(([ax, ay, aw]) => lx < ax + aw && ax < lx + tw && Math.abs(ay - ly) < lh)) continue;
+    labelled.push([lx, ly, tw]);
+    c.fillText(song.title, lx, ly);
   }
   if (here) {
     const [x, y] = px([here.x, here.y]);
