@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,6 +84,9 @@ def test_a_mix_head_is_a_known_seed_segment_once_per_change():
     for bad in ("rock/b@0", "nope", 3):
         with pytest.raises(MixError, match="head: "):
             mix.updated({"head": bad}, {"rock": []}, labels)
+    with pytest.raises(MixError, match="head: interpolate goes between"):    # it would wait, unseen
+        mix.updated({"head": "rock/a@16", "mode": "interpolate", "endpoints": ["rock/a@0", "rock/a@16"]},
+                    {"rock": [Path("rock/a.mid")]}, labels)
 
 
 def dataclasses_replace(mix, **changes):

@@ -263,6 +263,9 @@ def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
              "keep": _keep(values, known_sets),
              "form": _form(values["form"]),
              "head": _head(values["head"], anchors)}
+    if extra["head"] and extra["mode"] == "interpolate":
+        raise MixError("head: interpolate goes between its two endpoints; heading elsewhere needs walk, loop "
+                       "or band mode")
     return {**_basic(values, set(known_sets)), **extra}
 
 
