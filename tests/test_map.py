@@ -48,7 +48,7 @@ def test_the_map_is_fitted_once_new_anchors_are_projected_and_a_new_model_refits
     assert not np.allclose(m.projection(zs[:100]), before)
     m.set_anchors([("s0/x@0", np.ones(16, np.float32)), ("s1/y@0", np.zeros(16, np.float32))])
     assert m.projection.dims == 16                                          # another model: fitted anew
-    assert m.nearest(0.95, 0.5) in ("s0/x@0", "s1/y@0") and m.point(np.ones(3)) is None
+    assert m.point(np.ones(3)) is None                                     # a z of the old size
 
 
 def _played(i, z, start, song=None):

@@ -30,7 +30,6 @@ LEARNING_RATE = 0.0001
 
 class LearnError(RadioError):
     """A set that cannot be learned; the message says why and what to do."""
-    exit_code = 1
 
 
 def model_folder(data: Path, set_name: str) -> Path:

@@ -112,13 +112,6 @@ class LatentMap:
             return None
         return _pt(self.projection(z)[0])
 
-    def nearest(self, x: float, y: float) -> str | None:
-        """The anchor nearest a point of the map, by label."""
-        if self.projection is None or not len(self.zs):
-            return None
-        xy = self.projection(self.zs)
-        return self.labels[int(np.argmin(((xy - [x, y]) ** 2).sum(axis=1)))]
-
     def z_of(self, label: str) -> np.ndarray | None:
         try:
             return self.zs[self.labels.index(label)]
