@@ -8,13 +8,17 @@ import time
 from pathlib import Path
 
 from .config import json_object
+from .support import extras
 
 
 def _settings(args, **extra):
+    """The command's settings; a --mix of a learned set alone plays its model, unless --model."""
     from .config import Settings
-    return Settings.from_env(model=getattr(args, "model", None), seeds=getattr(args, "seeds", None),
-                             data=getattr(args, "data", None), config=getattr(args, "config", None),
-                             soundfont=getattr(args, "soundfont", None), **extra)
+    from .generator.models import settings_for
+    s = Settings.from_env(model=getattr(args, "model", None), seeds=getattr(args, "seeds", None),
+                          data=getattr(args, "data", None), config=getattr(args, "config", None),
+                          soundfont=getattr(args, "soundfont", None), **extra)
+    return s if getattr(args, "model", None) else settings_for(s, (extra.get("mix") or {}).get("sets"))
 
 
 def cmd_serve(args) -> int:
@@ -169,7 +173,6 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_corpus(args) -> int:
-    from .support import extras
     extras.require("radio build-corpus", extras.CORPUS)
     from .offline import corpus
     t0 = time.monotonic()
@@ -191,9 +194,8 @@ def _converter(settings):
 
 
 def cmd_seeds(args) -> int:
-    from .music.seedsets import SeedSetError
+    from .music.seedsets import SeedSetError, station_library
     settings = _settings(args)
-    from .music.seedsets import station_library
     library = station_library(settings)
     try:
         if args.action == "import":
@@ -234,14 +236,12 @@ def cmd_seeds(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .support import extras
     extras.require("radio train")
     from .offline.train import command
     return command(args)
 
 
 def cmd_learn(args) -> int:
-    from .support import extras
     extras.require("radio learn")
     from .offline.learn import command
     return command(args, _settings(args))

@@ -165,6 +165,7 @@ class PlayMeta:
     restored: bool = False                                    # played before this run started
     band: dict | None = None       # band mode: {keep: [parts], source: "set/file", window, windows}
     song: dict | None = None       # a song's section: {id, title, form, section, name, bars, start_bar, …}
+    model: str = ""                # whose model made it: a learned set's name; "" the station's own
 
     def title(self) -> str:
         """The ICY StreamTitle: a song's title (it changes at the song boundary), else the
@@ -184,6 +185,8 @@ class PlayMeta:
             del out["band"]
         if self.song is None:
             del out["song"]
+        if not self.model:
+            del out["model"]
         return out
 
     @classmethod

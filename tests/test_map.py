@@ -53,7 +53,7 @@ def test_the_map_is_fitted_once_new_anchors_are_projected_and_a_new_model_refits
 
 def _played(i, z, start, song=None):
     return types.SimpleNamespace(segment=types.SimpleNamespace(id=i, z=z, duration=30.0), start=start,
-                                 meta=types.SimpleNamespace(song=song))
+                                 meta=types.SimpleNamespace(song=song, model=""))
 
 
 def test_the_document_is_cached_by_what_it_shows_and_stays_small():

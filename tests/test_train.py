@@ -174,7 +174,7 @@ def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp
     """`radio learn SET`: from the station's model, a quarter of the set's songs held out
     to stop on (a learning rate that wrecks the model: it stops at once and keeps the best
     step), the model written to DATA/models/SET and named in the set's manifest, the work
-    folder gone; `seeds list` tells a model older than the set's files; too small a set is
+    folder gone; `generate` plays the set on it; `seeds list` tells a model older than the set's files; too small a set is
     refused; removing the set removes its model."""
     from radio.music.seedsets import read_manifest, unlearned
     hp = json.loads(TINY) | {"batch_size": 4}
@@ -201,6 +201,9 @@ def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp
     assert manifest["model"]["folder"] == str(model) and unlearned(manifest) == []
     m = model_lib.TrioModel(model, batch_size=2)                    # usable: it loads and decodes
     assert len(m.decode(np.zeros((2, 8), np.float32))) == 2
+    mid = tmp_path / "band.mid"     # `radio generate` plays the set alone on its model, unasked
+    assert cli.main(["generate", "--data", str(data), "--mix", '{"sets": {"band": 1}}', "--bars", "16",
+                     "--out", str(mid)]) == 0 and mid.stat().st_size > 0
     (band / "new.mid").write_bytes(songs[0].read_bytes())            # a song added since
     assert cli.main(["seeds", "list", "--data", str(data), "--model", str(base)]) == 0
     assert "model: older than 1 of its files" in capsys.readouterr().out

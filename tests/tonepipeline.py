@@ -27,6 +27,9 @@ class ToneLibrary:
     def sets(self):
         return {"tones": []}
 
+    def learned(self):
+        return {}
+
 
 class TonePipeline:
     """`fail_at`: these segments (counted from 1 across instances) raise instead."""
@@ -36,6 +39,7 @@ class TonePipeline:
         self.mix = StyleMix(sets={"tones": 1.0})
         self.library = ToneLibrary()
         self.anchors = []
+        self.model_key = ""
         self.model = self.walk = self.sound = self.renderer = self.songwriter = None   # none (loop.PipelineLike)
         self.fail_at, self.delay = fail_at, delay
 

@@ -22,13 +22,14 @@ import logging
 import queue
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ..contracts import PART_INDEX, SAMPLE_RATE, Audio, FaultDrill, PlayMeta, RadioError, Rendered, SegmentData, part_of
 from ..support.heap import return_big_buffers, trim_heap
+from . import report
+from .models import key_of, model_of, sets_played, settings_for
 
 if TYPE_CHECKING:     # note_seq: the server, which imports this module, never loads it
     from ..music.segment import Segment
@@ -43,9 +44,10 @@ class PipelineLike(Protocol):
     (tests/tonepipeline.py); tests/test_station.py checks both. The optional parts are None
     where a pipeline has none."""
     mix: Any                 # the StyleMix playing (mix.py)
-    library: Any             # the seed sets: sets(), add(), remove() (music/seedsets.py)
+    library: Any             # the seed sets: sets(), learned(), add(), remove() (music/seedsets.py)
     anchors: list            # the walk's anchors: .label, .z
     model: Any               # kept for the next pipeline after a failure; None: none to keep
+    model_key: str           # whose model plays: a learned set's name, or "" (models.py)
     walk: Any                # the LatentWalk: position, set_bias(), restore(); or None
     sound: Any               # the SoundPreset playing, or None
     renderer: Any            # its `missing` soundfonts are reported; or None
@@ -58,6 +60,10 @@ class PipelineLike(Protocol):
     def sync_seeds(self) -> bool: ...
     def restart_after(self, last) -> None: ...   # last: .qpm, .song (as written) of what plays
     def close(self, keep_model: bool = False) -> None: ...
+
+
+class _Switch(RadioError):
+    """The mix taken is played by another model than the pipeline's (models.py)."""
 
 
 class RequestError(RadioError):
@@ -145,6 +151,7 @@ class GeneratorLoop:
             current = self.pending_mix or pipeline.mix
             try:
                 mix = current.updated(changes, pipeline.library.sets(), _labels(pipeline))
+                model_of(mix.sets, pipeline.library.learned())   # a blend across models is refused
                 pipeline.check_mix(mix)    # what this model cannot play (band mode: hierdec only)
             except MixError as e:
                 raise RequestError(str(e)) from None
@@ -161,11 +168,11 @@ class GeneratorLoop:
         from ..music.seedsets import SeedSetError
         pipeline = self._wait_ready()
         try:
-            path, report = pipeline.library.add(set_name, file_name, data, pipeline.model.converter)
+            path, added = pipeline.library.add(set_name, file_name, data, pipeline.model.converter)
         except SeedSetError as e:
             raise RequestError(str(e), e.status) from None
-        return {"set": path.parent.name, "file": path.name, "segments": report.segments, "roles": report.roles,
-                "sets": self.sets(pipeline)}
+        return {"set": path.parent.name, "file": path.name, "segments": added.segments, "roles": added.roles,
+                "sets": report.seed_sets(pipeline)}
 
     def _remove_seed(self, set_name: str, file_name: str | None, playing) -> dict:
         """Deletes a file or a set; a removed set leaves the mix (heard from the next segment)."""
@@ -175,13 +182,14 @@ class GeneratorLoop:
             removed = pipeline.library.remove(set_name, file_name)
         except SeedSetError as e:
             raise RequestError(str(e), e.status) from None
-        out = {"removed": [f"{p.parent.name}/{p.name}" for p in removed], "sets": self.sets(pipeline)}
+        out = {"removed": [f"{p.parent.name}/{p.name}" for p in removed], "sets": report.seed_sets(pipeline)}
         with self.lock:
             mix = self.pending_mix or pipeline.mix
             if file_name is None and set_name in mix.sets:
                 sets = {k: v for k, v in mix.sets.items() if k != set_name}
                 if not any(w > 0 for w in sets.values()):
-                    sets = {k: 1.0 for k in pipeline.library.sets() if k != set_name}
+                    sets = {k: 1.0 for k in sets_played("", pipeline.library.sets(), pipeline.library.learned())
+                            if k != set_name}
                 if sets:
                     out.update(self._queue_mix(dataclasses.replace(mix, sets=sets), playing))
         return out
@@ -192,6 +200,7 @@ class GeneratorLoop:
         waits (1 s doubling to 60 s) and starts a fresh pipeline around the same model
         (a pipeline that never made music gets a fresh model too)."""
         backoff, model = 1.0, None
+        settings = settings_for(self.settings, (self._mix_to_restore() or dict(self.settings.mix or {})).get("sets"))
         while not self.stop.is_set():
             if self.restarts:
                 # the failed pipeline is gone by now (the except block's traceback held it
@@ -199,13 +208,22 @@ class GeneratorLoop:
                 trim_heap()
             made, pipeline = self.ids.next_id, None
             try:
-                pipeline = self.factory(self.settings, model=model) if model else self.factory(self.settings)
+                pipeline = self.factory(settings, model=model) if model else self.factory(settings)
                 self._restore(pipeline)
                 self.pipeline = pipeline
                 self.ready.set()
                 self._generate_with(pipeline)
                 _close(pipeline)
                 return
+            except _Switch as switch:
+                # another model plays the mix: its pipeline starts behind the segments the station
+                # holds, at its own anchors (the old walk's point means nothing in its space)
+                self.ready.clear()
+                _close(pipeline)
+                pipeline = self.pipeline = model = None
+                settings = settings_for(self.settings, switch.args[0].sets)
+                self.boot.pop("walk_position", None)
+                log.info("the mix is played by another model: %s", settings.model)
             except Exception as e:  # noqa: BLE001  the station must go on
                 self.ready.clear()
                 worked = self.ids.next_id > made
@@ -221,10 +239,14 @@ class GeneratorLoop:
                     return
                 backoff = min(backoff * 2, 60.0)
 
+    def _mix_to_restore(self) -> dict:
+        """This run's pending mix, else the last run's: a dict of the mix's fields."""
+        return dict(self.pending_mix.to_dict() if self.pending_mix else self.boot.get("mix") or {})
+
     def _restore(self, pipeline) -> None:
         """The mix and walk position the station hands over (this run's, else the last run's)."""
         from .mix import MixError
-        mix = dict(self.pending_mix.to_dict() if self.pending_mix else self.boot.get("mix") or {})
+        mix = self._mix_to_restore()
         self.pending_mix = None
         if mix:
             mix.pop("label", None)
@@ -241,31 +263,10 @@ class GeneratorLoop:
             pipeline.songwriter.taken.update(self.ids.titles)
 
     def status(self, pipeline) -> dict:
-        """What the station shows of the generator; `anchors` (label, z) only when they changed,
-        so the station can weigh votes against them itself."""
-        anchors = list(pipeline.anchors)
-        key = [a.label for a in anchors]
-        sent, self._anchors_sent = (None if key == getattr(self, "_anchors_sent", None) else
-                                    [(a.label, np.asarray(a.z, np.float32)) for a in anchors]), key
-        return {"mix": pipeline.mix.to_dict(), "mix_version": self.mix_version, "sets": self.sets(pipeline),
-                "anchors": sent, "missing_soundfonts": sorted(pipeline.renderer.missing if pipeline.renderer is not None else ()),
-                "restarts": self.restarts}
-
-    @staticmethod
-    def sets(pipeline) -> dict:
-        """Seed set → its files: name, bytes, and the segments the walk has from it."""
-        library = pipeline.library
-        counts: dict[str, int] = {}
-        for a in pipeline.anchors:
-            from ..contracts import SeedRef
-            ref = SeedRef.try_parse(a.label)
-            if ref:
-                counts[ref.stem] = counts.get(ref.stem, 0) + 1
-        sets = {}
-        for name, paths in library.sets().items():
-            sets[name] = [{"name": p.name, "bytes": _size(p), "segments": counts.get(f"{name}/{Path(p).stem}", 0)}
-                          for p in paths]
-        return sets
+        """What the station shows of the generator (report.py); the anchors only when they changed."""
+        key = [a.label for a in pipeline.anchors]
+        changed, self._anchors_sent = key != getattr(self, "_anchors_sent", None), key
+        return report.status(pipeline, self.mix_version, self.restarts, changed)
 
     def _generate_with(self, pipeline) -> None:
         votes_seen = None
@@ -276,6 +277,14 @@ class GeneratorLoop:
                 mix, self.pending_mix = self.pending_mix, None
                 next_song, self.pending_next_song = self.pending_next_song, False
                 version, votes, playing = self.mix_version, self.votes, self.playing
+            # a new mix, or (between songs) a set learned or its model gone since
+            switch = mix if mix is not None else pipeline.mix if _between_songs(pipeline) else None
+            if switch is not None and key_of(switch.sets, pipeline.library.learned(),
+                                             pipeline.model_key) != pipeline.model_key:
+                with self.lock:
+                    self.pending_mix = self.pending_mix or switch
+                    self.pending_next_song |= next_song
+                raise _Switch(switch)
             if mix is not None:
                 from .mix import MixError
                 try:
@@ -290,7 +299,7 @@ class GeneratorLoop:
                     pipeline.songwriter.end_song()
             if pipeline.walk is not None and votes_seen is not votes:
                 votes_seen = votes
-                pipeline.walk.set_bias(votes.bias(pipeline.anchors))
+                pipeline.walk.set_bias(votes.bias(pipeline.anchors, pipeline.model_key))
             self.emit("status", self.status(pipeline))
             drill = self.drills.popleft() if self.drills else None
             self.emit("working", self.ids.next_id)
@@ -323,7 +332,7 @@ class GeneratorLoop:
         sound = pipeline.sound
         programs = {"lead": sound.lead.program, "bass": sound.bass.program, "drums": sound.drums.kit} if sound else {}
         meta = PlayMeta(**segment.meta(), mix=pipeline.mix.label(), temperature=pipeline.mix.temperature,
-                        sound=sound.name if sound else None, programs=programs)
+                        sound=sound.name if sound else None, programs=programs, model=pipeline.model_key)
         from ..music.midi import midi_bytes
         midi = midi_bytes([segment], programs.get("lead", 81), programs.get("bass", 33))
         notes = [[PART_INDEX[part_of(n)], n.pitch, round(n.start_time, 3), round(n.end_time, 3), n.velocity]
@@ -343,16 +352,14 @@ class GeneratorLoop:
                         {"decode": t1 - t0, "render": t2 - t1}, cue)
 
 
+def _between_songs(pipeline) -> bool:
+    writer = pipeline.songwriter
+    return writer is None or not pipeline.mix.songs() or writer.between_songs()
+
+
 def _labels(pipeline) -> list[str] | None:
     """The seed segments a mix's endpoints may name."""
     return [a.label for a in pipeline.anchors]
-
-
-def _size(p) -> int:
-    try:
-        return Path(p).stat().st_size
-    except OSError:
-        return 0
 
 
 def _close(pipeline, keep_model: bool = False) -> None:

@@ -27,6 +27,7 @@ from ..sound.presets import SoundPreset, resolve, sound_of_set
 from ..sound.renderer import Renderer
 from .anchors import anchor_cache, encode_file
 from .mix import MixError, StyleMix, seed_file, start_mix, walk_mode
+from .models import key_of, model_key, sets_played
 
 log = logging.getLogger("radio.pipeline")
 
@@ -50,6 +51,7 @@ class Pipeline:
                                          data=settings.data)
         t1 = time.perf_counter()
         self.library = station_library(settings)
+        self.model_key = model_key(self.library.learned(), settings.model)
         self._anchors: dict[Path, list[Anchor]] = {}
         self._cache = anchor_cache(settings)
         self.sync_seeds()
@@ -57,6 +59,10 @@ class Pipeline:
         if not self.anchors:
             raise SeedSetError(f"no usable seed segments under {self.library.root}")
         mix = start_mix(settings, self.library.sets())
+        if key_of(mix.sets, self.library.learned(), None) != self.model_key:
+            # the configured mix is another model's (the loop plays it on that model; here
+            # the saved mix follows): this model's own sets meanwhile
+            mix = dataclasses.replace(mix, sets={s: 1.0 for s in self.played_sets()})
         self.mix = StyleMix(sets={s: 1.0 for s in self.sets_with_anchors()})
         self.band = None                   # band mode's player (radio/band.py) while it lasts
         self.walk = LatentWalk(self.model, self.anchors, settings.steps_per_leg,
@@ -74,9 +80,14 @@ class Pipeline:
     def sets_with_anchors(self) -> list[str]:
         return sorted({a.set for a in self.anchors})
 
+    def played_sets(self) -> dict[str, list[Path]]:
+        """The seed sets this model plays (models.py): set → its files."""
+        sets = self.library.sets()
+        return {s: sets[s] for s in sets_played(self.model_key, sets, self.library.learned())}
+
     def sync_seeds(self) -> bool:
-        """Encodes files new to the seed folder and forgets removed ones; True on change."""
-        files = dict((path, name) for name, path in self.library.files())
+        """Encodes files new to the model's seed sets and forgets removed ones; True on change."""
+        files = dict((path, name) for name, paths in self.played_sets().items() for path in paths)
         gone = [p for p in self._anchors if p not in files]
         new = [p for p in files if p not in self._anchors]
         for p in gone:
@@ -124,8 +135,11 @@ class Pipeline:
 
     def set_mix(self, mix: StyleMix) -> None:
         """Plays `mix` from the next segment; raises MixError (nothing changed) if the walk
-        cannot (e.g. an endpoint whose file gave no segment)."""
+        cannot (e.g. an endpoint whose file gave no segment, a set another model plays)."""
         self.check_mix(mix)
+        other = sorted(s for s, w in mix.sets.items() if w > 0 and s not in self.played_sets())
+        if other:
+            raise MixError(f"sets: {', '.join(other)}: played by another model than this one")
         band = self._band_for(mix)
         try:
             head = self.walk.find(mix.head) if mix.head else None

@@ -55,6 +55,7 @@ class Tally:
     likes: int = 0
     skips: int = 0
     voters: set = dataclasses.field(default_factory=set)
+    model: str = ""           # the model whose latent space z is in (generator/models.py)
 
     def bump(self, step: float) -> float:
         return step * math.tanh((self.likes - self.skips) / 3.0)
@@ -82,7 +83,8 @@ class Votes:
         with self._lock:
             return {"salt": self._salt, "segments": [
                 {"id": sid, "z": [round(float(x), 5) for x in t.z], "likes": t.likes, "skips": t.skips,
-                 "voters": sorted(t.voters)} for sid, t in self._tallies.items()]}
+                 "voters": sorted(t.voters), **({"model": t.model} if t.model else {})}
+                for sid, t in self._tallies.items()]}
 
     def load(self, data: dict) -> None:
         """Tallies saved by to_dict; anything malformed is skipped, never fatal."""
@@ -90,12 +92,13 @@ class Votes:
         for entry in data.get("segments", [])[-self._memory:]:
             try:
                 self._tallies[int(entry["id"])] = Tally(np.asarray(entry["z"], np.float32), int(entry["likes"]),
-                                                        int(entry["skips"]), set(map(str, entry["voters"][:MAX_VOTERS])))
+                                                        int(entry["skips"]), set(map(str, entry["voters"][:MAX_VOTERS])),
+                                                        str(entry.get("model") or ""))
             except (KeyError, TypeError, ValueError):
                 continue
         self.version += 1
 
-    def vote(self, client: str, segment_id: int, z: np.ndarray, kind: str) -> dict:
+    def vote(self, client: str, segment_id: int, z: np.ndarray, kind: str, model: str = "") -> dict:
         """Counts one vote of the listener at address `client` (an IP address; anything
         else is limited as one address of its own); returns the segment's tally and
         whether this vote counted."""
@@ -122,7 +125,7 @@ class Votes:
                 raise VoteError(f"segment {segment_id} has its fill of {MAX_VOTERS} votes; "
                                 f"vote on the next one", 409)
             if tally is None:
-                tally = self._tallies[segment_id] = Tally(np.asarray(z, np.float32))
+                tally = self._tallies[segment_id] = Tally(np.asarray(z, np.float32), model=model)
                 while len(self._tallies) > self._memory:
                     self._tallies.popitem(last=False)
             tally.voters.add(voter)
@@ -133,10 +136,11 @@ class Votes:
             self.version += 1
             return {"segment": segment_id, "counted": True, "likes": tally.likes, "skips": tally.skips}
 
-    def bias(self, anchors) -> dict[str, float]:
-        """label → weight factor for each anchor the votes reach (others are 1)."""
+    def bias(self, anchors, model: str = "") -> dict[str, float]:
+        """label → weight factor for each anchor the votes reach (others are 1), counting the
+        votes cast under `model` (a point of one latent space says nothing in another)."""
         with self._lock:   # a snapshot: the event loop may vote while the generator reads
-            tallies = list(self._tallies.values())
+            tallies = [t for t in self._tallies.values() if t.model == model]
             bumps = np.array([t.bump(self.step) for t in tallies])
         if not tallies or not anchors:
             return {}
@@ -149,10 +153,10 @@ class Votes:
         factors = np.clip(np.exp(log_w), self.low, self.high)
         return {a.label: float(f) for a, f in zip(anchors, factors) if abs(f - 1.0) > 1e-6}
 
-    def points(self) -> list[tuple[np.ndarray, int]]:
-        """Each tally's z and likes − skips (the map's heat)."""
+    def points(self, model: str = "") -> list[tuple[np.ndarray, int]]:
+        """Each tally's z and likes − skips (the map's heat), of the votes cast under `model`."""
         with self._lock:
-            return [(t.z, t.likes - t.skips) for t in self._tallies.values()]
+            return [(t.z, t.likes - t.skips) for t in self._tallies.values() if t.model == model]
 
     def summary(self) -> dict:
         with self._lock:

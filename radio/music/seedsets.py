@@ -37,6 +37,9 @@ MAX_TRANSPOSE = 6
 LOCK = ".lock"
 
 
+LEARN_MIN_FILES = 3     # `radio learn`: one held out to stop on, two or more to learn from
+
+
 class SeedSetError(RadioError, ValueError):
     """A request about seed sets that cannot be done; `status` is the HTTP code it maps to."""
     status = 400
@@ -103,6 +106,28 @@ class SeedLibrary:
 
     def manifest(self, set_name: str) -> dict:
         return read_manifest(self._set_dir(set_name))
+
+    def learnable(self, set_name: str) -> list[Path]:
+        """The files of a set `radio learn` can learn; SeedSetError (404: no such set, 400:
+        too few files to hold some out) otherwise."""
+        files = self.sets().get(set_name)
+        if files is None:
+            raise SeedSetError(f"no seed set {set_name!r:.60} (have: {', '.join(sorted(self.sets())) or 'none'}); "
+                               f"add one with `radio seeds import DIR --set {set_name[:40]}`", 404)
+        if len(files) < LEARN_MIN_FILES:
+            raise SeedSetError(f"set {set_name!r} has {len(files)} file(s): learning holds out a quarter of a "
+                               f"band's songs to know when to stop, so it needs {LEARN_MIN_FILES} or more")
+        return files
+
+    def learned(self) -> dict[str, Path]:
+        """Set → the folder of the model `radio learn` made of it, for the sets that have
+        one (the others are played by the station's own model)."""
+        out = {}
+        for name in self.sets():
+            folder = self.manifest(name).get("model", {}).get("folder")
+            if isinstance(folder, str) and folder and Path(folder).is_dir():
+                out[name] = Path(folder)
+        return out
 
     @contextlib.contextmanager
     def update_manifest(self, set_name: str):

@@ -156,6 +156,10 @@ class Songwriter:
         """The next segment starts a new song (a change to the composition, a restart)."""
         self.song = self.after = None
 
+    def between_songs(self) -> bool:
+        """True when the next segment starts a new song."""
+        return self.song is None or self.index >= len(self.song.sections)
+
     def resume_after(self, playing: dict | None) -> None:
         """Sections written ahead were dropped (a mix change) and `playing` (a segment's
         `song`, as written: id is the song's serial) is the one that plays before the next:

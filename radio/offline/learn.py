@@ -20,7 +20,6 @@ from pathlib import Path
 
 from ..contracts import RadioError
 
-MIN_FILES = 3           # one held out to stop on, two or more to learn from
 HELD_OUT = 0.25
 # Of the two measured on freedoom2's odd half (bench/results/learn-fd2-2026-12-03-epyc.txt):
 # 0.002 (the card's) overfits after 10 steps (held-out best 1,554); 0.0001 improves for 90
@@ -42,13 +41,7 @@ def command(args, settings) -> int:
     from ..music.seedsets import station_library
     from . import train
     library = station_library(settings)
-    files = library.sets().get(args.set)
-    if files is None:
-        raise LearnError(f"no seed set {args.set!r} (have: {', '.join(sorted(library.sets())) or 'none'}); "
-                         f"add one with `radio seeds import DIR --set {args.set}`")
-    if len(files) < MIN_FILES:
-        raise LearnError(f"set {args.set!r} has {len(files)} file(s): learning holds out a quarter of a band's "
-                         f"songs to know when to stop, so it needs {MIN_FILES} or more")
+    files = library.learnable(args.set)         # SeedSetError: no such set, too few files
     out, work = model_folder(settings.data, args.set), Path(settings.data) / "train" / f"learn-{args.set}"
     from ..config import json_object
     try:

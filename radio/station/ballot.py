@@ -25,9 +25,11 @@ class Ballot:
         self.votes.load(store.load_votes())
         self._saved = self.votes.version
         self.anchors: list = []                       # the walk's anchors: label and z
+        self.model = ""                               # whose model they are (generator/models.py)
 
-    def set_anchors(self, anchors: list[tuple[str, list[float]]]) -> None:
+    def set_anchors(self, anchors: list[tuple[str, list[float]]], model: str = "") -> None:
         self.anchors = [types.SimpleNamespace(label=label, z=z) for label, z in anchors]
+        self.model = model
 
     def cast(self, played: Played | None, client: str, kind: str, segment_id: int | None = None) -> tuple[dict, bool]:
         """A listener's like/skip for `played`; (the result, whether the tally changed)."""
@@ -41,7 +43,8 @@ class Ballot:
         # the song's id (its first segment's)
         song = played.meta.song
         key = song["id"] if song is not None else played.segment.id
-        result = self.votes.vote(client, key, np.asarray(played.segment.z, np.float32), kind)
+        result = self.votes.vote(client, key, np.asarray(played.segment.z, np.float32), kind,
+                                 played.meta.model)
         if song is not None:
             result = {**result, "segment": played.segment.id, "song": song["id"], "title": song["title"]}
         return result, self.votes.version != before
@@ -50,13 +53,13 @@ class Ballot:
         """A listener's click on the map near anchor `label`: a like of that region (its z),
         one per address and region, within the same limits as any vote."""
         before = self.votes.version
-        result = self.votes.vote(client, region_key(label), np.asarray(z, np.float32), "like")
+        result = self.votes.vote(client, region_key(label), np.asarray(z, np.float32), "like", self.model)
         result = {"anchor": label, **{k: result[k] for k in ("counted", "likes", "skips")}}
         return result, self.votes.version != before
 
     def bias(self) -> dict[str, float]:
         """The ten anchors the votes move most: label → weight factor on the walk's choice."""
-        bias = self.votes.bias(self.anchors)
+        bias = self.votes.bias(self.anchors, self.model)
         return dict(sorted(bias.items(), key=lambda kv: -abs(kv[1] - 1.0))[:10])
 
     def save(self) -> None:

@@ -19,6 +19,8 @@ class GeneratorState:
         self.walk_position = saved.get("walk_position")
         self.sets: dict[str, list[dict]] = {}         # seed sets and files, as the generator sees them
         self.missing_soundfonts: list[str] = []
+        self.model = ""                               # whose model plays: a learned set, "" the station's
+        self.learned: dict[str, dict] = {}            # learned set → {"unlearned": files its model has not seen}
         self.errors = 0                               # pipeline restarts inside the process
         self.last_error: str | None = None
         self.timings = {"decode": [0, 0.0], "render": [0, 0.0]}   # [segments, seconds]
@@ -37,6 +39,7 @@ class GeneratorState:
             self.mix, self.mix_version = status["mix"], status["mix_version"]
         self.sets = status["sets"]
         self.missing_soundfonts = status["missing_soundfonts"]
+        self.model, self.learned = status.get("model", ""), status.get("learned", {})
         return first
 
     def rendered(self, item: Rendered) -> None:

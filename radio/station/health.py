@@ -33,6 +33,14 @@ def sound(station: Station) -> dict:
             "missing_soundfonts": station.gen.missing_soundfonts}
 
 
+def model(station: Station) -> dict:
+    """Whose model plays, and the learned models older than their set's files (`radio learn
+    SET` again brings one up to date)."""
+    learned = station.gen.learned
+    return {"playing": station.gen.model or None, "learned": sorted(learned),
+            "stale": {s: v["unlearned"] for s, v in sorted(learned.items()) if v.get("unlearned")}}
+
+
 def report(station: Station) -> tuple[dict, int]:
     """(the /healthz body, HTTP code)."""
     state, code = status(station)
@@ -55,5 +63,6 @@ def report(station: Station) -> tuple[dict, int]:
         "icecast": ({"connected": station.icecast.connected, "reconnects": station.icecast.reconnects}
                     if station.icecast is not None else None),
         "sound": sound(station),
+        "model": model(station),
         "last_error": station.gen.last_error or gen.last_error,
     }, code

@@ -3,8 +3,9 @@
 The anchors' z (sent by the generator with its status) are fitted once with PCA (numpy's
 SVD; no dependency, microseconds to apply), scaled so the anchors fill the unit square.
 Anchors added later and every walk point go through the same fitted map; it is fitted
-again only when the model changes (z of another size) or an admin asks, so a dot never
-moves under a listener's eyes. `bench/map_projection.py` measures how well it keeps
+again only when the model changes (a set's learned model plays, generator/models.py) or
+an admin asks, so a dot never moves under a listener's eyes; the trail and the votes'
+heat show what the model playing made. `bench/map_projection.py` measures how well it keeps
 neighbours against a random projection.
 
 The document (`GET /api/map`) is built once per change of what it shows (anchors, the
@@ -88,14 +89,17 @@ class LatentMap:
         self.zs = np.zeros((0, 0), np.float32)
         self.version = 0                    # bumped when the dots change
         self.fitted_on = 0                  # anchors the projection was fitted on
+        self.model = ""                     # whose model the anchors are (generator/models.py)
         self._cache: tuple | None = None    # (key, body, gzipped body, etag)
 
-    def set_anchors(self, anchors: list[tuple[str, np.ndarray]]) -> None:
-        """The walk's anchors as the generator reports them (label, z); fitted the first time
-        and when z changes size (another model), else projected with the map there is."""
+    def set_anchors(self, anchors: list[tuple[str, np.ndarray]], model: str = "") -> None:
+        """The walk's anchors as the generator reports them (label, z) and whose model they
+        are; fitted the first time and when the model changes, else projected with the map
+        there is."""
         self.labels = [label for label, _ in anchors]
         self.zs = np.stack([np.asarray(z, np.float32) for _, z in anchors]) if anchors else np.zeros((0, 0), np.float32)
-        if len(self.zs) and (self.projection is None or self.projection.dims != self.zs.shape[1]):
+        other_model, self.model = model != self.model, model
+        if len(self.zs) and (other_model or self.projection is None or self.projection.dims != self.zs.shape[1]):
             self.projection = Projection.fit(self.zs)
             self.fitted_on = len(self.zs)
         self.version += 1
@@ -141,7 +145,7 @@ class LatentMap:
                 dots.append([label, sets.index(name), *_pt(xy)])
         trail, songs = [], {}
         for p in played:
-            at = self.point(p.segment.z)
+            at = self.point(p.segment.z) if p.meta.model == self.model else None
             if at is None:
                 continue
             song = p.meta.song
@@ -157,4 +161,4 @@ class LatentMap:
             if at is not None and net:
                 heat.append([*at, int(max(-9, min(9, net)))])
         return {"sets": sets, "dots": dots, "trail": trail, "songs": marks, "heat": heat[-200:],
-                "fitted_on": self.fitted_on, "version": self.version}
+                "fitted_on": self.fitted_on, "version": self.version, "model": self.model or None}

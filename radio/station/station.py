@@ -192,7 +192,7 @@ class Station:
     def map_document(self) -> tuple[bytes, bytes, str]:
         """/api/map: (JSON, gzipped JSON, ETag); the trail: the history's segments and the queued."""
         played = list(self.history) + self.upcoming()
-        return self.map.document(played, self.ballot.votes.points(), self.ballot.votes.version)
+        return self.map.document(played, self.ballot.votes.points(self.ballot.model), self.ballot.votes.version)
 
     def drill(self, fault: str, seconds: float = 0.0) -> None:
         """A fault drill, so an operator (or bench/soak.py) can watch the station cope:
@@ -233,8 +233,8 @@ class Station:
             if self.gen.status(status):
                 self.generated.set_mix_version(self.gen.mix_version)
             if status["anchors"] is not None:
-                self.ballot.set_anchors(status["anchors"])
-                self.map.set_anchors(status["anchors"])
+                self.ballot.set_anchors(status["anchors"], status["model"])
+                self.map.set_anchors(status["anchors"], status["model"])
         elif kind == "error":
             self.gen.failed(args[0])
 
