@@ -21,7 +21,7 @@ from ..station import songs
 from ..support import clients
 from ..support.ratelimit import Lockout
 from . import jsonbody, openapi
-from .appkeys import PROXIES, STATION, TOKEN_FAILURES
+from .appkeys import LEARNER, PROXIES, STATION, TOKEN_FAILURES
 
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
 MAX_FIELD_BYTES = 1024                                    # a form field beside an upload (keep=bass …)
@@ -230,7 +230,7 @@ async def get_votes(request: web.Request) -> web.Response:
 
 
 async def list_seeds(request: web.Request) -> web.Response:
-    return web.json_response({"sets": ready_station(request).gen.sets})
+    return web.json_response({"sets": ready_station(request).gen.sets, "learn": request.app[LEARNER].status()})
 
 
 async def read_upload(request: web.Request, raw: bool = False) -> tuple[str, bytes, dict[str, str]]:

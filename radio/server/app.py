@@ -14,8 +14,8 @@ from ..config import Settings
 from ..station import health
 from ..station.broadcaster import ICY_METAINT
 from ..station.station import DESCRIPTION, Station, prepare_seeds
-from . import api, complete_api, metrics
-from .appkeys import STATION
+from . import api, complete_api, learn_api, metrics
+from .appkeys import LEARNER, STATION
 
 WEB = Path(__file__).parent / "web"
 CONTENT_TYPES = {"mp3": "audio/mpeg", "ogg": "audio/ogg"}
@@ -68,6 +68,7 @@ async def playlist(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     body, code = health.report(request.app[STATION])
+    body["learn"] = request.app[LEARNER].status()
     return web.json_response(body, status=code)
 
 
@@ -110,4 +111,5 @@ def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
     app.router.add_get("/metrics", metrics_handler)
     api.add_routes(app)
     complete_api.setup(app, settings)
+    learn_api.setup(app, settings)
     return app

@@ -2,6 +2,7 @@
 
 from aiohttp import web
 
+from ..station.learnjob import Learner
 from ..station.station import Station
 from ..support.ratelimit import Lockout
 
@@ -11,3 +12,4 @@ PROXIES = web.AppKey("trusted_proxies", tuple)            # Settings.proxy_netwo
 # complete_api.Completer: the class lives there, and naming it here would import that
 # module into every app; untyped instead
 COMPLETER = web.AppKey("completer")
+LEARNER = web.AppKey("learner", Learner)                 # learn_api: the one `radio learn` job

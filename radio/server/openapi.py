@@ -16,6 +16,11 @@ NUMBER = {"type": "number"}
 INT = {"type": "integer"}
 STR = {"type": "string"}
 OBJ = {"type": "object"}
+LEARN_JOB = {"type": ["object", "null"], "properties": {
+    "set": STR, "state": {"type": "string", "enum": ["running", "done", "failed", "cancelled"]},
+    "pid": {"type": ["integer", "null"]}, "started": NUMBER, "step": {"type": ["integer", "null"]},
+    "steps": {"type": ["integer", "null"]}, "seconds_left": {"type": ["integer", "null"]},
+    "exit_code": {"type": ["integer", "null"]}, "message": {"type": ["string", "null"]}}}
 RETRY = {"Retry-After": {"description": "seconds until the client may try again", "schema": INT}}
 
 PLAYED = {  # a played segment (station.Played.to_json)
@@ -205,7 +210,10 @@ PATHS = {
                                                    "trail": {"type": "array", "items": OBJ},
                                                    "songs": {"type": "array", "items": OBJ},
                                                    "heat": {"type": "array", "items": {"type": "array"}},
-                                                   "fitted_on": INT, "version": INT}}),
+                                                   "fitted_on": INT, "version": INT,
+                                                   "model": {"type": ["string", "null"],
+                                                             "description": "the learned set whose model "
+                                                             "plays (radio learn); null: the station's own"}}}),
                       "304": {"description": "not changed since the ETag sent in If-None-Match"}}}},
     "/api/map/refit": {"post": _admin({
         "summary": "fit the map again on the anchors there are now (it is fitted once per model, and "
@@ -213,12 +221,28 @@ PATHS = {
         "responses": {"200": _json({"type": "object", "required": ["fitted_on", "version"],
                                     "properties": {"fitted_on": INT, "version": INT}}),
                       "403": ERROR, **STARTING}})},
-    "/api/seeds": {"get": {"summary": "the seed sets and their files", "responses": {
+    "/api/seeds": {"get": {"summary": "the seed sets and their files, and the learning job", "responses": {
         "200": _json({"type": "object", "required": ["sets"], "properties": {"sets": {
             "type": "object", "additionalProperties": {"type": "array", "items": {
                 "type": "object", "required": ["name", "bytes", "segments"],
-                "properties": {"name": STR, "bytes": INT, "segments": INT}}}}}}),
+                "properties": {"name": STR, "bytes": INT, "segments": INT}}}}, "learn": LEARN_JOB}}),
         **STARTING}}},
+    "/api/learn": {
+        "get": {"summary": "the learning job (radio learn SET in the background): null before the first",
+                "responses": {"200": _json({"type": "object", "required": ["job"], "properties": {"job": LEARN_JOB}})}},
+        "post": _admin({
+            "summary": "learn a seed set: the station's model fine-tuned on it at the lowest CPU priority, "
+                       "stopping when its held-out songs stop improving; one job at a time (409), and 409 "
+                       "without the train extra, naming the command that adds it; application/json only",
+            "requestBody": _body({"type": "object", "required": ["set"], "additionalProperties": False,
+                                  "properties": {"set": STR, "steps": {"type": "integer", "minimum": 1, "maximum": 10000},
+                                                 "patience": {"type": "integer", "minimum": 1, "maximum": 100}}}),
+            "responses": {"202": _json({"type": "object", "required": ["job"], "properties": {"job": LEARN_JOB}}),
+                          "400": ERROR, "404": ERROR, "409": ERROR, "413": ERROR, "415": ERROR}}),
+        "delete": _admin({
+            "summary": "cancel the learning job (Ctrl-C: it saves, and the next job on the set goes on from there)",
+            "responses": {"200": _json({"type": "object", "required": ["job"], "properties": {"job": LEARN_JOB}}),
+                          "404": ERROR}})},
     "/api/complete": {"post": _admin({
         "summary": "complete the band: keep the named part(s) of a MIDI file (≤ 2 MB, ≤ 128 bars), "
                    "answer the MIDI with the other parts written around them; one job at a time",
