@@ -1,6 +1,7 @@
 """Scale-out through Icecast: the station pushes both formats to Debian's icecast2 on
 loopback, a listener reads them from Icecast and ffmpeg decodes music; titles arrive; when
-Icecast restarts the push reconnects by itself."""
+Icecast restarts the push reconnects by itself. Past one machine: a relay configured as
+deploy/scale-out/icecast-relay.xml serves what the station pushed to the master."""
 
 import asyncio
 import json
@@ -13,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import pytest
-from icecast_server import run_local_server
+from icecast_server import run_local_server, run_relay
 from test_server import _read
 
 from radio.config import ConfigError, Settings
@@ -51,12 +52,12 @@ def _icecast_answering(ice, port: int, limit: float = 30.0) -> bool:
     return False
 
 
-def _start_icecast(logs: Path):
+def _start_icecast(logs: Path, start=lambda port, logs: run_local_server(port, logs, PASSWORD)):
     """Icecast on a free port, answering before the push starts (its start-up, as nobody,
     can take seconds on a loaded machine); a start that fails is tried on another port."""
     for _ in range(3):
         port = _free_port()
-        ice = run_local_server(port, logs, PASSWORD)
+        ice = start(port, logs)
         if _icecast_answering(ice, port):
             return ice, port
         ice.terminate()
@@ -124,3 +125,57 @@ def test_bad_icecast_url_is_refused_with_the_fix():
     for url in ("icecast://127.0.0.1:8000/radio", "icecast://source:pw@host:8000/", "ftp://x"):
         with pytest.raises(ConfigError, match="icecast"):
             Settings(icecast=url).check()
+
+
+def _tone_hz(data: bytes, seconds: float) -> float:
+    pcm = decode_with_ffmpeg(data)
+    assert pcm.shape[1] / 44100 >= seconds
+    return float(np.argmax(np.abs(np.fft.rfft(pcm[0, -44100:]))))  # the last (live) second: 1 Hz bins
+
+
+def test_a_listener_on_a_relay_hears_what_a_station_pushed_to_the_master(tmp_path):
+    """Two real icecast2 on loopback: the master, and a relay run from the shipped relay
+    example, which asks the master for its mounts; a listener on the relay gets the
+    station's audio in both formats."""
+    logs = [Path(tempfile.mkdtemp(prefix="radio-icecast-")) for _ in range(2)]
+    master, port = _start_icecast(logs[0])
+    station = Station(Settings(data=str(tmp_path / "data"), hls=False,
+                               icecast=f"icecast://source:{PASSWORD}@127.0.0.1:{port}/rock"),
+                      pipeline_factory="tonepipeline:TonePipeline")
+    relay = None
+
+    async def main():
+        nonlocal relay
+        tasks = [asyncio.create_task(station.run())]
+        try:
+            await _until(lambda: all(station.icecast.connected.values()), 30)
+            await _until(lambda: station.first_audio_at is not None, 60)
+            relay, relay_port = _start_icecast(logs[1], lambda p, lg: run_relay(p, lg, port, PASSWORD))
+            base = f"http://127.0.0.1:{relay_port}"
+            async with aiohttp.ClientSession() as http:
+                for _ in range(100):              # the relay fetches the master's mount list at start
+                    async with http.get(base + "/rock.mp3") as r:
+                        if r.status == 200:
+                            break
+                    await asyncio.sleep(0.2)
+                (_, mp3), (_, ogg) = await asyncio.gather(_read(http, base + "/rock.mp3", 4.0),
+                                                          _read(http, base + "/rock.ogg", 4.0))
+            return mp3, ogg
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            station.close()
+            station.stop()
+
+    try:
+        mp3, ogg = asyncio.run(main())
+    finally:
+        for ice in (master, relay):
+            if ice is not None:
+                ice.terminate()
+                ice.wait(10)
+        for folder in logs:
+            shutil.rmtree(folder, ignore_errors=True)
+    for data in (mp3, ogg):
+        assert 190 < _tone_hz(data, 2.5) < 510            # one of the stand-in's tones, through two Icecasts
