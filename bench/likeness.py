@@ -245,7 +245,8 @@ def main() -> None:
     ap.add_argument("--source", choices=("station", "anchors", "seeds"), default="station",
                     help="freedoom2 case: the station's walk, the seed set's segments decoded from their "
                          "own encodings (no walk), or the segments as imported (the ceiling)")
-    ap.add_argument("--temperature", type=float, default=1.0, help="with --source anchors")
+    ap.add_argument("--temperature", type=float, default=1.0,
+                    help="decoding temperature: the station mix's, or with --source anchors the decoder's")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
@@ -263,11 +264,11 @@ def main() -> None:
             names = sorted(fd2)
             seeds, held = names[0::2], names[1::2]
             import_seeds({n: fd2_data[n] for n in seeds}, Path(tmp), "fd2")
-            mix = {"sets": {"fd2": 1}, "form": args.form}
+            mix = {"sets": {"fd2": 1}, "form": args.form, "temperature": args.temperature}
             if args.learn:
                 args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
         else:
-            mix = {"form": args.form}
+            mix = {"form": args.form, "temperature": args.temperature}
         t1 = time.perf_counter()
         joined: list = []
         runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model, joined) \

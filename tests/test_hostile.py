@@ -484,6 +484,9 @@ def test_a_bad_icecast_url_never_shows_its_password(url):
 
 # -- afterwards ----------------------------------------------------------------------------
 def test_the_stream_played_on_through_all_of_it(station):
+    # (under xdist the tests above may have run on the other worker's station: this one
+    # may be starting; a station that broke would never come to play)
+    wait_until_playing(station)
     status, health, _ = call(station, "GET", "/healthz")
     # "degraded" is the loop fill covering a late generator (2 busy cores, 20 new seeds to
     # encode): the stream plays on; a generator error would be in last_error

@@ -39,3 +39,38 @@ def test_opus_pages_decode_whole_and_joined_mid_stream(tmp_path):
         assert out.shape[1] / 44100 >= seconds
         spectrum = np.abs(np.fft.rfft(out[0, 20000:60000]))
         assert abs(np.argmax(spectrum) * 44100 / 40000 - 440) < 3
+
+
+def test_a_format_is_encoded_only_while_taken_and_comes_back_with_its_burst():
+    """encoding.py: nobody on the Ogg stream, no Opus encoding; its first listener gets a
+    fresh encoder started from the last 2 s (a header equal to the one listeners were sent,
+    pages that decode to the tone); LINGER seconds after its last listener it stops."""
+    import functools
+
+    from radio.station.encoder import Mp3Encoder
+    from radio.station.encoding import LINGER, Encoding
+    enc = Encoding({"mp3": functools.partial(Mp3Encoder, 128), "ogg": functools.partial(OggOpusEncoder, 96)},
+                   burst_seconds=2.0, sample_rate=44100)
+    pcm, tick = _tone(seconds=20.0, hz=330.0), 11025
+    blocks = [pcm[:, i:i + tick] for i in range(0, pcm.shape[1], tick)]
+    for block in blocks[:12]:                            # 3 s: MP3 (HLS) only
+        chunks, stopped = enc.encode(block, {"mp3"})
+        assert [c.format for c in chunks] in (["mp3"], []) and not stopped
+    assert enc.running == ("mp3",) and enc.started == {"mp3": 1, "ogg": 0}
+    chunks, _ = enc.encode(blocks[12], {"mp3", "ogg"})   # a listener on the Ogg stream
+    burst = next(c for c in chunks if c.format == "ogg")
+    assert 2.0 <= burst.seconds <= 2.25                  # the kept 2 s and this tick, less what libopus holds
+    data = OggOpusEncoder(96).header + burst.data
+    assert all(p["crc_ok"] for p in parse_pages(data))
+    out = decode_with_ffmpeg(data)
+    spectrum = np.abs(np.fft.rfft(out[0, 10000:50000]))
+    assert out.shape[1] / 44100 >= 1.9 and abs(np.argmax(spectrum) * 44100 / 40000 - 330) < 3
+    stopped_at = None
+    for i, block in enumerate(blocks[13:], 13):          # the listener left
+        _, stopped = enc.encode(block, {"mp3"})
+        if stopped:
+            stopped_at = i
+            break
+    assert stopped == ["ogg"] and stopped_at - 12 == int(LINGER * 4) and enc.running == ("mp3",)
+    enc.encode(blocks[stopped_at + 1], {"mp3", "ogg"})
+    assert enc.started == {"mp3": 1, "ogg": 2}

@@ -87,6 +87,11 @@ class Broadcaster:
     def formats(self) -> tuple[str, ...]:
         return (self.name,)
 
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """Its format while someone listens (encoding.py encodes only what is taken)."""
+        return self.formats if self.listeners else ()
+
     def write(self, chunk) -> None:
         """The Sink protocol (sinks.py): a chunk of this stream's format to every listener."""
         self.publish(chunk.data, chunk.seconds)

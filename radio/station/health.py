@@ -59,6 +59,7 @@ def report(station: Station) -> tuple[dict, int]:
                       "hang_limit_seconds": round(gen.hang_limit(), 1)},
         "pacer": station.pacer.health(),
         "outputs": station.outputs.health(),
+        "encoding": {"formats": list(station.encoding.running), "taken_up": station.encoding.started},
         "failing_outputs": station.outputs.failing,
         "icecast": ({"connected": station.icecast.connected, "reconnects": station.icecast.reconnects}
                     if station.icecast is not None else None),

@@ -1,6 +1,7 @@
 """Outputs stage: encoded chunks to every sink, and a failing sink never stops the others.
 
-A `Sink` takes the chunks of the formats it wants (`write` raises when it cannot). The
+A `Sink` takes the chunks of its formats (`write` raises when it cannot); one that takes
+them only at times says which it takes now in `wanted`, and only those are encoded. The
 broadcasters (MP3, Ogg/Opus), HLS and the Icecast push are sinks. `Outputs` hands each
 chunk to each sink; a sink that raises is logged, counted (/metrics), named in /healthz
 and skipped until its retry time (1 s, doubling to 30 s), then tried again; the first
@@ -71,6 +72,11 @@ class Outputs:
     def add(self, sink) -> None:
         self.sinks.append(sink)
         self.state[sink.name] = SinkState()
+
+    def wanted(self) -> set[str]:
+        """The formats some sink takes now: a sink's `wanted` (a broadcaster's formats while
+        it has listeners), else all its formats."""
+        return {fmt for sink in self.sinks for fmt in getattr(sink, "wanted", sink.formats)}
 
     def write(self, chunk: Chunk) -> None:
         now = None

@@ -20,6 +20,7 @@ votes are written by the store (store.py), off the event loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import signal
@@ -37,6 +38,7 @@ from ..support.heap import return_big_buffers
 from .ballot import Ballot
 from .broadcaster import Broadcaster
 from .encoder import Mp3Encoder
+from .encoding import Encoding
 from .generator_state import GeneratorState
 from .history import History
 from .icecast import IcecastPush
@@ -44,7 +46,7 @@ from .latentmap import LatentMap
 from .opus import OggOpusEncoder
 from .pacer import Pacer
 from .playout import Fallback, Generated, Played
-from .sinks import Chunk, HlsSink, Outputs
+from .sinks import HlsSink, Outputs
 from .store import Store
 
 log = logging.getLogger("radio.station")
@@ -77,11 +79,13 @@ class Station:
         return_big_buffers()
         self.settings = settings
         self.store = Store(Path(settings.data), settings.history_segments)
-        self._encoders = {"mp3": Mp3Encoder(settings.bitrate), "ogg": OggOpusEncoder(settings.opus_bitrate)}
+        self.encoding = Encoding({"mp3": functools.partial(Mp3Encoder, settings.bitrate),
+                                  "ogg": functools.partial(OggOpusEncoder, settings.opus_bitrate)},
+                                 settings.burst_seconds, SAMPLE_RATE)
         self.master = Master(SAMPLE_RATE, settings.loudness_lufs)
         self.streams = {
             "mp3": Broadcaster("mp3", settings.burst_seconds),
-            "ogg": Broadcaster("ogg", settings.burst_seconds, header=self._encoders["ogg"].header),
+            "ogg": Broadcaster("ogg", settings.burst_seconds, header=OggOpusEncoder(settings.opus_bitrate).header),
         }
         self.outputs = Outputs(self.streams.values())
         # the outputs besides the broadcasters, assembled here and nowhere else
@@ -260,10 +264,11 @@ class Station:
     # -- the pacer's hand-off (event loop) -------------------------------------------
     def _publish(self, pcm: np.ndarray) -> None:
         pcm = self.master.process(pcm)
-        for fmt, encoder in self._encoders.items():
-            frames = encoder.encode(pcm)
-            if frames:
-                self.outputs.write(Chunk(fmt, b"".join(f.data for f in frames), sum(f.seconds for f in frames)))
+        chunks, stopped = self.encoding.encode(pcm, self.outputs.wanted())
+        for fmt in stopped:           # nobody takes it: a later listener must not get stale audio
+            self.streams[fmt].forget_burst()
+        for chunk in chunks:
+            self.outputs.write(chunk)
 
     async def run(self) -> None:
         """The generator's supervisor, the Icecast push if configured and the pacer, until
