@@ -16,10 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conditions import Conditions  # noqa: E402
+from served import served  # noqa: E402
 
 CONDITIONS = (("no listener", ()), ("one MP3 listener", ("mp3",)), ("MP3 + Ogg listeners", ("mp3", "ogg")))
 
@@ -79,21 +77,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repo", default=str(Path(__file__).resolve().parent.parent))
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with Conditions(), tempfile.TemporaryDirectory() as data:
         print(f"# station from {args.repo}", flush=True)
-        env = {**os.environ, "RADIO_DATA": data, "RADIO_LOG_FORMAT": "text", "TF_USE_LEGACY_KERAS": "1",
-               "PYTHONPATH": args.repo}
-        proc = subprocess.Popen([sys.executable, "-m", "radio", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, cwd=args.repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", args.seconds, args.rounds, proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait(60)
-
+        with served(data, repo=args.repo) as (base, proc):
+            asyncio.run(run(base, args.seconds, args.rounds, proc.pid))
 
 if __name__ == "__main__":
     main()

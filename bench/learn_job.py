@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conditions import Conditions  # noqa: E402
 from likeness import import_seeds, usable  # noqa: E402
+from served import served  # noqa: E402
 
 TOKEN = "bench-admin-token-0123"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -115,24 +113,13 @@ def main() -> None:
     ap.add_argument("--listeners", type=int, default=20)
     ap.add_argument("--limit", type=float, default=1200.0, help="seconds to wait for the job at most")
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     with Conditions(), tempfile.TemporaryDirectory() as data:
         fd2_data, fd2, _ = usable("freedoom2")
         names = sorted(fd2)
         import_seeds({n: fd2_data[n] for n in names[0::2]}, Path(data), "fd2")
         print(f"# set fd2: freedoom2's {len(names[0::2])} odd usable songs; {args.listeners} listeners", flush=True)
-        env = {**os.environ, "RADIO_DATA": data, "RADIO_LOG_FORMAT": "text", "TF_USE_LEGACY_KERAS": "1",
-               "RADIO_ADMIN_TOKEN": TOKEN}
-        proc = subprocess.Popen([sys.executable, "-m", "radio", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", args.listeners, args.limit, proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait(60)
-
+        with served(data, {"RADIO_ADMIN_TOKEN": TOKEN}) as (base, proc):
+            asyncio.run(run(base, args.listeners, args.limit, proc.pid))
 
 if __name__ == "__main__":
     main()

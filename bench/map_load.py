@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conditions import Conditions  # noqa: E402
+from served import served  # noqa: E402
 
 
 async def page(http, url: str, until: float, counts: dict) -> None:
@@ -72,19 +70,8 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=500)
     ap.add_argument("--seconds", type=float, default=60.0)
     args = ap.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with Conditions(), tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "RADIO_DATA": data, "RADIO_LOG_FORMAT": "text", "TF_USE_LEGACY_KERAS": "1"}
-        proc = subprocess.Popen([sys.executable, "-m", "radio", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            asyncio.run(run(f"http://127.0.0.1:{port}", args.pages, args.seconds, proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait(30)
-
+    with Conditions(), tempfile.TemporaryDirectory() as data, served(data) as (base, proc):
+        asyncio.run(run(base, args.pages, args.seconds, proc.pid))
 
 if __name__ == "__main__":
     main()

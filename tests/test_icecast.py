@@ -4,6 +4,7 @@ Icecast restarts the push reconnects by itself. Past one machine: a relay config
 deploy/scale-out/icecast-relay.xml serves what the station pushed to the master."""
 
 import asyncio
+import contextlib
 import json
 import shutil
 import socket
@@ -29,6 +30,20 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def _running(station):
+    """The station runs for the block; then it is closed and stopped."""
+    tasks = [asyncio.create_task(station.run())]
+    try:
+        yield
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        station.close()
+        station.stop()
 
 
 async def _until(predicate, limit):
@@ -75,8 +90,7 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
 
     async def main():
         nonlocal ice
-        tasks = [asyncio.create_task(station.run())]
-        try:
+        async with _running(station):
             await _until(lambda: all(push.connected.values()), 30)
             # silence plays until the first segment; Icecast's burst (4 s) then holds music
             await _until(lambda: station.first_audio_at is not None, 60)
@@ -96,12 +110,6 @@ def test_push_to_icecast_listen_there_and_reconnect(tmp_path):
             async with aiohttp.ClientSession() as http:
                 _, again = await _read(http, base + "/radio.mp3", 3.0)
             return mp3, ogg, status, again
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            station.close()
-            station.stop()
 
     try:
         mp3, ogg, status, again = asyncio.run(main())
@@ -146,8 +154,7 @@ def test_a_listener_on_a_relay_hears_what_a_station_pushed_to_the_master(tmp_pat
 
     async def main():
         nonlocal relay
-        tasks = [asyncio.create_task(station.run())]
-        try:
+        async with _running(station):
             await _until(lambda: all(station.icecast.connected.values()), 30)
             await _until(lambda: station.first_audio_at is not None, 60)
             relay, relay_port = _start_icecast(logs[1], lambda p, lg: run_relay(p, lg, port, PASSWORD))
@@ -161,12 +168,6 @@ def test_a_listener_on_a_relay_hears_what_a_station_pushed_to_the_master(tmp_pat
                 (_, mp3), (_, ogg) = await asyncio.gather(_read(http, base + "/rock.mp3", 4.0),
                                                           _read(http, base + "/rock.ogg", 4.0))
             return mp3, ogg
-        finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            station.close()
-            station.stop()
 
     try:
         mp3, ogg = asyncio.run(main())
