@@ -80,16 +80,23 @@ def test_a_learned_set_alone_plays_on_its_own_model_and_a_blend_is_refused(tmp_p
 
 
 class ModelTones(TonePipeline):
-    """Tones, on the real seed library: whose model it plays comes from the set's manifest,
-    as the real pipeline's does."""
+    """Tones, on the real seed library: whose model it plays, the sets it starts with and
+    the mixes it refuses come from the sets' manifests, as in the real pipeline."""
 
     def __init__(self, settings, model=None):
         super().__init__()
-        from radio.generator.models import model_key
+        from radio.generator.models import model_key, sets_played
         from radio.music.seedsets import station_library
         self.library = station_library(settings)
         self.model_key = model_key(self.library.learned(), settings.model)
-        self.mix = StyleMix(sets={"band": 1.0})
+        self.played = sets_played(self.model_key, self.library.sets(), self.library.learned())
+        self.mix = StyleMix(sets={s: 1.0 for s in self.played})
+
+    def set_mix(self, mix):
+        from radio.generator.mix import MixError
+        if any(w > 0 and s not in self.played for s, w in mix.sets.items()):
+            raise MixError("sets: played by another model than this one")
+        self.mix = mix
 
 
 def test_a_set_whose_model_goes_or_comes_while_it_plays_changes_model_between_songs(tmp_path):
@@ -113,3 +120,30 @@ def test_a_set_whose_model_goes_or_comes_while_it_plays_changes_model_between_so
     finally:
         stop.set()
         thread.join(10)
+
+
+class BrokenLearned(ModelTones):
+    """A learned model that does not load."""
+
+    def __init__(self, settings, model=None):
+        super().__init__(settings)
+        if self.model_key:
+            raise RuntimeError("this learned model does not load")
+
+
+def test_a_learned_model_that_does_not_load_leaves_the_station_on_its_own_model(tmp_path):
+    from radio.config import Settings
+    from radio.generator.loop import GeneratorLoop
+    data, _, _ = _data_with_a_learned_set(tmp_path)
+    made, stop, events = queue.Queue(maxsize=1), threading.Event(), []
+    loop = GeneratorLoop(Settings(data=str(data)), BrokenLearned, {"mix": {"sets": {"band": 1}}},
+                         made.put, lambda *e: events.append(e), stop)
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    try:
+        first = made.get(timeout=20)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert first.meta.model == "" and loop.restarts == 1
+    assert any(e[0] == "error" and "does not load" in e[1] for e in events)

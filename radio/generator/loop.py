@@ -196,9 +196,8 @@ class GeneratorLoop:
 
     # -- main thread -----------------------------------------------------------------
     def run(self) -> None:
-        """Builds the pipeline and generates until stopped; after an exception it logs,
-        waits (1 s doubling to 60 s) and starts a fresh pipeline around the same model
-        (a pipeline that never made music gets a fresh model too)."""
+        """Builds the pipeline and generates until stopped; after an exception: log, wait (1 s
+        doubling to 60 s), a new pipeline around the same model (a new model if none made music)."""
         backoff, model = 1.0, None
         settings = settings_for(self.settings, (self._mix_to_restore() or dict(self.settings.mix or {})).get("sets"))
         while not self.stop.is_set():
@@ -216,8 +215,7 @@ class GeneratorLoop:
                 _close(pipeline)
                 return
             except _Switch as switch:
-                # another model plays the mix: its pipeline starts behind the segments the station
-                # holds, at its own anchors (the old walk's point means nothing in its space)
+                # another model plays the mix: its pipeline starts behind the segments held, at its anchors
                 self.ready.clear()
                 _close(pipeline)
                 pipeline = self.pipeline = model = None
@@ -227,12 +225,14 @@ class GeneratorLoop:
             except Exception as e:  # noqa: BLE001  the station must go on
                 self.ready.clear()
                 worked = self.ids.next_id > made
+                if not worked and settings.model != self.settings.model:   # a learned model that fails
+                    settings = self.settings
                 model = pipeline.model if worked and pipeline is not None else None
                 _close(pipeline, keep_model=model is not None)
                 pipeline = self.pipeline = None
                 if worked:
                     backoff = 1.0
-                log.exception("generator failed; restarting in %.0f s", backoff)
+                log.exception("generator failed; restarting in %.0f s on %s", backoff, settings.model)
                 self.restarts += 1
                 self.emit("error", f"{type(e).__name__}: {e}")
                 if self.stop.wait(backoff):
