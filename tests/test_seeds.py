@@ -178,3 +178,22 @@ def test_piano_only_piece_is_dropped(tmp_path, converter):
     path = _write(ns, tmp_path / "piano-only.mid")
     segments, reports = seeds.import_files([path], converter)
     assert not segments and reports[0].reason == "no drums", reports[0].line()
+
+
+def test_a_hand_edited_model_entry_reads_as_no_model_and_the_set_still_goes(tmp_path):
+    """A manifest whose `model` entry is malformed: the set has no learned model (the
+    generator asks every segment, so it must not raise), and removing the set works."""
+    import json
+
+    from radio.music.seedsets import SeedLibrary, unlearned
+    band = tmp_path / "band"
+    band.mkdir()
+    (band / "a.mid").write_bytes(b"MThd")
+    library = SeedLibrary(tmp_path)
+    for model in ("oops", {"folder": 5}, {"files": ["a.mid"]}, {"folder": str(tmp_path), "files": "a.mid"}):
+        (band / "manifest.json").write_text(json.dumps({"files": {"a.mid": {}}, "model": model}))
+        assert library.learned() == {} and unlearned(library.manifest("band")) is None, model
+    (band / "manifest.json").write_text(json.dumps({"files": {"a.mid": {}}, "model": {"folder": str(tmp_path)}}))
+    assert library.learned() == {"band": tmp_path} and unlearned(library.manifest("band")) == ["a.mid"]
+    (band / "manifest.json").write_text(json.dumps({"files": {}, "model": {"folder": 5}}))
+    assert [p.name for p in library.remove("band")] == ["a.mid"] and not band.exists()

@@ -124,9 +124,9 @@ class SeedLibrary:
         one (the others are played by the station's own model)."""
         out = {}
         for name in self.sets():
-            folder = self.manifest(name).get("model", {}).get("folder")
-            if isinstance(folder, str) and folder and Path(folder).is_dir():
-                out[name] = Path(folder)
+            model = learned_model(self.manifest(name))
+            if model is not None and Path(model["folder"]).is_dir():
+                out[name] = Path(model["folder"])
         return out
 
     @contextlib.contextmanager
@@ -281,10 +281,11 @@ class SeedLibrary:
         with self.locked():
             if file_name is None:
                 removed = self.sets().get(set_name, [])
-                model = Path(self.manifest(set_name).get("model", {}).get("folder", ""))
+                model = learned_model(self.manifest(set_name))
                 shutil.rmtree(folder)
                 # the model `radio learn` made of this set goes with it (never a folder elsewhere)
-                if model.name == set_name and model.parent.name == "models" and model.is_dir():
+                model = Path(model["folder"]) if model is not None else None
+                if model is not None and model.name == set_name and model.parent.name == "models" and model.is_dir():
                     shutil.rmtree(model, ignore_errors=True)
                 return removed
             target = (folder / file_name).resolve()
@@ -298,13 +299,23 @@ class SeedLibrary:
             return [target]
 
 
+def learned_model(manifest: dict) -> dict | None:
+    """The manifest's `model` entry (written by `radio learn`: folder, files, …), or None
+    when it has none or a hand-edited one is malformed (read as no model, never a crash)."""
+    model = manifest.get("model")
+    if isinstance(model, dict) and isinstance(model.get("folder"), str) and model["folder"] \
+            and isinstance(model.get("files", []), list):
+        return model
+    return None
+
+
 def unlearned(manifest: dict) -> list[str] | None:
     """The set's files that its learned model (`radio learn`) has not seen: None when it
     has no model, [] when the model is current."""
-    model = manifest.get("model")
-    if not model:
+    model = learned_model(manifest)
+    if model is None:
         return None
-    return sorted(set(manifest.get("files", {})) - set(model.get("files", [])))
+    return sorted(set(manifest.get("files", {})) - set(map(str, model.get("files", []))))
 
 
 def read_manifest(folder: Path) -> dict:
