@@ -137,6 +137,7 @@ class Settings:
     admin_token: str = dataclasses.field(default="", repr=False)   # empty: the admin API is off
     history_segments: int = 32          # played segments kept for /api/history and MIDI
     name: str = "latent radio"          # what players show (icy-name)
+    description: str = "drums, bass and lead from a walk through a MusicVAE latent space"  # icy-description
     icecast: str = dataclasses.field(default="", repr=False)   # icecast://source:PASSWORD@HOST:PORT/NAME
     hls: bool = True                    # HLS segments + playlist in <data>/hls, served at /hls/
     lead_segments: int = 2              # segments the generator keeps ahead of playback
@@ -146,6 +147,8 @@ class Settings:
     trusted_proxies: str = ""           # addresses/networks whose X-Forwarded-For is believed, e.g. "127.0.0.1"
     origins: str = ""                   # browser origins besides our own that may vote, e.g. "https://a.example"
     mix: dict = dataclasses.field(default_factory=dict)  # the starting style mix (radio/generator/mix.py)
+    channels: dict = dataclasses.field(default_factory=dict)  # [channels.<name>] tables (station/channels.py)
+    max_channels: int = 4               # channels one server runs, `main` included
 
     @classmethod
     def from_env(cls, env=os.environ, config: str | Path | None = None, **overrides) -> "Settings":
@@ -236,5 +239,7 @@ class Settings:
             if not re.fullmatch(r"https?://[^/\s]+", origin):
                 raise ConfigError(f"origins: {origin!r} is not an origin; use scheme://host[:port], "
                                   f"comma-separated, e.g. https://radio.example")
+        if not 1 <= self.max_channels <= 64:
+            raise ConfigError(f"max_channels={self.max_channels}: use 1–64 (each channel runs its own generator)")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port={self.port}: use 1–65535")

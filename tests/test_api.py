@@ -148,8 +148,9 @@ def test_health_and_prometheus_metrics(station):
     assert 0 < sound["master_gain_db"] < 20     # the presets sit ~10 dB under the target
     status, text, headers = call(station, "GET", "/metrics")
     assert status == 200 and headers["Content-Type"].startswith("text/plain")
-    samples = {(s.name, s.labels.get("format", "")): s.value
-               for family in text_string_to_metric_families(text.decode()) for s in family.samples}
+    parsed = [s for family in text_string_to_metric_families(text.decode()) for s in family.samples]
+    assert parsed and all(s.labels["channel"] == "main" for s in parsed)     # one channel: main
+    samples = {(s.name, s.labels.get("format", "")): s.value for s in parsed}
     assert samples[("radio_segments_generated_total", "")] >= 1
     assert samples[("radio_bytes_out_total", "mp3")] >= 0 and ("radio_listeners", "ogg") in samples
     assert samples[("radio_decode_seconds_count", "")] >= 1 and samples[("radio_render_seconds_sum", "")] > 0

@@ -28,7 +28,9 @@ EXAMPLES = 80        # per operation and generation mode
 
 @pytest.fixture(scope="module")
 def scratch_station(tmp_path_factory):
-    with running_station(data=str(tmp_path_factory.mktemp("fuzz-data")), admin_token=ADMIN_TOKEN) as url:
+    # one channel at most: a fuzzed POST /api/channels is checked and refused, not started
+    with running_station(data=str(tmp_path_factory.mktemp("fuzz-data")), admin_token=ADMIN_TOKEN,
+                         max_channels=1) as url:
         yield url
 
 

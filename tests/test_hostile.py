@@ -569,3 +569,28 @@ def test_a_seed_removed_between_listing_and_encoding_is_skipped(tmp_path, monkey
     p.sync_seeds()
     assert racing not in p._anchors and len(p.anchors) == before
     assert p.sync_seeds() is False      # and nothing is left to forget
+
+
+def test_channel_routes_refuse_bad_names_paths_and_changes(station):
+    """Channels (issue 29) on the shared one-channel station: nothing here starts one."""
+    for path in ("/api/channels/nope/now", "/api/channels/nope", "/nope/stream.mp3", "/nope/hls/live.m3u8"):
+        status, err, _ = call(station, "GET", path)
+        assert status == 404 and "nope" in err["error"], path
+    for path in ("/main/hls/..%2fstate.json", "/main/hls/.hidden.ts", "/main/hls/%2e%2e%2fchannels.json"):
+        assert call(station, "GET", path)[0] == 404, path
+    for name in ("api", "healthz", "../x", "a" * 5000, "Main", 7, None):
+        status, err, _ = call(station, "POST", "/api/channels", json={"name": name}, headers=ADMIN)
+        assert status == 400 and "channel name" in err["error"], name
+    status, err, _ = call(station, "POST", "/api/channels", json={"name": "evil"})
+    assert status == 401
+    status, err, _ = call(station, "POST", "/api/channels", json={"name": "evil"},
+                          headers={**ADMIN, "Origin": "https://evil.example"})
+    assert status == 403
+    status, err, _ = call(station, "PUT", "/api/channels/main", json={"title": "x" * 201}, headers=ADMIN)
+    assert status == 400 and "channel.main.title" in err["error"]
+    status, err, _ = call(station, "PUT", "/api/channels/main", data=b"[" * 30_000, headers={**ADMIN, **JSON})
+    assert status == 400 and "deep" in err["error"]
+    status, err, _ = call(station, "DELETE", "/api/channels/main", headers=ADMIN)
+    assert status == 409 and "cannot be removed" in err["error"]
+    _, listed, _ = call(station, "GET", "/api/channels")
+    assert [c["name"] for c in listed["channels"]] == ["main"]

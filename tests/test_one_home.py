@@ -32,7 +32,7 @@ HOMES = {
     "COMPLETER": "radio.server.appkeys",
     "PROXIES": "radio.server.appkeys",
     "TOKEN_FAILURES": "radio.server.appkeys",
-    "DESCRIPTION": "radio.station.station",
+    "CHANNELS": "radio.server.appkeys",
     "best_key": "radio.music.keys",               # key fitting: the songwriter and bench/songs.py
 }
 

@@ -153,7 +153,7 @@ def test_a_failing_hls_output_is_named_retried_and_recovers(served):
     assert code == 200 and health["status"] == "degraded" and not health["outputs"]["hls"]["ok"]
     assert health["outputs"]["mp3"]["ok"] and health["outputs"]["hls"]["last_error"]
     with urllib.request.urlopen(served.base + "/metrics", timeout=5) as r:
-        assert 'radio_output_failures_total{output="hls"}' in r.read().decode()
+        assert 'radio_output_failures_total{channel="main",output="hls"}' in r.read().decode()
     time.sleep(4.0)
     hls.unlink()                                        # the disk is back
     served.wait(lambda c, h: h["failing_outputs"] == [] and h["status"] == "ok", 40)

@@ -21,7 +21,7 @@ from ..station import songs
 from ..support import clients
 from ..support.ratelimit import Lockout
 from . import jsonbody, openapi
-from .appkeys import LEARNER, PROXIES, STATION, TOKEN_FAILURES
+from .appkeys import CHANNELS, LEARNER, PROXIES, STATION, TOKEN_FAILURES
 
 MAX_SEGMENT_DIGITS = 18                                   # ids are counters: 10^18 is never reached
 MAX_FIELD_BYTES = 1024                                    # a form field beside an upload (keep=bass …)
@@ -52,7 +52,14 @@ async def json_errors(request: web.Request, handler):
 
 
 def station_of(request: web.Request):
-    return request.app[STATION]
+    """The station a request is for: its path's channel, or main on the old URLs."""
+    name = request.match_info.get("channel")
+    if name is None:
+        return request.app[STATION]
+    station = request.app[CHANNELS].get(name)
+    if station is None:
+        raise ApiError(f"no channel {name[:40]!r} (see /api/channels)", 404)
+    return station
 
 
 def ready_station(request: web.Request):
@@ -318,22 +325,23 @@ def add_guards(app: web.Application, settings) -> None:
         app[TOKEN_FAILURES] = Lockout(limit=10, window=60.0, lock=60.0)
 
 
+# what a channel has of its own: at /api/… for main, and at /api/channels/<name>/… for each
+CHANNEL_ROUTES = (("GET", "/now", now), ("GET", "/history", history),
+                  ("GET", r"/segments/{id:[0-9]+}.mid", segment_midi), ("GET", r"/songs/{id:[0-9]+}.mid", song_midi),
+                  ("GET", "/mix", get_mix), ("PUT", "/mix", put_mix), ("POST", "/vote", post_vote),
+                  ("GET", "/votes", get_votes), ("GET", "/map", get_map), ("POST", "/map/refit", refit_map),
+                  ("POST", "/drill", drill))
+CHANNEL_PREFIX = "/api/channels/{channel:[a-z0-9][a-z0-9-]{0,31}}"
+
+
 def add_routes(app: web.Application) -> None:
     """The API's routes (each in openapi.DOCUMENT) and the state its checks keep."""
     add_guards(app, app[STATION].settings)
     app.router.add_get("/api/openapi.json", openapi_document)
-    app.router.add_get("/api/now", now)
-    app.router.add_get("/api/history", history)
-    app.router.add_get(r"/api/segments/{id:[0-9]+}.mid", segment_midi)
-    app.router.add_get(r"/api/songs/{id:[0-9]+}.mid", song_midi)
-    app.router.add_get("/api/mix", get_mix)
-    app.router.add_put("/api/mix", put_mix)
-    app.router.add_post("/api/vote", post_vote)
-    app.router.add_get("/api/votes", get_votes)
-    app.router.add_get("/api/map", get_map)
-    app.router.add_post("/api/map/refit", refit_map)
+    for prefix in ("/api", CHANNEL_PREFIX):
+        for method, path, handler in CHANNEL_ROUTES:
+            app.router.add_route(method, prefix + path, handler)
     app.router.add_get("/api/seeds", list_seeds)
     app.router.add_post("/api/seeds/{set}", upload_seed)
     app.router.add_delete("/api/seeds/{set}", delete_seed)
     app.router.add_delete("/api/seeds/{set}/{file}", delete_seed)
-    app.router.add_post("/api/drill", drill)

@@ -284,6 +284,54 @@ PATHS = {
                       "400": ERROR, "413": ERROR}})},
 }
 
+CHANNEL = {"name": "channel", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,31}$"}}
+CHANNEL_FIELDS = {"title": {"type": "string", "minLength": 1, "maxLength": 200},
+                  "description": {"type": "string", "minLength": 1, "maxLength": 200},
+                  "mix": {"type": "object", "properties": MIX_FIELDS,
+                          "description": "the channel's starting mix (as PUT /api/mix takes it)"}}
+CHANNEL_INFO = {"type": "object", "required": ["name", "title", "description", "mix", "status", "urls", "listeners"],
+                "properties": {**CHANNEL_FIELDS, "name": STR, "status": STR, "now_playing": {"type": ["string", "null"]},
+                               "urls": {"type": "object", "additionalProperties": STR},
+                               "listeners": {"type": "object", "additionalProperties": INT}}}
+NOT_FOUND = {"404": ERROR}
+
+
+def _in_channel(item: dict) -> dict:
+    """A path item of main's, as a channel's: the channel in the path, 404 when there is none."""
+    out = {"parameters": [CHANNEL, *item.get("parameters", [])]}
+    for method, op in item.items():
+        if method != "parameters":
+            out[method] = {**op, "summary": op["summary"] + " (of one channel)",
+                           "responses": {**NOT_FOUND, **op["responses"]}}
+    return out
+
+
+# what each channel has of its own (api.CHANNEL_ROUTES): main's at /api/…, the others' here
+for _path in ("now", "history", "segments/{id}.mid", "songs/{id}.mid", "mix", "vote", "votes", "map", "map/refit",
+              "drill"):
+    PATHS[f"/api/channels/{{channel}}/{_path}"] = _in_channel(PATHS[f"/api/{_path}"])
+for _path in ("stream.{format}", "listen.{kind}", "hls/{file}"):
+    PATHS[f"/{{channel}}/{_path}"] = _in_channel(PATHS[f"/{_path}"])
+PATHS["/api/channels"] = {
+    "get": {"summary": "the channels: each with its title, status, URLs, listeners and what it plays now",
+            "responses": {"200": _json({"type": "object", "required": ["channels", "max_channels"], "properties": {
+                "channels": {"type": "array", "items": CHANNEL_INFO}, "max_channels": INT}})}},
+    "post": _admin({"summary": "add a channel (kept in the data folder; at most max_channels, 409 beyond)",
+                    "requestBody": _body({"type": "object", "required": ["name"],
+                                          "properties": {"name": CHANNEL["schema"], **CHANNEL_FIELDS}}),
+                    "responses": {"201": _json(CHANNEL_INFO), "400": ERROR, "409": ERROR, "413": ERROR}})}
+PATHS["/api/channels/{channel}"] = {
+    "parameters": [CHANNEL],
+    "get": {"summary": "one channel", "responses": {"200": _json(CHANNEL_INFO), "404": ERROR}},
+    "put": _admin({"summary": "change a channel's title, description or mix (kept in the data folder)",
+                   "requestBody": _body({"type": "object", "properties": CHANNEL_FIELDS}),
+                   "responses": {"200": _json(CHANNEL_INFO), "400": ERROR, "404": ERROR, "413": ERROR,
+                                 **STARTING}}),
+    "delete": _admin({"summary": "remove a channel: its listeners are let go, its URLs answer 404 (main stays)",
+                      "responses": {"200": {"$ref": "#/components/responses/Removed"}, "404": ERROR,
+                                    "409": ERROR}})}
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {"title": "latent radio", "version": "1",

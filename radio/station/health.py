@@ -3,7 +3,9 @@ outputs, master), this module adds them up.
 
 503 until music plays (a balancer waits) and while the pacer is down; once music plays the
 stream never stops (the fallback covers a failing generator), so a generator or output in
-trouble is "degraded", not a reason for a load balancer to drop us.
+trouble is "degraded", not a reason for a load balancer to drop us. With several channels
+(lineup.py) the whole is their sum: 503 only while no channel plays, "degraded" while any
+is not "ok".
 """
 
 from __future__ import annotations
@@ -67,3 +69,17 @@ def report(station: Station) -> tuple[dict, int]:
         "model": model(station),
         "last_error": station.gen.last_error or gen.last_error,
     }, code
+
+
+def whole(stations: dict[str, Station]) -> tuple[dict, int]:
+    """(the /healthz body, HTTP code) of every channel: main's report at the top (as with
+    one channel), each channel's in `channels`."""
+    reports = {name: report(station) for name, station in list(stations.items())}
+    body, code = dict(reports["main"][0]), reports["main"][1]
+    if len(reports) > 1:
+        states = [r["status"] for r, _ in reports.values()]
+        playing = [c for _, c in reports.values() if c == 200]
+        body["status"] = "ok" if all(s == "ok" for s in states) else "degraded" if playing else body["status"]
+        code = 200 if playing else 503
+    body["channels"] = {name: r for name, (r, _) in reports.items()}
+    return body, code

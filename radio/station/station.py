@@ -55,7 +55,6 @@ DRILLS = ("crash", "stall", "kill", "pacer")
 
 class DrillError(RadioError, ValueError):
     status = 400
-DESCRIPTION = "drums, bass and lead from a walk through a MusicVAE latent space"   # what players show
 
 
 def prepare_seeds(settings: Settings) -> dict[str, list[Path]]:
@@ -90,7 +89,7 @@ class Station:
         self.outputs = Outputs(self.streams.values())
         # the outputs besides the broadcasters, assembled here and nowhere else
         self.hls = HlsSink(Path(settings.data) / "hls") if settings.hls else None
-        self.icecast = IcecastPush(IcecastTarget.parse(settings.icecast), self.streams, settings.name, DESCRIPTION,
+        self.icecast = IcecastPush(IcecastTarget.parse(settings.icecast), self.streams, settings.name, settings.description,
                                    {"mp3": settings.bitrate, "ogg": settings.opus_bitrate}) if settings.icecast else None
         for sink in (self.hls, self.icecast):
             if sink is not None:

@@ -24,7 +24,7 @@ const style = (i) => [SET_COLORS[i % SET_COLORS.length], SHAPES[i % SHAPES.lengt
 
 async function fetchMap() {
   try {
-    const r = await fetch('/api/map', { headers: mapTag ? { 'If-None-Match': mapTag } : {} });
+    const r = await fetch(api('/map'), { headers: mapTag ? { 'If-None-Match': mapTag } : {} });
     if (r.status !== 200) return;                       // 304: what we have is current
     mapDoc = await r.json();
     mapTag = r.headers.get('ETag') || '';
@@ -161,12 +161,15 @@ mapCanvas.addEventListener('click', async (e) => {
     const mix = await putMix({ head: dot.label });
     return status(mix ? `the walk heads for ${dot.label} next` : 'refused: see the admin status');
   }
-  const r = await fetch('/api/vote', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  const r = await fetch(api('/vote'), { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                        body: JSON.stringify({ vote: 'like', anchor: dot.label }) });
   const body = await r.json();
   status(!r.ok ? body.error : body.counted ? `liked the region of ${dot.label}: the walk will lean towards it`
                                            : `you already liked the region of ${dot.label}`);
 });
+
+// another channel (radio.js tune()): its own map, from scratch
+window.mapTuned = () => { mapDoc = null; mapTag = ''; legendShown = ''; fetchMap(); };
 
 setInterval(fetchMap, 2000);
 fetchMap();

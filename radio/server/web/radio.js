@@ -6,7 +6,14 @@ const player = $('#player'), roll = $('#roll'), ctx = roll.getContext('2d');
 const COLORS = ['#e0a030', '#3fa7ff', '#ff5d8f'];   // drums, bass, lead (the API's part index)
 const BEFORE = 3, AFTER = 7;                        // seconds of the roll either side of now
 let state = null, fetchedAt = 0;
-window.radio = { drawn: 0 };                        // notes on the last frame (tests read it)
+window.radio = { drawn: 0, channel: 'main' };       // notes on the last frame, the channel (tests read them)
+
+// The channel this page plays: main's API and streams are the old URLs, the others' sit
+// under their name (/api/channels/<name>/…, /<name>/stream.mp3).
+let channel = new URLSearchParams(location.search).get('channel') || 'main';
+if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(channel)) channel = 'main';
+const api = (path) => (channel === 'main' ? `/api${path}` : `/api/channels/${channel}${path}`);
+const under = (path) => (channel === 'main' ? path : `/${channel}${path}`);
 
 // Stream seconds the server had published, advanced by the clock since the last /api/now.
 const published = () => state ? state.position + (performance.now() - fetchedAt) / 1000 : 0;
@@ -28,7 +35,7 @@ function segmentAt(t) {
 
 async function refresh() {
   try {
-    const r = await fetch('/api/now');
+    const r = await fetch(api('/now'));
     state = await r.json();
     fetchedAt = performance.now();
     const s = segmentAt(heard());
@@ -37,7 +44,7 @@ async function refresh() {
         `window ${s.band.window} of ${s.band.windows} · ` : '';
       $('#now').textContent = `${s.mix} · segment ${s.id} · ${s.qpm} bpm · ${band}walk ` +
         `${s.anchors.join(' → ')} at t=${s.t} · temperature ${s.temperature}`;
-      $('#midi').href = `/api/segments/${s.id}.mid`;
+      $('#midi').href = api(`/segments/${s.id}.mid`);
       showSong(s.song);
       const p = s.programs || {};
       $('#sound').textContent = s.sound ? `${s.sound} (lead GM ${p.lead + 1}, bass GM ${p.bass + 1}, ${p.drums} kit)` : '–';
@@ -53,7 +60,7 @@ function showSong(song) {
   title.hidden = form.hidden = link.hidden = !song;
   if (!song) return;
   title.textContent = `${song.title} · ${song.key}`;
-  link.href = `/api/songs/${song.id}.mid`;
+  link.href = api(`/songs/${song.id}.mid`);
   const key = `${song.id}/${song.form.sections.join(',')}`;
   if (key !== formShown) {
     formShown = key;
@@ -98,7 +105,7 @@ function draw() {
 
 $('#format').addEventListener('change', (e) => {
   const playing = !player.paused;
-  player.src = `/stream.${e.target.value}`;
+  player.src = under(`/stream.${e.target.value}`);
   if (playing) player.play();
 });
 
@@ -116,7 +123,7 @@ function putMix(changes) {
 }
 
 async function sendMix(changes) {
-  const r = await fetch('/api/mix', {
+  const r = await fetch(api('/mix'), {
     method: 'PUT', body: JSON.stringify(changes),
     headers: { 'Content-Type': 'application/json', 'Authorization': `Bearer ${token()}` } });
   const body = await r.json();
@@ -153,7 +160,7 @@ function showOutputs() {
 async function unlock() {
   if (!(await putMix({}))) return;          // an empty change checks the token…
   localStorage.setItem('radio-token', token());   // …which is kept only once the station took it
-  const mix = await (await fetch('/api/mix')).json();
+  const mix = await (await fetch(api('/mix'))).json();
   const box = $('#sets');
   box.querySelectorAll('label').forEach((l) => l.remove());
   for (const name of mix.sets_available) {
@@ -177,7 +184,7 @@ async function unlock() {
 async function vote(kind) {
   const s = segmentAt(heard());
   if (!s) return;
-  const r = await fetch('/api/vote', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+  const r = await fetch(api('/vote'), { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                        body: JSON.stringify({ vote: kind, segment: s.id }) });
   const body = await r.json();
   const what = body.title ? `“${body.title}” (segment ${s.id})` : `segment ${s.id}`;   // a song's vote
@@ -194,6 +201,50 @@ $('#mix-form').addEventListener('input', showOutputs);
 $('#mix-form').addEventListener('change', () => putMix(formMix()));
 $('#token').value = localStorage.getItem('radio-token') || '';
 
+// -- channels: the list, what each plays, and a switch without reloading the page ----------
+async function listChannels() {
+  try {
+    const { channels } = await (await fetch('/api/channels')).json();
+    const nav = $('#channels');
+    nav.hidden = channels.length < 2;
+    nav.replaceChildren(...channels.map((c) => {
+      const b = document.createElement('button');
+      b.dataset.channel = c.name;
+      b.className = c.name === channel ? 'on' : '';
+      b.innerHTML = '<b></b><small></small>';
+      b.querySelector('b').textContent = c.title;
+      b.querySelector('small').textContent = c.now_playing || c.status;
+      b.title = c.description;
+      b.addEventListener('click', () => tune(c.name));
+      return b;
+    }));
+    const mine = channels.find((c) => c.name === channel);
+    $('#channel-about').textContent = mine && channels.length > 1 ? `${mine.title}: ${mine.description}` : '';
+  } catch (e) { /* the list waits for the API */ }
+}
+
+function tune(name) {
+  if (name === channel) return;
+  const playing = !player.paused;
+  channel = window.radio.channel = name;
+  history.replaceState(null, '', name === 'main' ? location.pathname : `?channel=${name}`);
+  player.src = under(`/stream.${$('#format').value}`);
+  $('#m3u').href = under('/listen.m3u');
+  $('#pls').href = under('/listen.pls');
+  state = null;
+  $('#mix-form').hidden = true;                     // the admin form was the other channel's mix
+  if (window.mapTuned) window.mapTuned();
+  if (playing) player.play();
+  refresh();
+  listChannels();
+}
+
 setInterval(refresh, 1000);
+setInterval(listChannels, 5000);
+window.radio.channel = channel;
+player.src = under('/stream.mp3');
+$('#m3u').href = under('/listen.m3u');
+$('#pls').href = under('/listen.pls');
+listChannels();
 refresh();
 requestAnimationFrame(draw);
