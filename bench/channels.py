@@ -9,7 +9,8 @@ It prints, with the conditions:
 - the drill: one channel's generator gets SIGKILL; the longest gap between chunks each
   other channel's listener saw, their underrun, and how long the killed one took to play again;
 - --sweep N: channels added up to N, each step held --hold seconds; the largest count with
-  0 underrun, and whether CPU or memory ran out first.
+  0 underrun, and whether CPU or memory ran out first (one listener on each channel, so
+  every channel encodes).
 
     .venv/bin/python bench/channels.py                                 # 4 channels, 1000 each, 300 s
     .venv/bin/python bench/channels.py --listeners 200 --seconds 30 --sweep 12 --hold 60
@@ -89,8 +90,8 @@ def add(base, name: str, i: int) -> None:
         raise SystemExit(f"adding {name}: {status} {body}")
 
 
-def _run_worker(args, out):
-    out.put(asyncio.run(_worker(*args)))
+def _run_worker(name, args, out):
+    out.put((name, asyncio.run(_worker(*args))))
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -109,8 +110,8 @@ def load_phase(base, server_pid, names, listeners, seconds, rate) -> None:
     window = (start + listeners / rate + 3.0, start + listeners / rate + 3.0 + seconds)
     out, procs = mp.Queue(), []
     for name in names:     # one client process per channel, all ramping at once
-        p = mp.Process(target=_run_worker, args=((host, int(port), path_of(name), listeners, start, rate, 0, 1,
-                                                  window), out))
+        p = mp.Process(target=_run_worker, args=(name, (host, int(port), path_of(name), listeners, start, rate,
+                                                        0, 1, window), out))
         p.start()
         procs.append(p)
     time.sleep(max(0.0, window[0] - time.time()))
@@ -120,21 +121,17 @@ def load_phase(base, server_pid, names, listeners, seconds, rate) -> None:
     time.sleep(max(0.0, window[1] - time.time()))
     c1, h1 = cpu_seconds(pids), health(base)["channels"]
     rss, pss = tree_memory(server_pid)
-    results = [out.get(timeout=seconds + listeners / rate + 120) for _ in procs]
+    results = dict(out.get(timeout=seconds + listeners / rate + 120) for _ in procs)
     for p in procs:
         p.join(10)
-    by_path = {}
-    for r, name in zip(results, names):   # results come back in any order: match by count is not enough
-        by_path.setdefault(name, r)
     print(f"load: {len(names)} channels × {listeners} listeners, {seconds:.0f} s window; "
           f"server CPU {(c1['server'] - c0['server']) / seconds:.3f} of a core; tree RSS {rss:.0f} MB, PSS {pss:.0f} MB")
-    full = [sum(1 for b in r["window_bytes"] if b >= 0.95 * BITRATE * seconds) for r in results]
-    print(f"  listeners at full rate per client process: {full} of {listeners} each; "
-          f"failed {[r['failed'] for r in results]}")
     for n in names:
+        r = results[n]
+        full = sum(1 for b in r["window_bytes"] if b >= 0.95 * BITRATE * seconds)
         under = h1[n]["underrun_seconds"] - h0[n]["underrun_seconds"]
-        print(f"  {n:8s} underrun {under:5.2f} s   generator CPU {(c1[n] - c0[n]) / seconds:.3f} of a core   "
-              f"listeners now {sum(h1[n]['listeners'].values())}")
+        print(f"  {n:8s} full rate {full}/{listeners} (failed {r['failed']})   underrun {under:5.2f} s   "
+              f"generator CPU {(c1[n] - c0[n]) / seconds:.3f} of a core   listeners {sum(h1[n]['listeners'].values())}")
 
 
 async def _gaps(url: str, seconds: float) -> float:
@@ -187,12 +184,25 @@ def cpu_busy(seconds: float) -> float:
     return psutil.cpu_percent(interval=seconds) / 100
 
 
-def sweep(base, server_pid, names, up_to, hold) -> None:
-    best = len(names)
+def _drain(url: str, stop) -> None:
+    """One listener that reads and drops the stream until `stop` (so the channel encodes)."""
+    with urllib.request.urlopen(url, timeout=30) as r:
+        while not stop.is_set() and r.read(16384):
+            pass
+
+
+def sweep(base, server_pid, names, up_to, hold, step=1) -> None:
+    import threading
+    best, stop = len(names), threading.Event()
+    for n in names:
+        threading.Thread(target=_drain, args=(base + path_of(n), stop), daemon=True).start()
     while len(names) < up_to:
-        name = f"c{len(names) + 1}"
-        add(base, name, len(names))
-        names.append(name)
+        for _ in range(min(step, up_to - len(names))):
+            name = f"c{len(names) + 1}"
+            add(base, name, len(names))
+            names.append(name)
+            threading.Thread(target=_drain, args=(base + path_of(name), stop), daemon=True).start()
+            wait_all_ok(base)
         wait_all_ok(base)
         h0 = health(base)["channels"]
         busy = cpu_busy(hold)
@@ -222,6 +232,8 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100.0, help="connections per second per channel")
     ap.add_argument("--sweep", type=int, default=0, help="then add channels up to this count")
     ap.add_argument("--hold", type=float, default=60.0, help="seconds each sweep step is held")
+    ap.add_argument("--no-drill", dest="drill", action="store_false", help="skip the SIGKILL drill")
+    ap.add_argument("--step", type=int, default=1, help="channels added per sweep step")
     args = ap.parse_args()
     with Conditions(), tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "radio.toml"
@@ -238,7 +250,7 @@ def main() -> None:
                 add(base, name, i)
                 wait_all_ok(base)
                 took = time.monotonic() - t0
-                time.sleep(10)
+                time.sleep(10 if args.channels <= 8 else 2)
                 before = rss, pss
                 rss, pss = tree_memory(proc.pid)
                 names.append(name)
@@ -246,10 +258,10 @@ def main() -> None:
                       f"(+{rss - before[0]:.0f}), PSS {pss:.0f} MB (+{pss - before[1]:.0f})", flush=True)
             if args.listeners:
                 load_phase(base, proc.pid, names, args.listeners, args.seconds, args.rate)
-            if len(names) > 1:
+            if len(names) > 1 and args.drill:
                 drill(base, names)
             if args.sweep:
-                sweep(base, proc.pid, names, args.sweep, args.hold)
+                sweep(base, proc.pid, names, args.sweep, args.hold, args.step)
 
 
 if __name__ == "__main__":

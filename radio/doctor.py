@@ -81,6 +81,17 @@ def run_checks(settings: Settings) -> int:
             raise CheckFailed(f"no .mid files under {folder}; fix: set RADIO_SEEDS or --seeds")
         return f"{len(files)} MIDI files under {folder}"
 
+    def channels():
+        from .station.channels import ChannelBook, capacity
+        book = ChannelBook(settings)
+        sources = book.sources()
+        listed = ", ".join(f"{name} ({sources[name]})" for name in book.specs())
+        removed = sorted(n for n, where in sources.items() if where == "api (removed)")
+        fits, limit = capacity()
+        return (f"{len(book.specs())} of max_channels={settings.max_channels}: {listed}"
+                + (f"; removed through the API: {', '.join(removed)}" if removed else "")
+                + f"; this machine holds about {fits} ({limit} limits it first)")
+
     def ffmpeg():
         path = shutil.which("ffmpeg")
         if not path:
@@ -89,6 +100,7 @@ def run_checks(settings: Settings) -> int:
 
     results = [_check(n, f) for n, f in [("fluidsynth", fluidsynth_lib), ("soundfont", soundfont),
                                          ("sound presets", sound_presets), ("encoder", encoder), ("seeds", seeds),
-                                         ("engine", engine), ("training", training), ("ffmpeg", ffmpeg)]]
+                                         ("engine", engine), ("channels", channels), ("training", training),
+                                         ("ffmpeg", ffmpeg)]]
     print("all good" if all(results) else f"{results.count(False)} problem(s) above")
     return 0 if all(results) else 1

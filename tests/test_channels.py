@@ -14,7 +14,7 @@ from conftest import ADMIN_TOKEN, running_station
 
 from radio.config import Settings
 from radio.offline.audiostats import decode_with_ffmpeg, sounding_seconds
-from radio.station.channels import ChannelBook, ChannelError, settings_for
+from radio.station.channels import ChannelBook, ChannelError, capacity, settings_for
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NIGHT = {"title": "Night", "description": "jazz after dark", "mix": {"sets": {"jazz": 1}, "temperature": 0.8}}
@@ -55,6 +55,12 @@ def test_a_channel_plays_from_its_own_folder_and_mount(tmp_path):
     assert night.data == str(tmp_path / "channels" / "night") and night.seeds == str(tmp_path / "seeds")
     assert night.icecast.endswith("127.0.0.1:8000/radio-night") and night.name == "Night"
     assert night.mix == NIGHT["mix"] and night.description == "jazz after dark"
+
+
+def test_the_capacity_estimate_names_what_runs_out_first():
+    assert capacity(cores=2, available_mb=24000) == (53, "CPU")
+    assert capacity(cores=16, available_mb=2000) == (4, "memory")
+    assert capacity(cores=1, available_mb=100)[0] == 0
 
 
 async def _json(http, url, method="GET", **kw):
@@ -131,6 +137,7 @@ def test_channels_play_their_own_mix_and_come_and_go(tmp_path):
         (health, listed, main_hdr, main_mp3, night_hdr, night_mp3, night_ogg, now, main_now, hls, metrics, refused,
          added, over, before, main_during, after, got, removed, gone, main_kept) = asyncio.run(main())
         book_file = json.loads((tmp_path / "channels.json").read_text())
+        folders = sorted(p.name for p in (tmp_path / "channels").iterdir())
         page = _switch_in_the_page(base) if shutil.which("chromium") else None
 
     names = [c["name"] for c in listed["channels"]]
@@ -156,7 +163,7 @@ def test_channels_play_their_own_mix_and_come_and_go(tmp_path):
     assert sounding_seconds(decode_with_ffmpeg(main_during)) >= 3.0
     # the removal: the listener's stream ended, the URLs are gone, the book remembers
     assert removed == (200, {"removed": ["late"]}) and len(got) > 0 and gone == [404, 404]
-    assert main_kept[0] == 409 and book_file["late"] is None
+    assert main_kept[0] == 409 and book_file["late"] is None and folders == ["night"]
     if page is not None:        # the page: the list, each with what it plays; a switch, no reload
         assert page["buttons"] == ["latent radio", "Night"] and all(page["playing"]), page
         assert page["src"].endswith("/night/stream.mp3") and page["same_page"] and page["sets"] == ["jazz"], page
@@ -185,3 +192,16 @@ def _switch_in_the_page(base) -> dict:
                "advanced": page.evaluate("document.getElementById('player').currentTime") - t0}
         browser.close()
         return out
+
+
+def test_doctor_says_which_definition_applies(tmp_path):
+    import subprocess
+    import sys
+    config = tmp_path / "radio.toml"
+    config.write_text('[channels.night]\ntitle = "Night"\n[channels.day]\ntitle = "Day"\n')
+    (tmp_path / "channels.json").write_text(json.dumps({"day": None, "late": {"title": "Late"}}))
+    r = subprocess.run([sys.executable, "-m", "radio", "doctor", "--config", str(config)], capture_output=True,
+                       text=True, env={**__import__("os").environ, "RADIO_DATA": str(tmp_path)}, timeout=120)
+    line = next(x for x in r.stdout.splitlines() if "channels:" in x)
+    assert line.startswith("ok    channels: 3 of max_channels=4: main (settings), night (toml), late (api); "
+                           "removed through the API: day; this machine holds about"), line

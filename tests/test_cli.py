@@ -72,8 +72,10 @@ def test_bad_arguments_are_refused_clearly(tmp_path):
 def test_doctor_checks_everything():
     r = radio("doctor")
     assert r.returncode == 0, r.stdout + r.stderr
-    for part in ("fluidsynth", "soundfont", "sound presets", "encoder", "seeds", "engine", "training", "ffmpeg"):
+    for part in ("fluidsynth", "soundfont", "sound presets", "encoder", "seeds", "engine", "channels", "training",
+                 "ffmpeg"):
         assert f"ok    {part}" in r.stdout
+    assert "ok    channels: 1 of max_channels=4: main (settings); this machine holds about" in r.stdout
     r = radio("doctor", "--soundfont", "/nonexistent.sf2")
     assert r.returncode == 1 and "FAIL  soundfont" in r.stdout
 

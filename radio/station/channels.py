@@ -145,3 +145,33 @@ class ChannelBook:
         tmp.write_text(json.dumps({n: None if s is None else {k: v for k, v in s.to_json().items() if k != "name"}
                                    for n, s in self.saved.items()}, indent=1))
         os.replace(tmp, self.path)
+
+
+# What one more channel costs, measured by bench/channels.py on 2 cores (bench/results/
+# channels-*-2026-12-05-xeon.txt): the machine's available memory fell by ~260 MB per channel
+# (its RSS grew by 305–319 MB, counting shared pages again), and a channel with a listener
+# kept the box 0.024 of a core busy (its generator, master and MP3 encoder); rounded up.
+CHANNEL_MB = 300
+CHANNEL_CPU = 0.03
+SERVER_MB = 200             # the server process itself, before its channels
+
+
+def capacity(cores: int | None = None, available_mb: float | None = None) -> tuple[int, str]:
+    """(about how many channels this machine holds, "memory" or "CPU": what runs out first),
+    keeping a fifth of the CPU and of the memory for listeners and the system."""
+    cores = cores or len(os.sched_getaffinity(0))
+    if available_mb is None:
+        available_mb = _available_mb()
+    by_memory = int(max(0.0, 0.8 * available_mb - SERVER_MB) // CHANNEL_MB)
+    by_cpu = int(0.8 * cores / CHANNEL_CPU)
+    return min(by_memory, by_cpu), "memory" if by_memory < by_cpu else "CPU"
+
+
+def _available_mb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

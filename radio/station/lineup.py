@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import shutil
 
 from ..config import Settings
 from ..contracts import RadioError
-from .channels import MAIN, ChannelBook, ChannelError, ChannelSpec, check_name, parse, settings_for
+from .channels import MAIN, ChannelBook, ChannelError, ChannelSpec, check_name, folder_of, parse, settings_for
 from .station import Station, prepare_seeds
 
 log = logging.getLogger("radio.channels")
@@ -114,6 +116,9 @@ class Lineup:
         self.book.remove(name)
         del self.stations[name], self.specs[name]
         await self._stop(name, station)
+        # its state, votes, history and HLS go with it: added again, the name starts afresh
+        await asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(shutil.rmtree, folder_of(self.settings, name), ignore_errors=True))
         log.info("channel %s removed", name)
 
     def _existing(self, name: str) -> Station:
