@@ -180,3 +180,37 @@ def test_a_listener_on_a_relay_hears_what_a_station_pushed_to_the_master(tmp_pat
             shutil.rmtree(folder, ignore_errors=True)
     for data in (mp3, ogg):
         assert 190 < _tone_hz(data, 2.5) < 510            # one of the stand-in's tones, through two Icecasts
+
+
+def test_each_channel_pushes_to_its_own_mount(tmp_path):
+    """Two channels with one Icecast push setting: main on /radio, night on /radio-night,
+    each listened to on the real icecast2, each with its own name."""
+    from radio.station.lineup import Lineup
+    logs = Path(tempfile.mkdtemp(prefix="radio-icecast-"))
+    ice, port = _start_icecast(logs)
+    lineup = Lineup(Settings(data=str(tmp_path / "data"), hls=False,
+                             icecast=f"icecast://source:{PASSWORD}@127.0.0.1:{port}/radio",
+                             channels={"night": {"title": "Night"}}), "tonepipeline:TonePipeline")
+
+    async def main():
+        lineup.start()
+        try:
+            for station in lineup.stations.values():
+                await _until(lambda: all(station.icecast.connected.values()), 30)
+                await _until(lambda: station.first_audio_at is not None, 60)
+            base = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                return await asyncio.gather(_read(http, base + "/radio.mp3", 3.0),
+                                            _read(http, base + "/radio-night.mp3", 3.0))
+        finally:
+            await lineup.stop_all()
+
+    try:
+        (main_headers, main_mp3), (night_headers, night_mp3) = asyncio.run(main())
+    finally:
+        ice.terminate()
+        ice.wait(10)
+        shutil.rmtree(logs, ignore_errors=True)
+    assert main_headers["icy-name"] == "latent radio" and night_headers["icy-name"] == "Night"
+    for data in (main_mp3, night_mp3):
+        assert 190 < _tone_hz(data, 2.0) < 510
