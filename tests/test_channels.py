@@ -11,6 +11,7 @@ import time
 import aiohttp
 import pytest
 from conftest import ADMIN_TOKEN, running_station
+from test_server import _read
 
 from radio.config import Settings
 from radio.offline.audiostats import decode_with_ffmpeg, sounding_seconds
@@ -66,19 +67,6 @@ def test_the_capacity_estimate_names_what_runs_out_first():
 async def _json(http, url, method="GET", **kw):
     async with http.request(method, url, **kw) as r:
         return r.status, await r.json()
-
-
-async def _read(http, url, seconds):
-    data = bytearray()
-    async with http.get(url) as r:
-        assert r.status == 200, url
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                data += await asyncio.wait_for(r.content.readany(), end - time.monotonic())
-            except asyncio.TimeoutError:
-                break
-        return r.headers, bytes(data)
 
 
 async def _until_all_play(http, base, limit=240.0):
