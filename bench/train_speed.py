@@ -8,7 +8,7 @@ measurement, both graphs built anew each round and taken in turn so load drift m
 and prints the median and spread of the rounds' figures (issue 31). --profile traces one
 more step of our graph and prints where its time goes, by op type (summed over both cores,
 so it can exceed the step). --threads N gives both sessions N intra- and inter-op threads
-(default: TensorFlow's choice, one per core each); --load N keeps N busy-loop processes
+(default: TensorFlow's choice, one per core each; --inter N sets inter-op apart); --load N keeps N busy-loop processes
 running all the while (how a loaded box slows each graph).
 
     .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5] [--rounds 3] [--profile] [--only-fast]
@@ -68,7 +68,7 @@ def part_of(name: str) -> str:
 
 
 def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False,
-                     threads: int = 0) -> tuple[list[float], float]:
+                     threads: int = 0, inter: int | None = None) -> tuple[list[float], float]:
     """(each timed step's seconds, seconds to build the graph and run its first step)"""
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
@@ -87,7 +87,8 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False,
         opt = config.model.train(input_sequence=inp, output_sequence=inp, control_sequence=None,
                                  sequence_length=tf.fill([batch], 256))
         step = opt.minimize(config.model.loss, global_step=config.model.global_step)
-        config_proto = tf.ConfigProto(intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads)
+        config_proto = tf.ConfigProto(intra_op_parallelism_threads=threads,
+                                      inter_op_parallelism_threads=threads if inter is None else inter)
         with tf.Session(config=config_proto) as sess:
             sess.run(tf.global_variables_initializer())
             sess.run(step)  # warm-up: graph optimisation happens on the first run
@@ -116,20 +117,24 @@ def main() -> None:
     parser.add_argument("--only-fast", action="store_true", help="skip magenta's graph")
     parser.add_argument("--rounds", type=int, default=3, help="whole measurements, each graph built anew")
     parser.add_argument("--threads", type=int, default=0, help="intra- and inter-op threads (0: TensorFlow's)")
+    parser.add_argument("--inter", type=int, default=None, help="inter-op threads (default: as --threads)")
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes running meanwhile")
     args = parser.parse_args()
     hparams = {**train.DEFAULT_HPARAMS, "batch_size": args.batch}
     with Conditions(), busy(args.load):
-        print(f"hierdec-trio_16bar with {hparams}; session threads {args.threads or 'TensorFlow default'}; "
+        print(f"hierdec-trio_16bar with {hparams}; session threads {args.threads or 'TensorFlow default'}"
+              f"{'' if args.inter is None else f', inter-op {args.inter}'}; "
               f"{args.load} busy-loop process(es) beside it")
         slows, fasts = [], []
         for r in range(args.rounds):
             print(f"round {r + 1} of {args.rounds}")
             if not args.only_fast:
-                slow, slow_build = seconds_per_step(False, hparams, args.steps, threads=args.threads)
+                slow, slow_build = seconds_per_step(False, hparams, args.steps, threads=args.threads,
+                                                    inter=args.inter)
                 slows.append(statistics.median(slow))
                 print(_line("  magenta graph:", slow, args.batch, slow_build), flush=True)
-            fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile and r == 0, args.threads)
+            fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile and r == 0, args.threads,
+                                                args.inter)
             fasts.append(statistics.median(fast))
             print(_line("  our graph:    ", fast, args.batch, fast_build), flush=True)
             if slows:

@@ -92,6 +92,7 @@ def test_channels_play_their_own_mix_and_come_and_go(tmp_path):
                     _read(http, base + "/stream.mp3", 5), _read(http, base + "/night/stream.mp3", 5),
                     _read(http, base + "/night/stream.ogg", 5))
                 _, now = await _json(http, base + "/api/channels/night/now")
+                in_use = await _json(http, base + "/api/seeds/jazz", "DELETE", headers=ADMIN)
                 _, main_now = await _json(http, base + "/api/now")
                 async with http.get(base + "/night/hls/live.m3u8") as r:
                     hls = r.status, await r.text()
@@ -120,9 +121,9 @@ def test_channels_play_their_own_mix_and_come_and_go(tmp_path):
                 removed = await removal
                 gone = [(await http.get(base + p)).status for p in ("/late/stream.mp3", "/api/channels/late/now")]
                 main_kept = await _json(http, base + "/api/channels/main", "DELETE", headers=ADMIN)
-                return (health, listed, main_hdr, main_mp3, night_hdr, night_mp3, night_ogg, now, main_now, hls,
+                return (in_use, health, listed, main_hdr, main_mp3, night_hdr, night_mp3, night_ogg, now, main_now, hls,
                         metrics, refused, added, over, before, main_during, after, got, removed, gone, main_kept)
-        (health, listed, main_hdr, main_mp3, night_hdr, night_mp3, night_ogg, now, main_now, hls, metrics, refused,
+        (in_use, health, listed, main_hdr, main_mp3, night_hdr, night_mp3, night_ogg, now, main_now, hls, metrics, refused,
          added, over, before, main_during, after, got, removed, gone, main_kept) = asyncio.run(main())
         book_file = json.loads((tmp_path / "channels.json").read_text())
         folders = sorted(p.name for p in (tmp_path / "channels").iterdir())
@@ -137,6 +138,7 @@ def test_channels_play_their_own_mix_and_come_and_go(tmp_path):
         pcm = decode_with_ffmpeg(data)
         assert pcm.shape[1] >= 5 * 44100 and sounding_seconds(pcm) >= 4.0
     assert now["mix"]["sets"] == {"jazz": 1.0} and now["mix"]["temperature"] == 0.8
+    assert in_use[0] == 409 and "channel(s) night" in in_use[1]["error"]     # night's music stays
     assert main_now["mix"]["sets"] != now["mix"]["sets"]
     assert hls[0] == 200 and "#EXTM3U" in hls[1]
     assert 'radio_segments_generated_total{channel="night"}' in metrics

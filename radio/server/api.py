@@ -292,6 +292,12 @@ async def delete_seed(request: web.Request) -> web.Response:
     require_admin(request)
     station = ready_station(request)
     set_name, file_name = request.match_info["set"], request.match_info.get("file")
+    files = station.gen.sets.get(set_name, [])
+    if file_name is None or [f.get("name") for f in files] == [file_name]:     # the set goes
+        others = request.app[CHANNELS].playing(set_name)
+        if others:
+            raise ApiError(f"set {set_name!r} plays in the mix of channel(s) {', '.join(others)}; change their "
+                           f"mix first (PUT /api/channels/<name>/mix)", 409)
     removed = await station.remove_seed(set_name, file_name)
     return web.json_response({"removed": removed})
 

@@ -51,6 +51,12 @@ class Lineup:
     def get(self, name: str) -> Station | None:
         return self.stations.get(name)
 
+    def playing(self, set_name: str) -> list[str]:
+        """The channels besides main whose mix weighs `set_name` (main's own generator moves
+        its mix off a removed set; the others would lose their music)."""
+        return [name for name, station in self.stations.items()
+                if name != MAIN and ((station.gen.mix or {}).get("sets") or {}).get(set_name, 0) > 0]
+
     # -- running ------------------------------------------------------------------------
     def start(self) -> None:
         for name, station in self.stations.items():
