@@ -111,6 +111,8 @@ class Lineup:
             except RadioError as e:
                 raise ChannelError(f"channel {name}: mix: {e}") from None
         station.settings.name, station.settings.description = spec.title, spec.description
+        if station.icecast is not None:         # Icecast hears it at the push's next connection
+            station.icecast.station_name, station.icecast.description = spec.title, spec.description
         self.book.put(spec)
         self.specs[name] = spec
         return spec
