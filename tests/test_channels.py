@@ -15,7 +15,7 @@ from test_server import _read
 
 from radio.config import Settings
 from radio.offline.audiostats import decode_with_ffmpeg, sounding_seconds
-from radio.station.channels import ChannelBook, ChannelError, capacity, settings_for
+from radio.station.channels import ChannelBook, ChannelError, ChannelSpec, capacity, settings_for
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 NIGHT = {"title": "Night", "description": "jazz after dark", "mix": {"sets": {"jazz": 1}, "temperature": 0.8}}
@@ -42,7 +42,7 @@ def test_the_book_checks_names_fields_and_the_cap(tmp_path):
 
 def test_api_entries_override_the_toml_until_removed(tmp_path):
     first = book(tmp_path, channels={"night": NIGHT, "day": {}})
-    first.put(first.specs()["night"].__class__("night", "Late night", "d", {}))
+    first.put(ChannelSpec("night", "Late night", "d", {}))
     first.remove("day")
     again = book(tmp_path, channels={"night": NIGHT, "day": {}})      # the next start, same TOML
     assert list(again.specs()) == ["main", "night"] and again.specs()["night"].title == "Late night"

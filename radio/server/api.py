@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..contracts import MAX_UPLOAD_BYTES, RadioError
-from ..station import songs
+from ..station import channels, songs
 from ..support import clients
 from ..support.ratelimit import Lockout
 from . import jsonbody, openapi
@@ -337,7 +337,8 @@ CHANNEL_ROUTES = (("GET", "/now", now), ("GET", "/history", history),
                   ("GET", "/mix", get_mix), ("PUT", "/mix", put_mix), ("POST", "/vote", post_vote),
                   ("GET", "/votes", get_votes), ("GET", "/map", get_map), ("POST", "/map/refit", refit_map),
                   ("POST", "/drill", drill))
-CHANNEL_PREFIX = "/api/channels/{channel:[a-z0-9][a-z0-9-]{0,31}}"
+CHANNEL = f"{{channel:{channels.NAME.pattern}}}"       # a channel's name as a route segment
+CHANNEL_PREFIX = f"/api/channels/{CHANNEL}"
 
 
 def add_routes(app: web.Application) -> None:

@@ -11,10 +11,9 @@ from aiohttp import web
 from ..station import health
 from ..station.channels import MAIN
 from . import jsonbody
-from .api import ApiError, check_origin, require_admin, station_of
+from .api import CHANNEL, ApiError, check_origin, require_admin, station_of
 from .appkeys import CHANNELS
 
-NAME = "{channel:[a-z0-9][a-z0-9-]{0,31}}"
 HLS_FILE = re.compile(r"[a-z0-9-]+\.(ts|m3u8)")
 
 
@@ -97,9 +96,9 @@ def add_routes(app: web.Application, stream, playlist) -> None:
     """/api/channels and the channels' own stream URLs (`stream`, `playlist`: app.py's handlers)."""
     app.router.add_get("/api/channels", list_channels)
     app.router.add_post("/api/channels", add_channel)
-    app.router.add_get(f"/api/channels/{NAME}", get_channel)
-    app.router.add_put(f"/api/channels/{NAME}", change_channel)
-    app.router.add_delete(f"/api/channels/{NAME}", remove_channel)
-    app.router.add_get(f"/{NAME}/stream.{{format:mp3|ogg}}", stream)
-    app.router.add_get(f"/{NAME}/listen.{{kind:m3u|pls}}", playlist)
-    app.router.add_get(f"/{NAME}/hls/{{file}}", hls_file)
+    app.router.add_get(f"/api/channels/{CHANNEL}", get_channel)
+    app.router.add_put(f"/api/channels/{CHANNEL}", change_channel)
+    app.router.add_delete(f"/api/channels/{CHANNEL}", remove_channel)
+    app.router.add_get(f"/{CHANNEL}/stream.{{format:mp3|ogg}}", stream)
+    app.router.add_get(f"/{CHANNEL}/listen.{{kind:m3u|pls}}", playlist)
+    app.router.add_get(f"/{CHANNEL}/hls/{{file}}", hls_file)

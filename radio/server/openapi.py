@@ -9,6 +9,7 @@ never end (the audio streams) and are not fuzzed.
 from __future__ import annotations
 
 from ..contracts import MAX_UPLOAD_BYTES, SET_NAME
+from ..station.channels import NAME as CHANNEL_NAME
 from .jsonbody import MAX_BYTES
 
 ERROR = {"$ref": "#/components/responses/Error"}
@@ -285,7 +286,7 @@ PATHS = {
 }
 
 CHANNEL = {"name": "channel", "in": "path", "required": True,
-           "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,31}$"}}
+           "schema": {"type": "string", "pattern": f"^{CHANNEL_NAME.pattern}$"}}
 CHANNEL_FIELDS = {"title": {"type": "string", "minLength": 1, "maxLength": 200},
                   "description": {"type": "string", "minLength": 1, "maxLength": 200},
                   "mix": {"type": "object", "properties": MIX_FIELDS,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from .channels import MAIN
 from .station import Station
 
 
@@ -75,7 +76,7 @@ def whole(stations: dict[str, Station]) -> tuple[dict, int]:
     """(the /healthz body, HTTP code) of every channel: main's report at the top (as with
     one channel), each channel's in `channels`."""
     reports = {name: report(station) for name, station in list(stations.items())}
-    body, code = dict(reports["main"][0]), reports["main"][1]
+    body, code = dict(reports[MAIN][0]), reports[MAIN][1]
     if len(reports) > 1:
         states = [r["status"] for r, _ in reports.values()]
         playing = [c for _, c in reports.values() if c == 200]

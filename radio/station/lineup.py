@@ -28,12 +28,16 @@ class Lineup:
     def __init__(self, settings: Settings, pipeline_factory=None):
         self.settings, self.factory = settings, pipeline_factory
         self.book = ChannelBook(settings)
-        self.specs = self.book.specs()
         self.sets = prepare_seeds(settings)
         self.stations: dict[str, Station] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         for spec in self.specs.values():
             self.stations[spec.name] = self._station(spec)
+
+    @property
+    def specs(self) -> dict[str, ChannelSpec]:
+        """What each channel plays: the book's (every change is written there first)."""
+        return self.book.specs()
 
     @property
     def main(self) -> Station:
@@ -93,7 +97,7 @@ class Lineup:
         self.sets = prepare_seeds(self.settings)
         station = self._station(spec)
         self.book.put(spec)
-        self.specs[name], self.stations[name] = spec, station
+        self.stations[name] = station
         self._run(name, station)
         log.info("channel %s added", name)
         return spec
@@ -114,7 +118,6 @@ class Lineup:
         if station.icecast is not None:         # Icecast hears it at the push's next connection
             station.icecast.station_name, station.icecast.description = spec.title, spec.description
         self.book.put(spec)
-        self.specs[name] = spec
         return spec
 
     async def remove(self, name: str) -> None:
@@ -122,7 +125,7 @@ class Lineup:
         if name == MAIN:
             raise LineupError("channel main is the station's own (its URLs are the old ones); it cannot be removed")
         self.book.remove(name)
-        del self.stations[name], self.specs[name]
+        del self.stations[name]
         await self._stop(name, station)
         # its state, votes, history and HLS go with it: added again, the name starts afresh
         await asyncio.get_running_loop().run_in_executor(

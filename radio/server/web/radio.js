@@ -103,9 +103,9 @@ function draw() {
   window.radio.drawn = drawn;
 }
 
-$('#format').addEventListener('change', (e) => {
+$('#format').addEventListener('change', () => {
   const playing = !player.paused;
-  player.src = under(`/stream.${e.target.value}`);
+  pointPlayer();
   if (playing) player.play();
 });
 
@@ -223,14 +223,19 @@ async function listChannels() {
   } catch (e) { /* the list waits for the API */ }
 }
 
+// the player and the playlist links, on this channel's stream in the chosen format
+function pointPlayer() {
+  player.src = under(`/stream.${$('#format').value}`);
+  $('#m3u').href = under('/listen.m3u');
+  $('#pls').href = under('/listen.pls');
+}
+
 function tune(name) {
   if (name === channel) return;
   const playing = !player.paused;
   channel = window.radio.channel = name;
   history.replaceState(null, '', name === 'main' ? location.pathname : `?channel=${name}`);
-  player.src = under(`/stream.${$('#format').value}`);
-  $('#m3u').href = under('/listen.m3u');
-  $('#pls').href = under('/listen.pls');
+  pointPlayer();
   state = null;
   $('#mix-form').hidden = true;                     // the admin form was the other channel's mix
   if (window.mapTuned) window.mapTuned();
@@ -242,9 +247,7 @@ function tune(name) {
 setInterval(refresh, 1000);
 setInterval(listChannels, 5000);
 window.radio.channel = channel;
-player.src = under('/stream.mp3');
-$('#m3u').href = under('/listen.m3u');
-$('#pls').href = under('/listen.pls');
+pointPlayer();
 listChannels();
 refresh();
 requestAnimationFrame(draw);
