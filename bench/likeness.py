@@ -30,7 +30,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
-        [--source station|anchors|seeds] [--temperature T] [--learn [--learn-args "..."]]
+        [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
 """
 
 from __future__ import annotations
@@ -247,6 +247,8 @@ def main() -> None:
                          "own encodings (no walk), or the segments as imported (the ceiling)")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
+    ap.add_argument("--style", type=float, default=1.0,
+                    help="the mix's style: how far the sets' own manner moves the model's (0: none)")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
@@ -264,11 +266,11 @@ def main() -> None:
             names = sorted(fd2)
             seeds, held = names[0::2], names[1::2]
             import_seeds({n: fd2_data[n] for n in seeds}, Path(tmp), "fd2")
-            mix = {"sets": {"fd2": 1}, "form": args.form, "temperature": args.temperature}
+            mix = {"sets": {"fd2": 1}, "form": args.form, "temperature": args.temperature, "style": args.style}
             if args.learn:
                 args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
         else:
-            mix = {"form": args.form, "temperature": args.temperature}
+            mix = {"form": args.form, "temperature": args.temperature, "style": args.style}
         t1 = time.perf_counter()
         joined: list = []
         runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model, joined) \

@@ -8,7 +8,7 @@ windows of samples (int16: a quantisation step is 3e-5, under the 1e-4 tolerance
 the RMS of every 1024-frame block of the whole segment.
 
     .venv/bin/python tests/golden_cases.py model   # once: writes the pinned model (TensorFlow)
-    .venv/bin/python tests/golden_cases.py write   # records the cases from the current code
+    .venv/bin/python tests/golden_cases.py write [CASE …]   # records the cases from the current code
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ BLOCK = 1024
 WINDOW_S = 0.1
 # A hierdec trio small enough to keep in the repo and to run in seconds.
 HPARAMS = {"z_size": 16, "enc_rnn_size": [32], "dec_rnn_size": [32, 32], "batch_size": 4}
-CASES = {
-    "walk": {"form": "morph"},       # today's endless walk: no songs
-    "loop": {"mode": "loop", "loop_bars": 4},
-    "band": {"mode": "band", "keep": {"bass": "rock/rock_0017_8beat_tune"}},
+CASES = {  # recorded before playing styles (radio/model/style.py): those cases play without one
+    "walk": {"form": "morph", "style": 0},       # the endless walk: no songs
+    "loop": {"mode": "loop", "loop_bars": 4, "style": 0},
+    "band": {"mode": "band", "keep": {"bass": "rock/rock_0017_8beat_tune"}, "style": 0},
+    "styled": {"form": "morph"},                 # the walk in its sets' style (the default)
 }
 
 
@@ -89,10 +90,10 @@ def main(argv: list[str]) -> None:
     import tempfile
     if argv[1:] == ["model"]:
         write_model()
-    elif argv[1:] == ["write"]:
+    elif argv[1:2] == ["write"]:
         GOLDEN.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory() as data:
-            for case in CASES:
+            for case in argv[2:] or CASES:
                 np.savez_compressed(GOLDEN / f"{case}.npz", **run(case, Path(data)))
                 print(f"wrote {GOLDEN / case}.npz")
     else:

@@ -132,7 +132,7 @@ class HeldNote:
     """A decoder whose every segment holds lead C5 and bass C3 from the first beat to the end."""
     batch_size = 2
 
-    def decode(self, z, temperature=0.5):
+    def decode(self, z, temperature=0.5, style=None):
         out = []
         for _ in z:
             ns = note_seq.NoteSequence()

@@ -398,3 +398,19 @@ def test_exported_model_folder_ships_its_npz(tmp_path, data_folder):
     assert weights.locate(out)[1] == npz
     z = latents(2, 128, 17)
     assert (NumpyTrioModel(out).decode_ids(z, 0.0) == NumpyTrioModel().decode_ids(z, 0.0)).all()
+
+
+def test_flat_decoder_plays_a_style(flat_pair):
+    """The flat decoder offsets each melodic part's logits as it goes (radio/model/style.py):
+    a style too small to change a draw leaves the tokens alone, a strong one moves them."""
+    from radio.model.style import LIMIT, MOVES, PartStyle, Style, counts
+    engine, _ = flat_pair
+    z = latents(8, FLAT_SMALL["z_size"], 9)
+    plain = engine.decode_ids(z, 1.0, rng=np.random.default_rng(4))
+    tiny = engine.decode_ids(z, 1.0, style=Style(lead=PartStyle(even=1e-9)), rng=np.random.default_rng(4))
+    assert (plain == tiny).all()
+    strong = engine.decode_ids(z, 1.0, style=Style(lead=PartStyle(even=LIMIT, odd=LIMIT)),
+                               rng=np.random.default_rng(4))
+    again = lambda ids: (lambda c: c[:2, 0].sum() / c[:2, 1].sum())(counts(ids[0]))   # strikes again
+    assert again(plain) < 0.05 and again(strong) > 5 * again(plain)
+    assert MOVES[:2] == ("even", "odd")

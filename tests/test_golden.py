@@ -1,7 +1,7 @@
 """Behaviour unchanged: for the same seed and mix, the pipeline makes the same notes and the
 same mastered audio (within 1e-4 of full scale per sample) as when the golden files were
-recorded (tests/golden_cases.py), on a small pinned model, for the default mix, `loop`
-and band mode."""
+recorded (tests/golden_cases.py), on a small pinned model, for the walk, `loop` and band
+mode without a playing style (as recorded before styles), and the walk in its sets' style."""
 
 from __future__ import annotations
 

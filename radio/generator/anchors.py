@@ -1,5 +1,6 @@
-"""The walk's anchors: every 16-bar trio segment of the seed files, encoded to z, and the
-cache that keeps those encodings across restarts (a folder per hash of the model's files)."""
+"""The walk's anchors: every 16-bar trio segment of the seed files, encoded to z, with its
+lead's and bass's moves counted (generator/styles.py), and the cache that keeps both across
+restarts (a folder per hash of the model's files)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import numpy as np
 
 from ..config import Settings
 from ..contracts import SeedRef
+from ..model.style import MOVES
+from ..model.trio import tensors_to_ids
 from ..music import seeds
 from ..music.composer import Anchor
 from ..music.seedsets import SeedLibrary
 from ..support.state import write_atomic
+from .styles import segment_moves
 
 log = logging.getLogger("radio.pipeline")
 
@@ -29,24 +33,26 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
         kept = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:32]}.npz"
         try:
             with np.load(kept) as f:
-                z, qpm, bars = f["z"], f["qpm"], f["bars"]
-            return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name)
-                    for zi, q, b in zip(z, qpm, bars)]
+                z, qpm, bars, moves = f["z"], f["qpm"], f["bars"], f["moves"]
+            return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name,
+                           moves=m) for zi, q, b, m in zip(z, qpm, bars, moves)]
         except (OSError, KeyError, ValueError):
             pass             # not cached yet (or damaged): encode
     segments, reports = seeds.import_files([path], model.converter)
     log.info("seed %s/%s", set_name, reports[0].line())
     z = model.encode([s.tensor for s in segments]) if segments else np.zeros((0, 1), np.float32)
+    moves = np.array([segment_moves(tensors_to_ids(s.tensor[None])) for s in segments],
+                     np.int64).reshape(len(segments), 2, len(MOVES), 2)
     if kept is not None:
         buf = io.BytesIO()
         np.savez(buf, z=z, qpm=np.array([s.qpm for s in segments], np.float64),
-                 bars=np.array([s.start_bar for s in segments], np.int64))
+                 bars=np.array([s.start_bar for s in segments], np.int64), moves=moves)
         try:
             write_atomic(kept, buf.getvalue())
         except OSError as e:
             log.warning("cannot cache the anchors of %s in %s: %s", path, cache, e)
-    return [Anchor(z=zi, qpm=s.qpm, label=str(SeedRef(set_name, path.stem, s.start_bar)), set=set_name)
-            for zi, s in zip(z, segments)]
+    return [Anchor(z=zi, qpm=s.qpm, label=str(SeedRef(set_name, path.stem, s.start_bar)), set=set_name, moves=m)
+            for zi, s, m in zip(z, segments, moves)]
 
 
 def model_hash(path) -> str:

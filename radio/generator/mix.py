@@ -19,7 +19,9 @@ prior), ramp_bars 1, groove {} (performer.Groove fields), keep {} (band: one or 
 lead, bass, drums → one seed file that has them), form "song" (the walk plays songs: a
 shipped form drawn per song; or a form's name, or {"sections": ["intro:4", "A:16", …]};
 "morph": the endless drift, no songs; radio/music/song.py), head "" (a seed segment,
-"set/file@bar", the walk heads for next: a click on the page's map; once per change).
+"set/file@bar", the walk heads for next: a click on the page's map; once per change), style
+1.0 (0–1: how far the lead and bass take on the manner of the mix's sets' own songs, where
+the model's differs: radio/model/style.py; 0 plays the model's own).
 """
 
 from __future__ import annotations
@@ -63,9 +65,11 @@ class StyleMix:
     keep: dict = dataclasses.field(default_factory=dict, hash=False)   # band: part → "set/file"
     form: object = dataclasses.field(default="song", hash=False)       # song.check_form: name or dict
     head: str = ""                         # a seed segment the walk heads for next; "" none
+    style: float = 1.0                     # how far the sets' own manner moves the model's (styles.py)
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
-              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form", "head")
+              "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form", "head",
+              "style")
     # what a song holds: a change to any other field starts a new song (songwriter.py)
     PERFORMANCE = ("lead_program", "bass_program", "groove", "sound", "ramp_bars", "loop_bars")
 
@@ -262,7 +266,8 @@ def _checked(values: dict, known_sets: dict, anchors=None) -> dict:
              "sound": _sound(values["sound"]),
              "keep": _keep(values, known_sets),
              "form": _form(values["form"]),
-             "head": _head(values["head"], anchors)}
+             "head": _head(values["head"], anchors),
+             "style": _num(values, "style", 0.0, 1.0)}
     if extra["head"] and extra["mode"] == "interpolate":
         raise MixError("head: interpolate goes between its two endpoints; heading elsewhere needs walk, loop "
                        "or band mode")

@@ -28,6 +28,7 @@ from ..sound.renderer import Renderer
 from .anchors import anchor_cache, encode_file
 from .mix import MixError, StyleMix, seed_file, start_mix, walk_mode
 from .models import key_of, model_key, sets_played
+from .styles import Styles
 
 log = logging.getLogger("radio.pipeline")
 
@@ -54,6 +55,7 @@ class Pipeline:
         self.model_key = model_key(self.library.learned(), settings.model)
         self._anchors: dict[Path, list[Anchor]] = {}
         self._cache = anchor_cache(settings)
+        self.styles = Styles(self.model, self._cache)
         self.sync_seeds()
         log.info("model ready in %.1f s, %d anchors in %.1f s", t1 - t0, len(self.anchors), time.perf_counter() - t1)
         if not self.anchors:
@@ -101,6 +103,8 @@ class Pipeline:
         if changed and hasattr(self, "walk"):
             if self.anchors:
                 self.walk.retarget(anchors=self.anchors)
+                self.walk.style = self.styles.for_mix(self.anchors, self.mix.sets, self.mix.temperature,
+                                                      self.mix.style)
             else:  # keep walking the old anchors rather than stop the music
                 log.error("seed folder has no usable segments left; keeping the previous anchors")
         return changed
@@ -159,6 +163,7 @@ class Pipeline:
         self.walk.set_play(mix.temperature, mix.qpm, mix.prior, mix.loop_bars, tuple(mix.qpm_range) or None,
                            mix.ramp_bars)
         self.walk.retarget(weights=mix.sets)
+        self.walk.style = self.styles.for_mix(self.anchors, mix.sets, mix.temperature, mix.style)
         if head is not None:
             self.walk.head_for(head)
 

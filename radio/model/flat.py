@@ -12,6 +12,7 @@ import numpy as np
 
 from . import sampling
 from .lstm import cell, initial_states, stacked
+from .style import Style, Tracker
 from .trio import DEPTHS
 
 SCOPE = "decoder"
@@ -39,7 +40,7 @@ class FlatDecoder:
         return self.steps
 
     def decode(self, z: np.ndarray, temperature: float = 0.0, rng: np.random.Generator | None = None,
-               steps: int | None = None) -> np.ndarray:
+               steps: int | None = None, style: Style | None = None) -> np.ndarray:
         """Token ids [parts, N, steps], as HierarchicalDecoder.decode."""
         z = np.asarray(z, np.float32)
         n, total = len(z), self.length if steps is None else steps
@@ -47,6 +48,8 @@ class FlatDecoder:
         z_pre = z @ self.z_rows + self.layers[0].b
         ids = np.zeros((len(DEPTHS), n, total), np.int64)
         prev = np.full((len(DEPTHS), n), -1)
+        styled = {p: (style.part(p), Tracker(n)) for p in range(len(DEPTHS))
+                  if style is not None and style.part(p) is not None}
         for t in range(total):
             rows = self.token_rows[np.where(prev >= 0, prev + self.offsets[:, None], self.no_token)].sum(axis=0)
             below = None
@@ -60,6 +63,10 @@ class FlatDecoder:
                 below = states[k][1]
             logits = np.split(below @ self.out_kernel + self.out_bias, self.cuts, axis=-1)
             for p, part_logits in enumerate(logits):
+                if p in styled:
+                    part_logits = styled[p][1].offsets(part_logits, styled[p][0], t)
                 prev[p] = sampling.choose(part_logits, temperature, rng)
+                if p in styled:
+                    styled[p][1].update(prev[p])
             ids[:, :, t] = prev
         return ids

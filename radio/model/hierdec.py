@@ -32,6 +32,7 @@ import numpy as np
 
 from . import sampling
 from .lstm import Layer, cell, initial_states, stacked
+from .style import Style, Tracker
 from .trio import DEPTHS  # lead, bass, drums: the trio converter's one-hot parts
 
 CONDUCTOR = "decoder/hierarchical_level_0"
@@ -79,15 +80,20 @@ class CoreDecoder:
         return below @ self.out_kernel + self.out_bias
 
     def bars(self, starts: tuple, first: np.ndarray, steps: int, temperature: float,
-             uniforms: np.ndarray | None) -> np.ndarray:
+             uniforms: np.ndarray | None, styled: tuple | None = None) -> np.ndarray:
         """Tokens [N, steps] of N bars from their `start` (states, emb_pre) and first
-        inputs `first` [N], choosing with `uniforms` [N, steps] when sampling."""
+        inputs `first` [N], choosing with `uniforms` [N, steps] when sampling; `styled`
+        (PartStyle, Tracker of these rows) offsets the logits and follows the notes."""
         (states, emb_pre), prev = starts, first
         out = np.zeros((len(first), steps), np.int64)
         for s in range(steps):
             logits = self.step(states, emb_pre, prev)
+            if styled is not None:
+                logits = styled[1].offsets(logits, styled[0], s)
             out[:, s] = prev = sampling.choose(logits, temperature, None,
                                                None if uniforms is None else uniforms[:, s])
+            if styled is not None:
+                styled[1].update(prev)
         return out
 
 
@@ -127,10 +133,12 @@ class HierarchicalDecoder:
         return np.stack(out)
 
     def decode(self, z: np.ndarray, temperature: float = 0.0, rng: np.random.Generator | None = None,
-               steps: int | None = None) -> np.ndarray:
+               steps: int | None = None, style: Style | None = None) -> np.ndarray:
         """Token ids [parts, N, steps] decoded from z [N, z_size]: greedy at temperature
         <= 0, else sampled from softmax(logits / temperature) with `rng`. All bars at
-        once, again where a bar's first input proved wrong (see the module doc)."""
+        once, again where a bar's first input proved wrong (see the module doc); a part
+        with a `style` (radio/model/style.py) bar after bar, as its offsets follow the
+        part's notes across bars (with a neutral style, the same tokens)."""
         z = np.asarray(z, np.float32)
         n, total = len(z), self.length if steps is None else steps
         spb, parts = self.steps_per_bar, len(self.parts)
@@ -145,6 +153,9 @@ class HierarchicalDecoder:
         bar = np.arange(bars)[:, None]
         for p, part in enumerate(self.parts):
             states, emb_pre = part.start(emb)
+            if style is not None and style.part(p) is not None:
+                self._bar_after_bar(p, (states, emb_pre), ids, n, total, temperature, uniforms, style.part(p))
+                continue
             read = np.full(bars * n, -2)                # the first input each bar read; -2: none yet
             side_by_side = n < SIDE_BY_SIDE_BELOW
             window, guessed, first_pass = (bars if side_by_side else 1), None, None
@@ -183,6 +194,19 @@ class HierarchicalDecoder:
             if (todo >= n).any():
                 self.held[p] = 0.5 * self.held[p] + 0.5 * float(np.mean((guess == first[todo])[todo >= n]))
         return ids.reshape(parts, bars, n, spb).transpose(0, 2, 1, 3).reshape(parts, n, -1)[:, :, :total]
+
+    def _bar_after_bar(self, p: int, starts: tuple, ids: np.ndarray, n: int, total: int,
+                       temperature: float, uniforms: np.ndarray | None, style) -> None:
+        """Part p's bars one after another into `ids` (rows bar-major), offset by `style`."""
+        (states, emb_pre), spb, track = starts, self.steps_per_bar, Tracker(n)
+        first = np.full(n, -1)                                    # bar 0: no token
+        for b in range(-(-total // spb)):
+            rows = slice(b * n, (b + 1) * n)
+            length = min(spb, total - b * spb)
+            ids[p, rows, :length] = self.parts[p].bars(
+                ([[c[rows], h[rows]] for c, h in states], emb_pre[rows]), first, length, temperature,
+                None if uniforms is None else uniforms[p, rows, :length], (style, track))
+            first = ids[p, rows, spb - 1]
 
     def teacher_logits(self, z: np.ndarray, part: int, tokens: np.ndarray) -> np.ndarray:
         """Logits [N, T, depth] of part `part` reading `tokens` [N, T] (teacher forcing:

@@ -21,6 +21,7 @@ from .encoder import BidirectionalEncoder
 from .flat import FlatDecoder
 from .hierdec import HierarchicalDecoder
 from .sampling import log_softmax
+from .style import Style
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -96,19 +97,21 @@ class NumpyTrioModel:
             mu, _ = self.encoder.encode(x, lengths)
         return mu
 
-    def decode_ids(self, z: np.ndarray, temperature: float = 0.5, steps: int | None = None) -> np.ndarray:
-        """Token ids [3 parts, n, steps] for each row of z (n, z_size)."""
+    def decode_ids(self, z: np.ndarray, temperature: float = 0.5, steps: int | None = None,
+                   style: Style | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Token ids [3 parts, n, steps] for each row of z (n, z_size), played in `style`
+        (radio/model/style.py); drawn from `rng` (default the model's own)."""
         z = np.asarray(z, np.float32).reshape(-1, self.z_size)
         with self._lock:
-            return self.decoder.decode(z, temperature, self.rng, steps)
+            return self.decoder.decode(z, temperature, rng or self.rng, steps, style)
 
     def decode_to_tensors(self, z: np.ndarray, temperature: float = 0.5) -> np.ndarray:
         """Converter tensors [n, steps, 692] (bool), as TrainedModel.decode_to_tensors."""
         return trio.ids_to_tensors(self.decode_ids(z, temperature))
 
-    def decode(self, z: np.ndarray, temperature: float = 0.5) -> list:
+    def decode(self, z: np.ndarray, temperature: float = 0.5, style: Style | None = None) -> list:
         """Trio NoteSequences for each row of z (n, z_size)."""
-        return trio.to_sequences(self.decode_ids(z, temperature))
+        return trio.to_sequences(self.decode_ids(z, temperature, style=style))
 
     def sample(self, n: int, temperature: float = 0.5) -> list:
         """n trio NoteSequences decoded from z drawn from the prior N(0, I)."""

@@ -157,8 +157,10 @@ class TrioModel:
             _, mu, _ = self._model.encode_tensors(batch, [len(t) for t in batch])
         return mu.astype(np.float32)
 
-    def decode(self, z: np.ndarray, temperature: float = 0.5) -> list:
-        """Trio NoteSequences for each row of z (n, z_size)."""
+    def decode(self, z: np.ndarray, temperature: float = 0.5, style=None) -> list:
+        """Trio NoteSequences for each row of z (n, z_size). magenta's graph samples inside
+        TensorFlow: a set's playing style (radio/model/style.py) is the numpy engine's, and
+        the station passes none to this one (generator/styles.py)."""
         z = np.asarray(z, np.float32)
         with self._lock:
             return self._model.decode(z, length=self.steps, temperature=temperature)

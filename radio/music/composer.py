@@ -47,7 +47,7 @@ class WalkError(RadioError, ValueError):
 class Decoder(Protocol):
     batch_size: int
 
-    def decode(self, z: np.ndarray, temperature: float = 0.5) -> list: ...
+    def decode(self, z: np.ndarray, temperature: float = 0.5, style=None) -> list: ...
 
 
 def slerp(p0: np.ndarray, p1: np.ndarray, t: float) -> np.ndarray:
@@ -117,6 +117,7 @@ class Anchor:
     qpm: float
     label: str = ""
     set: str = ""          # the seed set it was encoded from ("prior" for a prior draw)
+    moves: np.ndarray | None = None   # its lead's and bass's moves, counted (generator/styles.py)
 
 
 @dataclasses.dataclass
@@ -151,6 +152,7 @@ class LatentWalk:
         self.bias: dict[str, float] = {}
         self.steps_per_leg = steps_per_leg
         self.temperature = temperature
+        self.style = None          # the model's (radio/model/style.py): the mix's sets' manner
         self.qpm = qpm
         self.qpm_range = qpm_range
         self.max_step = max_step
@@ -312,7 +314,7 @@ class LatentWalk:
         while len(self._plan) < self.model.batch_size:
             self._extend_plan()
         steps, self._plan = self._plan[: self.model.batch_size], self._plan[self.model.batch_size:]
-        sequences = self.model.decode(np.stack([s.z for s in steps]), self.temperature)
+        sequences = self.model.decode(np.stack([s.z for s in steps]), self.temperature, style=self.style)
         for step, seq in zip(steps, sequences):
             if self.mode == "loop":
                 seq = repeat_phrase(seq, self.loop_bars)

@@ -233,7 +233,7 @@ class Songwriter:
     def _decode(self, zs: list[np.ndarray]) -> list[note_seq.NoteSequence]:
         out, size = [], max(1, self.walk.model.batch_size)
         for k in range(0, len(zs), size):
-            out += self.walk.model.decode(np.stack(zs[k:k + size]), self.walk.temperature)
+            out += self.walk.model.decode(np.stack(zs[k:k + size]), self.walk.temperature, style=self.walk.style)
         return out
 
     def _section(self, own, var, section: Section, occurrence: int, holds: tuple[int, int]):

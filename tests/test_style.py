@@ -1,0 +1,153 @@
+"""Playing style (radio/model/style.py, radio/generator/styles.py): a set's own moves,
+counted on real tokens, carried into decoding with the shipped model, and through a
+station pipeline on a band set written here as real MIDI."""
+
+from __future__ import annotations
+
+import io
+
+import note_seq
+import numpy as np
+import pytest
+
+from radio.model.style import LIMIT, MOVES, WIDTH, PartStyle, Style, counts, fit
+
+HOLD, OFF = 0, 1
+
+
+def pitch(p: int) -> int:
+    return p - 21 + 2          # the trio melody token of MIDI pitch p
+
+
+def test_counts_a_hand_made_line():
+    # steps: C4 struck, held, C4 struck again, off, G4 (7 up), held, C6 (24 above the C4
+    # in the window: wide), off
+    line = [pitch(60), HOLD, pitch(60), OFF, pitch(67), HOLD, pitch(84), OFF]
+    got = dict(zip(MOVES, counts(np.array([line])).tolist()))
+    assert got["even"] == [1, 2]     # a note sounds at even steps 2 and 6; step 2 strikes it again
+    assert got["odd"] == [0, 4]      # at odd steps 1, 3, 5, 7 it holds or stops
+    assert got["wide"] == [1, 4]     # of the 4 notes struck only C6 stretches past an octave
+    assert got["start"] == [2, 2]    # silent at steps 0 and 4, and a note starts at both
+    assert got["stop"] == [2, 6]     # of the 6 steps a note sounds, 2 end it
+
+
+def test_fit_moves_the_odds_toward_the_seeds_within_the_limit():
+    seeds = np.zeros((2, len(MOVES), 2), np.int64)
+    played = np.zeros_like(seeds)
+    seeds[:, :, 1] = played[:, :, 1] = 1000
+    seeds[0, 0, 0], played[0, 0, 0] = 20, 200      # lead strikes again far less in the seeds
+    seeds[1, 0, 0], played[1, 0, 0] = 500, 100     # bass far more
+    seeds[0, 2, 0], played[0, 2, 0] = 0, 900       # beyond the limit
+    style = fit(seeds, played)
+    assert style.lead.even == pytest.approx(np.log(20.5 / 980.5) - np.log(200.5 / 800.5), abs=1e-6)
+    assert style.bass.even > 1.5 and style.lead.even < -2
+    assert style.lead.wide == -LIMIT
+    assert style.lead.odd == style.bass.stop == 0
+    assert Style.from_dict(style.to_dict()).lead.even == pytest.approx(style.lead.even, abs=1e-3)
+    assert Style.blend([(style, 1.0), (Style(), 3.0)]).bass.even == pytest.approx(style.bass.even / 4)
+    assert style.scaled(0).neutral and Style().part(0) is None and style.part(2) is None
+
+
+@pytest.fixture(scope="module")
+def numpy_model():
+    from radio.model import load_model
+    return load_model(None, engine="numpy", seed=0)
+
+
+def test_a_styled_part_decodes_bar_after_bar_to_the_same_tokens(numpy_model):
+    """With offsets too small to change a draw, the bar-after-bar path gives the tokens the
+    side-by-side decoder gives (same uniforms, same model)."""
+    z = np.random.default_rng(1).standard_normal((3, numpy_model.z_size)).astype(np.float32)
+    tiny = Style(lead=PartStyle(even=1e-9), bass=PartStyle(wide=-1e-9))
+    for temperature in (0.0, 1.0):
+        plain = numpy_model.decode_ids(z, temperature, rng=np.random.default_rng(7))
+        styled = numpy_model.decode_ids(z, temperature, style=tiny, rng=np.random.default_rng(7))
+        assert (plain == styled).all()
+
+
+def test_offsets_change_what_the_model_plays(numpy_model):
+    z = np.random.default_rng(2).standard_normal((8, numpy_model.z_size)).astype(np.float32)
+    plain = numpy_model.decode_ids(z, 1.0, rng=np.random.default_rng(3))
+    style = Style(lead=PartStyle(even=-LIMIT, odd=-LIMIT, wide=-LIMIT), bass=PartStyle(even=LIMIT, stop=-LIMIT))
+    styled = numpy_model.decode_ids(z, 1.0, style=style, rng=np.random.default_rng(3))
+    rate = lambda ids, part, move: (lambda c: c[0] / max(c[1], 1))(counts(ids[part])[MOVES.index(move)])
+    assert rate(plain, 0, "even") > 0.05 and rate(styled, 0, "even") < rate(plain, 0, "even") / 4
+    assert rate(styled, 0, "wide") < rate(plain, 0, "wide") / 2
+    assert rate(styled, 1, "even") > 2 * rate(plain, 1, "even")
+    assert (styled[2] == plain[2]).all()                       # drums play as the model does
+    # the lead's notes stay within an octave of the last four bars' more often
+    spans = []
+    for ids in (plain, styled):
+        lead = ids[0]
+        spans.append(np.median([np.ptp(p[p >= 2]) for row in lead for p in np.split(row, 4) if (p >= 2).any()]))
+    assert spans[1] < spans[0] and spans[1] <= WIDTH
+
+
+def _band_midi(root: int, seed: int) -> bytes:
+    """32 bars of a band: a lead holding half notes by steps in a narrow range, a bass
+    driving eighths on one root a bar, kick, snare and hats."""
+    rng = np.random.default_rng(seed)
+    ns = note_seq.NoteSequence()
+    ns.tempos.add(qpm=120)
+    ns.time_signatures.add(numerator=4, denominator=4)
+    bar, lead = 2.0, 64
+    for b in range(32):
+        t = b * bar
+        for half in range(2):
+            lead = int(np.clip(lead + rng.choice([-2, -1, 1, 2]), 60, 69))
+            ns.notes.add(pitch=lead, start_time=t + half, end_time=t + half + 0.95, velocity=90, instrument=0, program=80)
+        bass = root + [0, 5, 7, 0][b % 4]
+        for e in range(8):
+            ns.notes.add(pitch=bass, start_time=t + e * 0.25, end_time=t + e * 0.25 + 0.22, velocity=90,
+                         instrument=1, program=33)
+        for e in range(8):
+            drum = 36 if e in (0, 4) else 38 if e in (2, 6) else 42
+            ns.notes.add(pitch=drum, start_time=t + e * 0.25, end_time=t + e * 0.25 + 0.1, velocity=90,
+                         instrument=9, is_drum=True)
+            if drum != 42:
+                ns.notes.add(pitch=42, start_time=t + e * 0.25, end_time=t + e * 0.25 + 0.1, velocity=80,
+                             instrument=9, is_drum=True)
+    ns.total_time = 32 * bar
+    buf = io.BytesIO()
+    note_seq.midi_io.note_sequence_to_pretty_midi(ns).write(buf)
+    return buf.getvalue()
+
+
+def test_a_band_set_plays_closer_to_its_own_moves(tmp_path):
+    from radio.config import Settings
+    from radio.generator.pipeline import Pipeline
+    from radio.generator.styles import segment_moves
+    band = tmp_path / "seeds" / "band"
+    band.mkdir(parents=True)
+    for k, root in enumerate((40, 43)):
+        (band / f"song{k}.mid").write_bytes(_band_midi(root, k))
+    settings = Settings(data=str(tmp_path / "data"), seeds=str(tmp_path / "seeds"), seed=1,
+                        mix={"sets": {"band": 1}, "form": "morph"})
+    p = Pipeline(settings)
+    anchors = [a for a in p.anchors if a.set == "band"]
+    assert anchors and all(a.moves is not None and a.moves.shape == (2, len(MOVES), 2) for a in anchors)
+    seeds = np.sum([a.moves for a in anchors], axis=0)
+    style = p.walk.style
+    assert style is not None and style == p.styles.of_set("band", p.anchors, 1.0)
+    # what the model plays from the set's encodings, with and without its style: nearer the
+    # set's own moves with it (summed distance of log-odds over the moves of lead and bass)
+    z = np.stack([a.z for a in anchors])
+    odds = lambda c: np.log((c[..., 0] + 0.5) / (c[..., 1] - c[..., 0] + 0.5))
+    far = {}
+    for name, s in (("plain", None), ("styled", style)):
+        played = segment_moves(p.model.decode_ids(z, 1.0, style=s, rng=np.random.default_rng(5)))
+        far[name] = float(np.abs(odds(played) - odds(seeds)).sum())
+    assert far["styled"] < 0.75 * far["plain"], far
+    # the counts are kept with the encodings, and the fit beside them: a restart reads both
+    assert "band" in (p._cache / "styles.json").read_text()
+    again = Pipeline(settings)
+    assert all((a.moves == b.moves).all() for a, b in zip(anchors, (a for a in again.anchors if a.set == "band")))
+    assert again.walk.style == style
+    # style 0 plays the model's own manner; a style outside 0–1 is refused by name
+    p.set_mix(p.mix.updated({"style": 0}, p.library.sets()))
+    assert p.walk.style is None
+    from radio.generator.mix import MixError
+    with pytest.raises(MixError, match="style"):
+        p.mix.updated({"style": 1.5}, p.library.sets())
+    p.close()
+    again.close()
