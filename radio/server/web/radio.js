@@ -145,7 +145,8 @@ function formMix() {
   const sets = {};
   for (const input of document.querySelectorAll('#sets input')) sets[input.name] = Number(input.value);
   const mode = $('#mode').value;
-  return { sets, temperature: Number($('#temperature').value), qpm: Number($('#qpm').value),
+  return { sets, temperature: Number($('#temperature').value), style: Number($('#style').value),
+           qpm: Number($('#qpm').value),
            lead_program: program('#lead_program'), bass_program: program('#bass_program'),
            sound: $('#sound-preset').value ? { preset: $('#sound-preset').value } : {},
            mode, groove: { preset: $('#groove').value }, keep: mode === 'band' ? keepOf($('#keep').value) : {} };
@@ -169,7 +170,7 @@ async function unlock() {
     label.querySelector('input').value = mix.sets[name] || 0;
     box.appendChild(label);
   }
-  for (const k of ['temperature', 'qpm', 'lead_program', 'bass_program', 'mode']) $('#' + k).value = mix[k] ?? '';
+  for (const k of ['temperature', 'style', 'qpm', 'lead_program', 'bass_program', 'mode']) $('#' + k).value = mix[k] ?? '';
   const presets = $('#sound-preset');
   presets.querySelectorAll('option:not([value=""])').forEach((o) => o.remove());
   for (const name of mix.sound_presets) presets.add(new Option(name, name));
