@@ -247,8 +247,8 @@ def main() -> None:
                          "own encodings (no walk), or the segments as imported (the ceiling)")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
-    ap.add_argument("--style", type=float, default=1.0,
-                    help="the mix's style: how far the sets' own manner moves the model's (0: none)")
+    ap.add_argument("--style", type=float, default=0.0,
+                    help="the mix's style: how far the sets' own manner moves the model's (0, the default: none)")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")

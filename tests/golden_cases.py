@@ -30,7 +30,7 @@ CASES = {  # recorded before playing styles (radio/model/style.py): those cases 
     "walk": {"form": "morph", "style": 0},       # the endless walk: no songs
     "loop": {"mode": "loop", "loop_bars": 4, "style": 0},
     "band": {"mode": "band", "keep": {"bass": "rock/rock_0017_8beat_tune"}, "style": 0},
-    "styled": {"form": "morph"},                 # the walk in its sets' style (the default)
+    "styled": {"form": "morph", "style": 1},     # the walk in its sets' style
 }
 
 

@@ -122,7 +122,7 @@ def test_a_band_set_plays_closer_to_its_own_moves(tmp_path):
     for k, root in enumerate((40, 43)):
         (band / f"song{k}.mid").write_bytes(_band_midi(root, k))
     settings = Settings(data=str(tmp_path / "data"), seeds=str(tmp_path / "seeds"), seed=1,
-                        mix={"sets": {"band": 1}, "form": "morph"})
+                        mix={"sets": {"band": 1}, "form": "morph", "style": 1})
     p = Pipeline(settings)
     anchors = [a for a in p.anchors if a.set == "band"]
     assert anchors and all(a.moves is not None and a.moves.shape == (2, len(MOVES), 2) for a in anchors)

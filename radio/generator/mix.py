@@ -20,8 +20,9 @@ lead, bass, drums → one seed file that has them), form "song" (the walk plays 
 shipped form drawn per song; or a form's name, or {"sections": ["intro:4", "A:16", …]};
 "morph": the endless drift, no songs; radio/music/song.py), head "" (a seed segment,
 "set/file@bar", the walk heads for next: a click on the page's map; once per change), style
-1.0 (0–1: how far the lead and bass take on the manner of the mix's sets' own songs, where
-the model's differs: radio/model/style.py; 0 plays the model's own).
+0 (0–1: how far the lead and bass take on the manner of the mix's sets' own songs, where
+the model's differs: radio/model/style.py; 0 plays the model's own. Off by default: the
+shipped sets' manner pulls the default mix off its goals, a band's set's toward the band).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ class StyleMix:
     keep: dict = dataclasses.field(default_factory=dict, hash=False)   # band: part → "set/file"
     form: object = dataclasses.field(default="song", hash=False)       # song.check_form: name or dict
     head: str = ""                         # a seed segment the walk heads for next; "" none
-    style: float = 1.0                     # how far the sets' own manner moves the model's (styles.py)
+    style: float = 0.0                     # how far the sets' own manner moves the model's (styles.py)
 
     FIELDS = ("sets", "temperature", "qpm", "lead_program", "bass_program", "mode", "endpoints",
               "prior", "loop_bars", "transpose", "qpm_range", "ramp_bars", "groove", "sound", "keep", "form", "head",
