@@ -5,6 +5,7 @@ station pipeline on a band set written here as real MIDI."""
 from __future__ import annotations
 
 import io
+import json
 
 import note_seq
 import numpy as np
@@ -143,6 +144,14 @@ def test_a_band_set_plays_closer_to_its_own_moves(tmp_path):
     again = Pipeline(settings)
     assert all((a.moves == b.moves).all() for a, b in zip(anchors, (a for a in again.anchors if a.set == "band")))
     assert again.walk.style == style
+    # a damaged file is fitted again, not trusted
+    kept = p._cache / "styles.json"
+    key = next(iter(json.loads(kept.read_text())))
+    for damage in ("[1, 2]", json.dumps({key: {"lead": {"even": "loud"}}}), "{not json"):
+        kept.write_text(damage)
+        fresh = Pipeline(settings)
+        assert fresh.walk.style == style
+        fresh.close()
     # style 0 plays the model's own manner; a style outside 0–1 is refused by name
     p.set_mix(p.mix.updated({"style": 0}, p.library.sets()))
     assert p.walk.style is None

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..model.style import Style, counts, fit
+from ..model.style import MOVES, Style, counts, fit
 from ..music.composer import Anchor
 from ..support.state import write_atomic
 
@@ -37,6 +37,14 @@ def segment_moves(ids: np.ndarray) -> np.ndarray:
     return np.stack([counts(ids[p]) for p in (0, 1)])
 
 
+def _valid(entry) -> bool:
+    """Whether a kept fit reads as Style.to_dict wrote it."""
+    return isinstance(entry, dict) and set(entry) <= {"lead", "bass"} and all(
+        isinstance(part, dict) and set(part) <= set(MOVES)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in part.values())
+        for part in entry.values())
+
+
 class Styles:
     def __init__(self, model, cache: Path | None = None):
         """`cache`: the model's anchor cache folder, where fits are kept across restarts."""
@@ -45,9 +53,10 @@ class Styles:
         self._fits: dict[str, dict] = {}
         self._said = False
         try:
-            self._fits = json.loads(self._file.read_text()) if self._file else {}
+            kept = json.loads(self._file.read_text()) if self._file else {}
         except (OSError, ValueError):
-            pass                           # none yet (or damaged): fitted again
+            kept = {}                      # none yet (or damaged): fitted again
+        self._fits = {k: v for k, v in kept.items() if _valid(v)} if isinstance(kept, dict) else {}
 
     def can(self) -> bool:
         """Whether this model decodes in a style (the numpy engine)."""
@@ -86,8 +95,7 @@ class Styles:
                 self._said = True
                 log.info("this model's engine plays without the sets' style (the numpy engine has it)")
             return None
-        names = sorted({a.set for a in anchors})
-        weighted = [(self.of_set(s, anchors, temperature), weights.get(s, 0.0) if weights else 1.0)
-                    for s in names]
+        weight = {s: (weights.get(s, 0.0) if weights else 1.0) for s in sorted({a.set for a in anchors})}
+        weighted = [(self.of_set(s, anchors, temperature), w) for s, w in weight.items() if w > 0]
         style = Style.blend([(s, w) for s, w in weighted if s is not None])
         return None if style.neutral else style.scaled(strength)
