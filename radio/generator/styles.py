@@ -31,8 +31,8 @@ KEPT = 64          # fits kept
 
 
 def segment_moves(ids: np.ndarray) -> np.ndarray:
-    """Counts of moves (style.counts) of the lead and bass of one segment's token ids
-    [3, T] (or [3, N, T]): [2 parts, 3 moves, 2]."""
+    """Counts of moves (style.counts) of the lead and bass of token ids [3, T] or
+    [3, N, T]: [2 parts, len(MOVES), 2]."""
     ids = np.asarray(ids)
     return np.stack([counts(ids[p]) for p in (0, 1)])
 

@@ -103,7 +103,7 @@ class NumpyTrioModel:
         (radio/model/style.py); drawn from `rng` (default the model's own)."""
         z = np.asarray(z, np.float32).reshape(-1, self.z_size)
         with self._lock:
-            return self.decoder.decode(z, temperature, rng or self.rng, steps, style)
+            return self.decoder.decode(z, temperature, self.rng if rng is None else rng, steps, style)
 
     def decode_to_tensors(self, z: np.ndarray, temperature: float = 0.5) -> np.ndarray:
         """Converter tensors [n, steps, 692] (bool), as TrainedModel.decode_to_tensors."""
