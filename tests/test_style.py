@@ -160,3 +160,28 @@ def test_a_band_set_plays_closer_to_its_own_moves(tmp_path):
         p.mix.updated({"style": 1.5}, p.library.sets())
     p.close()
     again.close()
+
+
+def _counts_by_tracker(ids: np.ndarray) -> np.ndarray:
+    """What `counts` must give: a Tracker stepped through the tokens, as decoding steps it."""
+    from radio.model.style import Tracker
+    track, out = Tracker(len(ids)), np.zeros((len(MOVES), 2), np.int64)
+    for t in range(ids.shape[1]):
+        tok = ids[:, t]
+        struck = tok >= 2
+        again = track.sounding & (tok == 2 + track.last)
+        out[t % 2] += [again.sum(), track.sounding.sum()]
+        wide = struck & track.wide(np.where(struck, tok - 2, 0)[:, None].astype(np.float32))[:, 0]
+        out[2] += [wide.sum(), struck.sum()]
+        out[3] += [(struck & ~track.sounding).sum(), (~track.sounding).sum()]
+        out[4] += [(track.sounding & (tok == 1)).sum(), track.sounding.sum()]
+        track.update(tok)
+    return out
+
+
+def test_counts_are_what_a_tracker_sees():
+    rng = np.random.default_rng(0)
+    for hold in (0.2, 0.6, 0.9):                       # busy, even and sparse lines, rests and all
+        kinds = rng.choice([0, 1, 2], size=(6, 256), p=[hold, (1 - hold) / 3, 2 * (1 - hold) / 3])
+        ids = np.where(kinds == 2, 2 + rng.integers(30, 60, (6, 256)), kinds)
+        assert (counts(ids) == _counts_by_tracker(ids)).all()

@@ -127,22 +127,38 @@ def counts(ids: np.ndarray) -> np.ndarray:
     """For one melodic part's tokens [N, T] (step 0 on an eighth), per move of MOVES:
     [times it was made, times it could be] (shape [5, 2]): a strike again at the steps a
     note sounds; a wide note among the notes struck; a start at the steps the part is
-    silent; a stop at the steps a note sounds."""
+    silent; a stop at the steps a note sounds. The states a Tracker would pass through,
+    for all steps at once (a seed file's segments are counted when it is imported)."""
     ids = np.asarray(ids).reshape(-1, np.shape(ids)[-1])
-    track = Tracker(len(ids))
-    out = np.zeros((len(MOVES), 2), np.int64)
-    for t in range(ids.shape[1]):
-        tok = ids[:, t]
-        struck = tok >= FIRST_NOTE_ON
-        again = track.sounding & (tok == FIRST_NOTE_ON + track.last)
-        out[0 if t % 2 == 0 else 1] += [int(again.sum()), int(track.sounding.sum())]
-        pitch = np.where(struck, tok - FIRST_NOTE_ON, 0)
-        wide = struck & track.wide(pitch[:, None].astype(np.float32))[:, 0]
-        out[2] += [int(wide.sum()), int(struck.sum())]
-        out[3] += [int((struck & ~track.sounding).sum()), int((~track.sounding).sum())]
-        out[4] += [int((track.sounding & (tok == 1)).sum()), int(track.sounding.sum())]
-        track.update(tok)
-    return out
+    n, steps = ids.shape
+    t = np.arange(steps)
+    struck = ids >= FIRST_NOTE_ON
+    pitch = ids - FIRST_NOTE_ON
+
+    def before(mask):
+        """Per step, the index of the last step before it where `mask` held (-1: none)."""
+        last = np.maximum.accumulate(np.where(mask, t, -1), axis=1)
+        return np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+
+    rows = np.arange(n)[:, None]
+    hit, event = before(struck), before(ids != 0)        # a note-on; any note-on or note-off
+    last = np.where(hit >= 0, pitch[rows, np.maximum(hit, 0)], -1)
+    sounding = (event >= 0) & (ids[rows, np.maximum(event, 0)] >= FIRST_NOTE_ON)
+    silent = ~sounding
+    again = sounding & (ids == FIRST_NOTE_ON + last)
+    # the pitches struck over the WINDOW steps before each step: lowest and highest
+    pad = lambda x, fill: np.concatenate([np.full((n, WINDOW), fill, np.float32), x[:, :-1]], axis=1)
+    windows = lambda x: np.lib.stride_tricks.sliding_window_view(x, WINDOW, axis=1)[:, :steps]
+    lo = windows(pad(np.where(struck, pitch, np.inf).astype(np.float32), np.inf)).min(axis=2)
+    hi = windows(pad(np.where(struck, pitch, -np.inf).astype(np.float32), -np.inf)).max(axis=2)
+    with np.errstate(invalid="ignore"):
+        wide = struck & np.isfinite(hi) & ((np.maximum(hi, pitch) - np.minimum(lo, pitch)) > WIDTH)
+    even = t % 2 == 0
+    return np.array([[(again & even).sum(), (sounding & even).sum()],
+                     [(again & ~even).sum(), (sounding & ~even).sum()],
+                     [wide.sum(), struck.sum()],
+                     [(struck & silent).sum(), silent.sum()],
+                     [(sounding & (ids == 1)).sum(), sounding.sum()]], np.int64)
 
 
 def _log_odds(made: float, could: float) -> float:
