@@ -103,11 +103,14 @@ class Pipeline:
         if changed and hasattr(self, "walk"):
             if self.anchors:
                 self.walk.retarget(anchors=self.anchors)
-                self.walk.style = self.styles.for_mix(self.anchors, self.mix.sets, self.mix.temperature,
-                                                      self.mix.style)
+                self._restyle()
             else:  # keep walking the old anchors rather than stop the music
                 log.error("seed folder has no usable segments left; keeping the previous anchors")
         return changed
+
+    def _restyle(self) -> None:
+        """The walk plays the mix's style over the anchors it has now (generator/styles.py)."""
+        self.walk.style = self.styles.for_mix(self.anchors, self.mix.sets, self.mix.temperature, self.mix.style)
 
     def check_mix(self, mix: StyleMix) -> None:
         """MixError if this model cannot play the mix (band mode needs a hierdec model on
@@ -163,7 +166,7 @@ class Pipeline:
         self.walk.set_play(mix.temperature, mix.qpm, mix.prior, mix.loop_bars, tuple(mix.qpm_range) or None,
                            mix.ramp_bars)
         self.walk.retarget(weights=mix.sets)
-        self.walk.style = self.styles.for_mix(self.anchors, mix.sets, mix.temperature, mix.style)
+        self._restyle()
         if head is not None:
             self.walk.head_for(head)
 
