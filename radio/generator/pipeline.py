@@ -16,6 +16,7 @@ import numpy as np
 
 from ..config import Settings
 from ..contracts import SAMPLE_RATE, Audio, SeedRef
+from ..music import arrangement
 from ..music.composer import Anchor, LatentWalk, WalkError
 from ..music.groove import Groove
 from ..music.performer import humanize
@@ -109,8 +110,10 @@ class Pipeline:
         return changed
 
     def _restyle(self) -> None:
-        """The walk plays the mix's style over the anchors it has now (generator/styles.py)."""
+        """The walk plays the mix's style over the anchors it has now (generator/styles.py),
+        and songs arrange their parts as the mix's sets do (music/arrangement.py)."""
         self.walk.style = self.styles.for_mix(self.anchors, self.mix.sets, self.mix.temperature, self.mix.style)
+        self.songwriter.sits_out = arrangement.rates(self.anchors, self.mix.sets)
 
     def check_mix(self, mix: StyleMix) -> None:
         """MixError if this model cannot play the mix (band mode needs a hierdec model on

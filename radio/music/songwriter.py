@@ -11,6 +11,8 @@ plays a form whose sections return.
   a section that returns varies its last two bars (a fill, a pickup before the change).
 - The intro is the first section's drums and bass; the outro its first bars with the lead,
   ending on the song's tonic, a kick and a crash ringing out over the last bar.
+- One part may sit a section out, as often as the mix's sets leave it out (`sits_out`, from
+  radio/music/arrangement.py; the shipped sets never do).
 - Between songs the walk moves on: the next song's home is its next step (drawn by the
   mix and the votes), so tempo and key change only between songs.
 
@@ -27,7 +29,7 @@ import note_seq
 import numpy as np
 
 from ..contracts import BASS, DRUMS, LEAD
-from . import keys
+from . import arrangement, keys
 from .composer import LatentWalk, WalkStep, tie_over
 from .groove import KICKS
 from .segment import MODEL_QPM, Segment, retime, transposed
@@ -50,12 +52,14 @@ class Song:
     step: WalkStep
     zs: dict[str, np.ndarray]
     sections: list[note_seq.NoteSequence]       # one per form section, at MODEL_QPM, seams tied
+    resting: list[str | None] = dataclasses.field(default_factory=list)   # the part sitting each one out
 
     def info(self, index: int) -> dict:
         section = self.form.sections[index]
         return {"id": self.serial, "title": self.title, "form": self.form.to_dict(), "section": index,
                 "name": section.name, "bars": section.bars, "start_bar": sum(s.bars for s in self.form.sections[:index]),
-                "song_bars": self.form.bars, "key": self.key, "qpm": self.qpm}
+                "song_bars": self.form.bars, "key": self.key, "qpm": self.qpm,
+                "resting": self.resting[index] if self.resting else None}
 
 
 def _orthogonal(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -141,6 +145,7 @@ class Songwriter:
         self.rng = np.random.default_rng([seed, 25])
         self.form = form
         self.bass_hold = bass_hold
+        self.sits_out: dict[str, float] = {}  # part → share of sections it sits out (the mix's sets')
         self.taken = Titles()                 # titles in use (history, this run)
         self.song: Song | None = None
         self.before: Song | None = None       # the song before it, which may still be playing
@@ -212,8 +217,11 @@ class Songwriter:
             own[x], var[x] = transposed(own[x], shift), transposed(var[x], shift)
         holds = {x: (int(rng.choice((1, 2))), int(rng.choice((2, 4)))) for x in letters}
         own = {x: _kicked(own[x], holds[x][0]) for x in letters}
+        # drawn after everything else, so a song whose sets never leave a part out is unchanged
+        resting = [None if s.name in ("intro", "outro") else arrangement.draw(self.sits_out, rng)
+                   for s in form.sections]
         pieces, seen = [], {}
-        for section in form.sections:
+        for section, rest in zip(form.sections, resting):
             source = form.source(section)
             if section.name == "intro":
                 pieces.append(self._intro(own[source], section.bars, holds[source]))
@@ -222,13 +230,15 @@ class Songwriter:
             else:
                 k = seen.get(section.name, 0)
                 seen[section.name] = k + 1
-                pieces.append(self._section(own[section.name], var[section.name], section, k, holds[section.name]))
+                pieces.append(self._section(own[section.name], var[section.name], section, k, holds[section.name],
+                                            rest))
         for i in range(1, len(pieces)):
             pieces[i - 1], pieces[i], _ = tie_over(pieces[i - 1], pieces[i], form.sections[i - 1].bars * BAR_S)
         self.songs += 1
         title = title_for(seed, self.taken)
         self.taken.add(title)
-        return Song(self.songs, seed, title, form, self.walk.tempo(step), keys.key_name(tonic, mode), step, zs, pieces)
+        return Song(self.songs, seed, title, form, self.walk.tempo(step), keys.key_name(tonic, mode), step, zs, pieces,
+                    resting)
 
     def _decode(self, zs: list[np.ndarray]) -> list[note_seq.NoteSequence]:
         out, size = [], max(1, self.walk.model.batch_size)
@@ -236,18 +246,22 @@ class Songwriter:
             out += self.walk.model.decode(np.stack(zs[k:k + size]), self.walk.temperature, style=self.walk.style)
         return out
 
-    def _section(self, own, var, section: Section, occurrence: int, holds: tuple[int, int]):
+    def _section(self, own, var, section: Section, occurrence: int, holds: tuple[int, int],
+                 resting: str | None = None):
         drums_bars, bass_bars = holds
         bars = section.bars
         out = _empty(own, bars)
         for b in range(bars):
             varied = occurrence > 0 and b >= bars - 2        # a return changes its way out
             fill = b == bars - 1 or b % 8 == 7
-            _copy_bar(out, var if varied else own, b, b, LEAD, clip=False)
+            if resting != "lead":
+                _copy_bar(out, var if varied else own, b, b, LEAD, clip=False)
             drum_bar = b if fill else b % drums_bars
-            _copy_bar(out, var if varied and fill else own, drum_bar, b, DRUMS, clip=drum_bar != b)
+            if resting != "drums":
+                _copy_bar(out, var if varied and fill else own, drum_bar, b, DRUMS, clip=drum_bar != b)
             bass_bar = b if (b == bars - 1 or not self.bass_hold) else b % bass_bars
-            _copy_bar(out, own, bass_bar, b, BASS, clip=bass_bar != b)
+            if resting != "bass":
+                _copy_bar(out, own, bass_bar, b, BASS, clip=bass_bar != b)
         return out
 
     def _intro(self, own, bars: int, holds: tuple[int, int]):

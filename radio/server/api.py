@@ -132,7 +132,7 @@ def song_now(played, position: float) -> dict | None:
     return {"id": song["id"], "title": song["title"], "form": song["form"], "key": song["key"],
             "section": song["section"], "name": song["name"], "bar": bar,
             "started": round(played.start - song["start_bar"] * bar_s, 3),
-            "seconds": round(song["song_bars"] * bar_s, 3)}
+            "seconds": round(song["song_bars"] * bar_s, 3), "resting": song.get("resting")}
 
 
 async def history(request: web.Request) -> web.Response:

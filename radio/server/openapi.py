@@ -36,7 +36,8 @@ PLAYED = {  # a played segment (station.Played.to_json)
         "band": {"type": "object", "description": "band mode: keep (parts), source (set/file), "
                                                   "window (1-based) of windows"},
         "song": {"type": "object", "description": "a song's section: id, title, form, section (index), "
-                                                  "name, bars, start_bar, song_bars, key, qpm"},
+                                                  "name, bars, start_bar, song_bars, key, qpm, resting (the part "
+                                                  "sitting the section out, or null)"},
     },
 }
 SONG = {  # station/songs.summary
@@ -48,7 +49,9 @@ SONG = {  # station/songs.summary
 SONG_NOW = {  # api.song_now
     "type": "object", "required": ["id", "title", "form", "section", "name", "bar", "started", "seconds"],
     "properties": {"id": INT, "title": STR, "form": OBJ, "key": STR, "section": INT, "name": STR, "bar": INT,
-                   "started": NUMBER, "seconds": NUMBER},
+                   "started": NUMBER, "seconds": NUMBER,
+                   "resting": {"type": ["string", "null"], "enum": ["lead", "bass", "drums", None],
+                               "description": "the part sitting this section out (a band's arrangement)"}},
 }
 
 MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
