@@ -111,8 +111,8 @@ def classify(parts: Sequence[Part], min_notes: int = 8) -> Roles:
 
     Drums: every drum track (they are merged). Bass: the tracks on a bass program or lower
     than C3 on average, lowest first (merged bar by bar, lowest line). Lead: every other
-    pitched track, highest first — which of them carries the tune is decided bar by bar
-    (see `lead_line`), and a track that plays chords under its tune counts too (its skyline
+    pitched track, highest first — which of them carries the top line is decided bar by bar
+    (see `merged_line`), and a track that plays chords under its tune counts too (its skyline
     is the tune). `Roles.bass` / `Roles.lead` name the main one of each (lowest / highest).
     """
     drums = [p for p in parts if p.is_drum]
@@ -171,20 +171,26 @@ def _notes_of(ns, part: Part, lo: int = 0, hi: int = 127) -> list[_Note]:
 
 
 def _bar_score(line: list[_Note], chordy: float, top: bool) -> float:
-    """How much a track's line in one bar sounds like the tune (top) or the bass line."""
-    pitches = [n.pitch for n in line]
-    mean = float(np.mean(pitches))
+    """How much a track's line in one bar sounds like the lead (the top line, not chords) or
+    the bass line (low).
+
+    The lead is the top voice, as listeners hear a melody and as band completion and the
+    likeness bench take it (the highest track). Until 2026-12-05 busy lines scored higher
+    (many notes, many pitches): the import then took a band's riffs and fills over its held
+    melody, a line busier than any of its players (5.25 notes a bar and never resting in
+    freedoom2, whose highest track plays 1.75 and rests half the time)."""
+    mean = float(np.mean([n.pitch for n in line]))
     if not top:
         return -mean / 6 + min(len(line), 8) * 0.1
-    return min(len(line), 8) * 0.5 + len(set(pitches)) + (mean - 60) / 12 - 3 * chordy
+    return mean / 6 - 3 * chordy
 
 
 def merged_line(ns, parts: Sequence[Part], bar_s: float, top: bool = True,
                 stay_bonus: float = 1.5) -> tuple[list[_Note], list[int]]:
     """A monophonic line made of `parts`, bar by bar: in each bar the track whose skyline
-    there scores best (`_bar_score`: for the lead many notes, many pitches, high and
-    not chords; for the bass low), with a bonus for staying on last bar's track so phrases
-    are not cut up. Returns the notes (each one's `part` is its index in `parts`) and the
+    there scores best (`_bar_score`: for the lead high and not chords; for the bass low),
+    with a bonus for staying on last bar's track so phrases are not cut up (another must sit
+    9 semitones higher to take over). Returns the notes (each one's `part` is its index in `parts`) and the
     chosen track per bar (-1 where none starts a note)."""
     legato = bar_s / 8
     lines, onsets = [], []
