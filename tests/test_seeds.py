@@ -148,6 +148,26 @@ def test_tune_passed_between_instruments_is_merged(tmp_path, converter):
     assert _lead_pitches(segments[0]) == TUNE * 4
 
 
+def test_the_lead_is_the_top_line_not_the_busiest_nor_chords_above_it(tmp_path, converter):
+    """A held melody in half notes over a busy sixteenth-note riff, with a pad's chords
+    above both: the lead is the melody (the riff has more notes and pitches, the pad is
+    higher, but it plays chords)."""
+    ns = _rhythm()
+    melody = [76, 79, 77, 81, 79, 76, 74, 77]
+    for k in range(40):                                    # 20 bars of half notes
+        ns.notes.add(pitch=melody[k % 8], start_time=k, end_time=k + 0.95, velocity=90, instrument=2, program=73)
+    for k in range(320):                                   # sixteenths
+        ns.notes.add(pitch=[60, 64, 67, 65, 62][k % 5], start_time=k / 8, end_time=k / 8 + 0.12, velocity=80,
+                     instrument=3, program=30)
+    for k in range(10):                                    # a chord every bar pair, above the tune
+        for p in (81, 84, 88):
+            ns.notes.add(pitch=p, start_time=4 * k, end_time=4 * k + 3.9, velocity=60, instrument=4, program=89)
+    path = _write(ns, tmp_path / "riff.mid")
+    segments, reports = seeds.import_files([path], converter)
+    assert reports[0].segments == 1, reports[0].line()
+    assert _lead_pitches(segments[0]) == melody * 4
+
+
 def test_drums_split_over_two_tracks_are_merged(tmp_path, converter):
     path = _write(_rhythm(drum_tracks=2), tmp_path / "two-kits.mid")
     ns = seeds.read_midi(path)
