@@ -16,8 +16,7 @@ from ..config import Settings
 from ..contracts import SeedRef
 from ..model.style import MOVES
 from ..model.trio import tensors_to_ids
-from ..music import seeds
-from ..music.arrangement import sitting_out
+from ..music import arrangement, seeds
 from ..music.composer import Anchor
 from ..music.seedsets import SeedLibrary
 from ..support.state import write_atomic
@@ -36,9 +35,9 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
         kept = cache / f"{hashlib.sha256(path.read_bytes()).hexdigest()[:32]}.npz"
         try:
             with np.load(kept) as f:
-                z, qpm, bars, moves, out = f["z"], f["qpm"], f["bars"], f["moves"], f["sits_out"]
+                z, qpm, bars, moves, arranged = f["z"], f["qpm"], f["bars"], f["moves"], f["arrangement"]
             return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name,
-                           moves=m, sits_out=out) for zi, q, b, m in zip(z, qpm, bars, moves)]
+                           moves=m, arrangement=arranged) for zi, q, b, m in zip(z, qpm, bars, moves)]
         except (OSError, KeyError, ValueError):
             pass             # not cached yet (or damaged): encode
     segments, reports = seeds.import_files([path], model.converter)
@@ -46,17 +45,18 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
     z = model.encode([s.tensor for s in segments]) if segments else np.zeros((0, 1), np.float32)
     moves = np.array([segment_moves(tensors_to_ids(s.tensor[None])) for s in segments],
                      np.int64).reshape(len(segments), 2, len(MOVES), 2)
-    out = sitting_out(seeds.read_midi(path)) if segments else np.zeros(4, np.int64)
+    arranged = arrangement.counts(seeds.read_midi(path)) if segments else np.zeros((len(arrangement.ROWS), 2),
+                                                                                      np.int64)
     if kept is not None:
         buf = io.BytesIO()
         np.savez(buf, z=z, qpm=np.array([s.qpm for s in segments], np.float64),
-                 bars=np.array([s.start_bar for s in segments], np.int64), moves=moves, sits_out=out)
+                 bars=np.array([s.start_bar for s in segments], np.int64), moves=moves, arrangement=arranged)
         try:
             write_atomic(kept, buf.getvalue())
         except OSError as e:
             log.warning("cannot cache the anchors of %s in %s: %s", path, cache, e)
     return [Anchor(z=zi, qpm=s.qpm, label=str(SeedRef(set_name, path.stem, s.start_bar)), set=set_name, moves=m,
-                   sits_out=out) for zi, s, m in zip(z, segments, moves)]
+                   arrangement=arranged) for zi, s, m in zip(z, segments, moves)]
 
 
 def model_hash(path) -> str:

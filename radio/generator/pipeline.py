@@ -113,7 +113,7 @@ class Pipeline:
         """The walk plays the mix's style over the anchors it has now (generator/styles.py),
         and songs arrange their parts as the mix's sets do (music/arrangement.py)."""
         self.walk.style = self.styles.for_mix(self.anchors, self.mix.sets, self.mix.temperature, self.mix.style)
-        self.songwriter.sits_out = arrangement.rates(self.anchors, self.mix.sets)
+        self.songwriter.arrangement = arrangement.for_mix(self.anchors, self.mix.sets)
 
     def check_mix(self, mix: StyleMix) -> None:
         """MixError if this model cannot play the mix (band mode needs a hierdec model on

@@ -118,7 +118,7 @@ class Anchor:
     label: str = ""
     set: str = ""          # the seed set it was encoded from ("prior" for a prior draw)
     moves: np.ndarray | None = None   # its lead's and bass's moves, counted (generator/styles.py)
-    sits_out: np.ndarray | None = None   # its file's arrangement, counted (music/arrangement.py)
+    arrangement: np.ndarray | None = None   # its file's arrangement, counted (music/arrangement.py)
 
 
 @dataclasses.dataclass

@@ -11,8 +11,8 @@ plays a form whose sections return.
   a section that returns varies its last two bars (a fill, a pickup before the change).
 - The intro is the first section's drums and bass; the outro its first bars with the lead,
   ending on the song's tonic, a kick and a crash ringing out over the last bar.
-- One part may sit a section out, as often as the mix's sets leave it out (`sits_out`, from
-  radio/music/arrangement.py; the shipped sets never do).
+- As often as the mix's seed songs do (`arrangement`, radio/music/arrangement.py), one part
+  sits a section out, a letter's bass loops one bar and its lead repeats a 2-bar riff.
 - Between songs the walk moves on: the next song's home is its next step (drawn by the
   mix and the votes), so tempo and key change only between songs.
 
@@ -145,7 +145,7 @@ class Songwriter:
         self.rng = np.random.default_rng([seed, 25])
         self.form = form
         self.bass_hold = bass_hold
-        self.sits_out: dict[str, float] = {}  # part → share of sections it sits out (the mix's sets')
+        self.arrangement = arrangement.Arrangement()   # the mix's sets': none until the pipeline sets it
         self.taken = Titles()                 # titles in use (history, this run)
         self.song: Song | None = None
         self.before: Song | None = None       # the song before it, which may still be playing
@@ -217,9 +217,12 @@ class Songwriter:
             own[x], var[x] = transposed(own[x], shift), transposed(var[x], shift)
         holds = {x: (int(rng.choice((1, 2))), int(rng.choice((2, 4)))) for x in letters}
         own = {x: _kicked(own[x], holds[x][0]) for x in letters}
-        # drawn after everything else, so a song whose sets never leave a part out is unchanged
-        resting = [None if s.name in ("intro", "outro") else arrangement.draw(self.sits_out, rng)
-                   for s in form.sections]
+        # drawn after everything else, so an arrangement of all zeros leaves a song as it was
+        arranged = self.arrangement
+        resting = [None if s.name in ("intro", "outro") else arranged.resting(rng) for s in form.sections]
+        loops = {x: bool(rng.random() < arranged.bass_loop) for x in letters}
+        riffs = {x: bool(rng.random() < arranged.lead_riff) for x in letters}
+        holds = {x: (holds[x][0], 1 if loops[x] else holds[x][1]) for x in letters}
         pieces, seen = [], {}
         for section, rest in zip(form.sections, resting):
             source = form.source(section)
@@ -231,7 +234,7 @@ class Songwriter:
                 k = seen.get(section.name, 0)
                 seen[section.name] = k + 1
                 pieces.append(self._section(own[section.name], var[section.name], section, k, holds[section.name],
-                                            rest))
+                                            rest, riffs[section.name]))
         for i in range(1, len(pieces)):
             pieces[i - 1], pieces[i], _ = tie_over(pieces[i - 1], pieces[i], form.sections[i - 1].bars * BAR_S)
         self.songs += 1
@@ -247,15 +250,16 @@ class Songwriter:
         return out
 
     def _section(self, own, var, section: Section, occurrence: int, holds: tuple[int, int],
-                 resting: str | None = None):
+                 resting: str | None = None, riff: bool = False):
         drums_bars, bass_bars = holds
         bars = section.bars
         out = _empty(own, bars)
         for b in range(bars):
             varied = occurrence > 0 and b >= bars - 2        # a return changes its way out
             fill = b == bars - 1 or b % 8 == 7
-            if resting != "lead":
-                _copy_bar(out, var if varied else own, b, b, LEAD, clip=False)
+            if resting != "lead":     # a riff repeats the first two bars up to the last
+                lead_bar = b % 2 if riff and not varied and b < bars - 1 else b
+                _copy_bar(out, var if varied else own, lead_bar, b, LEAD, clip=lead_bar != b)
             drum_bar = b if fill else b % drums_bars
             if resting != "drums":
                 _copy_bar(out, var if varied and fill else own, drum_bar, b, DRUMS, clip=drum_bar != b)
