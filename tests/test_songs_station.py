@@ -58,6 +58,7 @@ def test_songs_on_the_air(tmp_path):
         song = now["song"]
         assert song["name"] in ("A", "outro") and song["form"]["sections"] == ["A:4", "outro:4"]
         assert song["started"] <= now["position"] <= song["started"] + song["seconds"] + 1
+        assert song["resting"] is None            # the shipped sets never leave a part out
         _now_in_section(url, 0)                   # a song's A plays: the groove changes, the song plays on
         assert call(url, "PUT", "/api/mix", json={"groove": {"swing": 0.15}}, headers=ADMIN)[0] == 200
         titles = _icy_titles(url, 45)                 # two and a half songs
