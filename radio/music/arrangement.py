@@ -83,6 +83,7 @@ def counts(ns: note_seq.NoteSequence) -> np.ndarray:
         qpm = piece.tempos[0].qpm if piece.tempos else 120.0
         start = piece.tempos[0].time if piece.tempos else 0.0
         bar_s = 4 * 60.0 / qpm
+        window_s = WINDOW_BARS * bar_s
         bars = int(np.ceil((piece.total_time - start) / bar_s - 1e-6))
         windows = -(-bars // WINDOW_BARS)
         if bars <= 0:
@@ -94,7 +95,6 @@ def counts(ns: note_seq.NoteSequence) -> np.ndarray:
             role = next((r for r, k in keys.items() if (n.instrument, n.program, n.is_drum) in k), None)
             if role is None or n.end_time <= start:
                 continue
-            window_s = WINDOW_BARS * bar_s
             first = int((max(n.start_time, start) - start) / window_s)
             last = int(np.ceil((n.end_time - start) / window_s - 1e-9))
             sounds[PARTS.index(role), first:min(last, windows)] = True
