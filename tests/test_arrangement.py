@@ -204,5 +204,14 @@ def test_the_station_plays_its_sets_arrangement_and_keeps_the_counts(tmp_path):
         assert again.songwriter.arrangement == p.songwriter.arrangement
         with np.load(kept) as f:
             assert "arrangement" in f.files
+            moves = {k: f[k] for k in f.files}
     finally:
         again.close()
+    # moves counted before the last moves were added are counted again too
+    from radio.model.style import MOVES
+    np.savez(kept, **{**moves, "moves": moves["moves"][:, :, :5]})
+    third = Pipeline(settings)
+    try:
+        assert all(a.moves.shape == (2, len(MOVES), 2) for a in third.anchors if a.set == "band")
+    finally:
+        third.close()

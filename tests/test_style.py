@@ -30,6 +30,9 @@ def test_counts_a_hand_made_line():
     assert got["wide"] == [1, 4]     # of the 4 notes struck only C6 stretches past an octave
     assert got["start"] == [2, 2]    # silent at steps 0 and 4, and a note starts at both
     assert got["stop"] == [2, 6]     # of the 6 steps a note sounds, 2 end it
+    # notes last 2, 1, 2, 1 steps: at step 5 G4 is as long as the C4 before it (1) and holds;
+    # at steps 3 and 7 a note shorter than the one before (2) ends
+    assert got["match"] == [0, 1] and got["early"] == [2, 2]
 
 
 def test_fit_moves_the_odds_toward_the_seeds_within_the_limit():
@@ -82,6 +85,17 @@ def test_offsets_change_what_the_model_plays(numpy_model):
         lead = ids[0]
         spans.append(np.median([np.ptp(p[p >= 2]) for row in lead for p in np.split(row, 4) if (p >= 2).any()]))
     assert spans[1] < spans[0] and spans[1] <= WIDTH
+
+
+def test_length_offsets_make_notes_as_long_as_the_ones_before(numpy_model):
+    z = np.random.default_rng(4).standard_normal((8, numpy_model.z_size)).astype(np.float32)
+    plain = numpy_model.decode_ids(z, 1.0, rng=np.random.default_rng(5))
+    style = Style(lead=PartStyle(match=LIMIT, early=-LIMIT))
+    styled = numpy_model.decode_ids(z, 1.0, style=style, rng=np.random.default_rng(5))
+    rate = lambda ids, move: (lambda c: c[0] / max(c[1], 1))(counts(ids[0])[MOVES.index(move)])
+    assert rate(styled, "match") > 1.1 * rate(plain, "match") and rate(styled, "match") > 0.8
+    assert rate(styled, "early") < rate(plain, "early") / 2
+    assert (styled[1:] == plain[1:]).all()                     # bass and drums as the model plays them
 
 
 def _band_midi(root: int, seed: int) -> bytes:
@@ -175,6 +189,10 @@ def _counts_by_tracker(ids: np.ndarray) -> np.ndarray:
         out[2] += [wide.sum(), struck.sum()]
         out[3] += [(struck & ~track.sounding).sum(), (~track.sounding).sum()]
         out[4] += [(track.sounding & (tok == 1)).sum(), track.sounding.sum()]
+        age, before = t - track.onset, track.before
+        known = track.sounding & (before >= 1)
+        for k, at in ((5, known & (age == before)), (6, known & (age < before))):
+            out[k] += [(at & (tok != 0)).sum(), at.sum()]
         track.update(tok)
     return out
 

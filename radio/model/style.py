@@ -9,7 +9,10 @@ rest by e^b at every step they are open. The moves (MOVES):
 - `even`, `odd`: striking the sounding pitch again on an eighth step, or between (a
   driving bass strikes on the eighths; a band's lead holds);
 - `wide`: a note that stretches the pitches struck over the last four bars past an octave;
-- `start`: a note while the part is silent; `stop`: a note-off while it sounds.
+- `start`: a note while the part is silent; `stop`: a note-off while it sounds;
+- `match`, `early`: a note ending (a note-off or the next note) once it is as long as the
+  note before it, or before that (a band keeps one note length through a passage; the
+  model mixes them within bars).
 
 Melodic parts only (lead and bass: 0 no event, 1 note off, 2 + pitch); drums are left as
 the model plays them. Decoding with a style follows each part's notes across bars
@@ -28,7 +31,7 @@ from .trio import FIRST_NOTE_ON
 WIDTH = 12         # semitones: a note that stretches the last four bars' span past an octave is wide
 WINDOW = 64        # steps: four bars
 LIMIT = 4.0        # largest offset, either way: e^4 ≈ 55 times the odds
-MOVES = ("even", "odd", "wide", "start", "stop")
+MOVES = ("even", "odd", "wide", "start", "stop", "match", "early")
 MELODIC = (0, 1)   # lead, bass (the trio's parts)
 
 
@@ -39,6 +42,8 @@ class PartStyle:
     wide: float = 0.0    # added to every note that would stretch the last 4 bars past WIDTH
     start: float = 0.0   # added to every note while the part is silent
     stop: float = 0.0    # added to the note-off while a note sounds
+    match: float = 0.0   # added to ending a note (taken from holding it) as long as the one before
+    early: float = 0.0   # the same while it is shorter than the one before
 
     @property
     def neutral(self) -> bool:
@@ -85,11 +90,14 @@ class Style:
 
 class Tracker:
     """Per row, a melodic part's state: the pitch last struck (-1: none yet), whether it
-    still sounds, and the pitches struck over the last WINDOW steps."""
+    still sounds, when it was struck, how long the note before it lasted (-1: none yet), and
+    the pitches struck over the last WINDOW steps."""
 
     def __init__(self, n: int):
         self.last = np.full(n, -1)
         self.sounding = np.zeros(n, bool)
+        self.onset = np.full(n, -1)
+        self.before = np.full(n, -1)
         self.recent = np.full((n, WINDOW), np.nan, np.float32)   # a ring, one column a step
         self.t = 0
 
@@ -113,10 +121,19 @@ class Tracker:
             out[rows, FIRST_NOTE_ON + self.last[rows]] += np.float32(again)
         if style.stop and len(rows):
             out[rows, 1] += np.float32(style.stop)
+        if (style.match or style.early) and len(rows):
+            age, before = self.t - self.onset[rows], self.before[rows]
+            known = before >= 1
+            # ending is every token but "hold": taking b from the hold adds b to all the others
+            out[rows[known & (age == before)], 0] -= np.float32(style.match)
+            out[rows[known & (age < before)], 0] -= np.float32(style.early)
         return out
 
     def update(self, tokens: np.ndarray) -> None:
         struck = tokens >= FIRST_NOTE_ON
+        ended = self.sounding & (tokens != 0)
+        self.before = np.where(ended, self.t - self.onset, self.before)
+        self.onset = np.where(struck, self.t, self.onset)
         self.last = np.where(struck, tokens - FIRST_NOTE_ON, self.last)
         self.sounding = np.where(struck, True, np.where(tokens == 1, False, self.sounding))
         self.recent[:, self.t % WINDOW] = np.where(struck, tokens - FIRST_NOTE_ON, np.nan)
@@ -125,9 +142,10 @@ class Tracker:
 
 def counts(ids: np.ndarray) -> np.ndarray:
     """For one melodic part's tokens [N, T] (step 0 on an eighth), per move of MOVES:
-    [times it was made, times it could be] (shape [5, 2]): a strike again at the steps a
-    note sounds; a wide note among the notes struck; a start at the steps the part is
-    silent; a stop at the steps a note sounds. The states a Tracker would pass through,
+    [times it was made, times it could be] (shape [len(MOVES), 2]): a strike again at the
+    steps a note sounds; a wide note among the notes struck; a start at the steps the part is
+    silent; a stop at the steps a note sounds; an ending at the steps a note sounds as long
+    as the one before it (match), or shorter (early). The states a Tracker would pass through,
     for all steps at once (a seed file's segments are counted when it is imported)."""
     ids = np.asarray(ids).reshape(-1, np.shape(ids)[-1])
     n, steps = ids.shape
@@ -153,12 +171,25 @@ def counts(ids: np.ndarray) -> np.ndarray:
     hi = windows(pad(np.where(struck, pitch, -np.inf).astype(np.float32), -np.inf)).max(axis=2)
     with np.errstate(invalid="ignore"):
         wide = struck & np.isfinite(hi) & ((np.maximum(hi, pitch) - np.minimum(lo, pitch)) > WIDTH)
+    # the note before the sounding one: struck at the last onset before this note's onset,
+    # it lasted until the first event after it
+    events = np.where(ids != 0, t, steps)
+    after = np.concatenate([np.minimum.accumulate(events[:, ::-1], axis=1)[:, ::-1][:, 1:],
+                            np.full((n, 1), steps)], axis=1)           # first event after each step
+    first = hit[rows, np.maximum(hit, 0)]                              # onset before the sounding note's
+    before = np.where((hit >= 0) & (first >= 0), after[rows, np.maximum(first, 0)] - first, -1)
+    age = t - hit
+    known = sounding & (before >= 1)
+    ends = ids != 0
+    match, early = known & (age == before), known & (age < before)
     even = t % 2 == 0
     return np.array([[(again & even).sum(), (sounding & even).sum()],
                      [(again & ~even).sum(), (sounding & ~even).sum()],
                      [wide.sum(), struck.sum()],
                      [(struck & silent).sum(), silent.sum()],
-                     [(sounding & (ids == 1)).sum(), sounding.sum()]], np.int64)
+                     [(sounding & (ids == 1)).sum(), sounding.sum()],
+                     [(match & ends).sum(), match.sum()],
+                     [(early & ends).sum(), early.sum()]], np.int64)
 
 
 def _log_odds(made: float, could: float) -> float:
