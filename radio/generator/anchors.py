@@ -36,10 +36,9 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
         try:
             with np.load(kept) as f:
                 z, qpm, bars, moves, arranged = f["z"], f["qpm"], f["bars"], f["moves"], f["arrangement"]
-            if moves.shape[-2:] != (len(MOVES), 2):
-                raise ValueError("moves counted before a move was added")
-            return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name,
-                           moves=m, arrangement=arranged) for zi, q, b, m in zip(z, qpm, bars, moves)]
+            if moves.shape[-2:] == (len(MOVES), 2):      # else counted before a move was added
+                return [Anchor(z=zi, qpm=float(q), label=str(SeedRef(set_name, path.stem, int(b))), set=set_name,
+                               moves=m, arrangement=arranged) for zi, q, b, m in zip(z, qpm, bars, moves)]
         except (OSError, KeyError, ValueError):
             pass             # not cached yet (or damaged): encode
     segments, reports = seeds.import_files([path], model.converter)
