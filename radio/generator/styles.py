@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ..model.style import MOVES, Style, counts, fit
-from ..music.composer import Anchor
+from ..music.composer import Anchor, set_weight
 from ..support.state import write_atomic
 
 log = logging.getLogger("radio.pipeline")
@@ -95,7 +95,7 @@ class Styles:
                 self._said = True
                 log.info("this model's engine plays without the sets' style (the numpy engine has it)")
             return None
-        weight = {s: (weights.get(s, 0.0) if weights else 1.0) for s in sorted({a.set for a in anchors})}
+        weight = {s: set_weight(weights, s) for s in sorted({a.set for a in anchors})}
         weighted = [(self.of_set(s, anchors, temperature), w) for s, w in weight.items() if w > 0]
         style = Style.blend([(s, w) for s, w in weighted if s is not None])
         return None if style.neutral else style.scaled(strength)

@@ -31,7 +31,7 @@ from note_seq import sequences_lib
 
 from ..contracts import PARTS, SeedRef
 from . import seeds
-from .composer import Anchor
+from .composer import Anchor, set_weight
 
 WINDOW_BARS = 4
 MIN_ONSETS = 4          # a window with fewer onsets (all parts) is not counted: nothing plays
@@ -135,7 +135,7 @@ def for_mix(anchors: Sequence[Anchor], weights: dict[str, float] | None) -> Arra
         per_set[a.set] = per_set.get(a.set, 0) + np.asarray(a.arrangement, np.int64)
     total, mix = 0.0, np.zeros(len(ROWS))
     for name, c in per_set.items():
-        w = weights.get(name, 0.0) if weights else 1.0
+        w = set_weight(weights, name)
         if w > 0:
             mix += w * c[:, 0] / np.maximum(c[:, 1], 1)
             total += w

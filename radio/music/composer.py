@@ -50,6 +50,12 @@ class Decoder(Protocol):
     def decode(self, z: np.ndarray, temperature: float = 0.5, style=None) -> list: ...
 
 
+def set_weight(weights: dict[str, float] | None, name: str) -> float:
+    """A seed set's weight in a mix: as the mix gives it, 0 for a set it leaves out, and every
+    set alike (1) when it names none."""
+    return weights.get(name, 0.0) if weights else 1.0
+
+
 def slerp(p0: np.ndarray, p1: np.ndarray, t: float) -> np.ndarray:
     """Spherical interpolation, as MusicVAE's own interpolate does; linear when parallel."""
     n0, n1 = np.linalg.norm(p0), np.linalg.norm(p1)
@@ -220,8 +226,7 @@ class LatentWalk:
         self._ready.clear()
 
     def _weight(self, anchor: Anchor) -> float:
-        w = self.weights.get(anchor.set, 0.0) if self.weights else 1.0
-        return w * self.bias.get(anchor.label, 1.0)
+        return set_weight(self.weights, anchor.set) * self.bias.get(anchor.label, 1.0)
 
     def _next_anchor(self) -> Anchor:
         if self.mode == "interpolate":

@@ -80,7 +80,7 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
                             "form's name, or {\"sections\": [\"intro:4\", \"A:16\", …]}"},
     "style": {"type": "number", "minimum": 0, "maximum": 1,
               "description": "how far the lead and bass take on the manner of the sets' own songs "
-                             "(striking held notes again, range, rests), where the model's differs; 0 (the "
+                             "(striking held notes again, range, rests, note lengths), where the model's differs; 0 (the "
                              "default): the model's own"},
     "head": {"type": "string", "maxLength": 200,
              "description": "a seed segment (set/file@bar, as /api/map's dots name them) the walk heads "
