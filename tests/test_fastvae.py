@@ -25,6 +25,15 @@ def close(a, b, rtol, atol):
     return float(np.max(np.abs(a - b))), bool(np.allclose(b, a, rtol=rtol, atol=atol))
 
 
+def grads_close(u, w, rel=1e-3):
+    """Same gradient up to float32 summation order: the error of a sum over 768 steps scales
+    with the size of its terms, not of the result, so an element near zero can differ by
+    more than rtol allows (3.3e-6 on a 0.06-sized bias once in CI). A wrong graph is off by
+    the gradient's own size, a thousand times this bound."""
+    u, w = np.asarray(u), np.asarray(w)
+    return float(np.max(np.abs(u - w))) <= rel * float(np.max(np.abs(u))) + 1e-7
+
+
 def test_decoder_same_variables_loss_and_gradients():
     tf = model_lib._tf()
     from radio.offline.fastvae import fast_hierdec_trio_model
@@ -54,7 +63,7 @@ def test_decoder_same_variables_loss_and_gradients():
     diff, ok = close(a, b, rtol=1e-6, atol=1e-4)
     assert ok, (a, b, diff)
     for v, u, w in zip(variables, ga, gb):
-        assert np.allclose(w, u, rtol=1e-4, atol=1e-6), (v.op.name, np.max(np.abs(u - w)))
+        assert grads_close(u, w), (v.op.name, np.max(np.abs(u - w)), np.max(np.abs(u)))
 
 
 def test_encoder_same_variables_outputs_and_gradients():
@@ -89,7 +98,7 @@ def test_encoder_same_variables_outputs_and_gradients():
     diff, ok = close(a, b, rtol=1e-5, atol=1e-6)
     assert ok, diff
     for v, u, w in zip(variables, ga, gb):
-        assert np.allclose(w, u, rtol=1e-4, atol=1e-6), (v.op.name, np.max(np.abs(u - w)))
+        assert grads_close(u, w), (v.op.name, np.max(np.abs(u - w)), np.max(np.abs(u)))
 
 
 def test_training_graph_has_magentas_variables():
