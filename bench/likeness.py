@@ -179,6 +179,20 @@ def likeness_report(name: str, ref: Blocks, floor_set: Blocks, floor_name: str,
     return real[0], st[0]
 
 
+def block_report(real: tuple, runs: Blocks, size: int, blocks: int) -> None:
+    """The likeness AUC of each block of `size` station runs against the same reference, and
+    their median: one figure at the issue's run count that one lucky block does not make."""
+    if blocks < 2 or len(runs) < size * blocks:
+        return
+    names = list(runs)                              # seeds 1..size·blocks in order
+    aucs = []
+    for b in range(blocks):
+        st = rows({n: runs[n] for n in names[b * size:(b + 1) * size]})
+        aucs.append(float(np.mean(likeness.likeness_auc(real[0], st[0], real[1], st[1]))))
+    print(f"likeness per block of {size} runs: " + ", ".join(f"{a:.3f}" for a in aucs)
+          + f"; median {np.median(aucs):.3f} (spread {min(aucs):.3f}–{max(aucs):.3f})")
+
+
 def band_report(classes: dict[str, Blocks], runs: Blocks) -> None:
     """Trains on the real classes only; prints out-of-fold hits per class and the station's shares."""
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -239,6 +253,10 @@ def main() -> None:
     ap.add_argument("--case", choices=("freedoom2", "default"), default="freedoom2")
     ap.add_argument("--form", choices=("morph", "song"), default="morph", help="the station's form")
     ap.add_argument("--runs", type=int, default=6, help="station runs, seeds 1..N")
+    ap.add_argument("--blocks", type=int, default=1,
+                    help="play blocks × runs runs and also print the likeness AUC of each block of --runs "
+                         "(seeds 1..runs, runs+1..2·runs, ...) with their median: the AUC grows with the "
+                         "number of station windows, so only same-size blocks compare")
     ap.add_argument("--bars", type=int, default=64, help="bars per station run")
     ap.add_argument("--humanize", action="store_true", help="play station output through the performer")
     ap.add_argument("--model", help="a model folder to play (default: the shipped model)")
@@ -273,7 +291,7 @@ def main() -> None:
             mix = {"form": args.form, "temperature": args.temperature, "style": args.style}
         t1 = time.perf_counter()
         joined: list = []
-        runs = station(Path(tmp), mix, args.runs, args.bars, args.humanize, args.model, joined) \
+        runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined) \
             if args.source == "station" else anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
         t2 = time.perf_counter()
     st_rows = rows(runs)
@@ -286,6 +304,7 @@ def main() -> None:
               + (f"; source {args.source}" + (f" at T {args.temperature}" if args.source == "anchors" else "")
                  if args.source != "station" else ""))
         real, st = likeness_report("held-out fd2", ref, fd2, "freedoom2", runs)
+        block_report(rows(ref), runs, args.runs, args.blocks)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2}, runs)
         print("(band class freedoom2 = all its usable songs, seed half and held-out half)")
         issue_figures("held-out fd2", real, st)
@@ -299,6 +318,7 @@ def main() -> None:
               f"windows; station mix {mix}, {args.runs} runs × {args.bars} bars, {len(st_rows[0])} windows, "
               f"humanize {args.humanize}, model {args.model or 'shipped'}")
         real, st = likeness_report("fd2+freedink", ref, ref, "fd2+freedink", runs)
+        block_report(rows(ref), runs, args.runs, args.blocks)
         auc_line("likeness, station vs freedoom2 alone (all three parts)", rows(fd2), st_rows)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2, "freedink": dink}, runs)
         issue_figures("fd2+freedink", real, st)
