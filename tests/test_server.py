@@ -163,6 +163,13 @@ def test_page_plays_draws_and_admin_changes_the_mix(station, artifacts):
         page.wait_for_function("!document.getElementById('song-title').hidden", timeout=10000)
         assert page.text_content("#song-title").strip()
         assert page.eval_on_selector_all("#form li.lit", "els => els.length") == 1
+        # a section a part sits out names it (the shipped sets rest no part: the page is fed one)
+        rests = page.evaluate("""async () => {
+            const s = (await (await fetch('/api/now')).json()).segments.find((x) => x.song);
+            showSong({...s.song, resting: 'bass'});
+            return [...document.querySelectorAll('#form li')].map((li) => [li.className, li.textContent]); }""")
+        assert [text for lit, text in rests if text.endswith(" · no bass")] == [text for lit, text in rests if lit]
+        assert sum(text.endswith(" · no bass") for _, text in rests) == 1
         assert page.get_attribute("#song-midi", "href").startswith("/api/songs/")
         page.click("#like")                                 # a listener's vote, on what they hear
         page.wait_for_function("/liked .*segment \\d+|already voted/.test("

@@ -53,7 +53,7 @@ async function refresh() {
 }
 
 // The song: its title, and its form as a timeline (each section as wide as its bars)
-// with the section playing lit.
+// with the section playing lit, naming the part that sits it out, if one does.
 let formShown = '';
 function showSong(song) {
   const title = $('#song-title'), form = $('#form'), link = $('#song-midi');
@@ -67,12 +67,16 @@ function showSong(song) {
     form.replaceChildren(...song.form.sections.map((text) => {
       const li = document.createElement('li');
       const [name, bars] = text.split(':');
-      li.textContent = name;
+      li.textContent = li.dataset.name = name;
       li.style.flexGrow = bars;
       return li;
     }));
   }
-  [...form.children].forEach((li, i) => li.classList.toggle('lit', i === song.section));
+  [...form.children].forEach((li, i) => {
+    const lit = i === song.section, rest = lit && song.resting ? ` · no ${song.resting}` : '';
+    li.classList.toggle('lit', lit);
+    if (li.textContent !== li.dataset.name + rest) li.textContent = li.dataset.name + rest;
+  });
 }
 
 function y(part, pitch, h) {
