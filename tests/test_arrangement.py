@@ -168,7 +168,7 @@ def test_a_letter_loops_its_bass_and_repeats_a_lead_riff(numpy_model, seed_segme
         assert any(plain_lead[b] != plain_lead[b % 2] for b in range(2, 7)), "the plain lead repeats anyway"
 
 
-def test_the_station_plays_its_sets_arrangement_and_keeps_the_counts(tmp_path):
+def test_the_station_plays_its_sets_arrangement_and_keeps_the_counts(tmp_path, monkeypatch):
     import golden_cases
 
     from radio.config import Settings
@@ -199,8 +199,12 @@ def test_the_station_plays_its_sets_arrangement_and_keeps_the_counts(tmp_path):
         assert f["arrangement"][:3].tolist() == [[2, 10], [0, 10], [0, 10]]
         old = {k: f[k] for k in f.files if k != "arrangement"}
     np.savez(kept, **old)
+    from radio.music import seeds
+    read, parsed = seeds.read_midi, []
+    monkeypatch.setattr(seeds, "read_midi", lambda path: parsed.append(path.name) or read(path))
     again = Pipeline(settings)
     try:
+        assert parsed == ["song.mid"]          # read once for its segments and its arrangement
         assert again.songwriter.arrangement == p.songwriter.arrangement
         with np.load(kept) as f:
             assert "arrangement" in f.files

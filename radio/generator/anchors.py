@@ -41,12 +41,12 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
                                moves=m, arrangement=arranged) for zi, q, b, m in zip(z, qpm, bars, moves)]
         except (OSError, KeyError, ValueError):
             pass             # not cached yet (or damaged): encode
-    segments, reports = seeds.import_files([path], model.converter)
-    log.info("seed %s/%s", set_name, reports[0].line())
+    segments, report, ns = seeds.import_file(path, model.converter)
+    log.info("seed %s/%s", set_name, report.line())
     z = model.encode([s.tensor for s in segments]) if segments else np.zeros((0, 1), np.float32)
     moves = np.array([segment_moves(tensors_to_ids(s.tensor[None])) for s in segments],
                      np.int64).reshape(len(segments), 2, len(MOVES), 2)
-    arranged = arrangement.counts(seeds.read_midi(path)) if segments else np.zeros((len(arrangement.ROWS), 2),
+    arranged = arrangement.counts(ns) if segments else np.zeros((len(arrangement.ROWS), 2),
                                                                                       np.int64)
     if kept is not None:
         buf = io.BytesIO()

@@ -1,18 +1,15 @@
 """Seeds stage: MIDI files → trio segments (drums, bass, lead), with a report per file.
 
-Real files put the lead on any program (sax, flute, synth lead) and the bass line on
-whatever the arranger liked, while magenta's TrioConverter decides parts by program
-number (melody 0–31, bass 32–39). So we decide each part by its role first and hand the
-converter a sequence whose programs say so:
+Real files put the lead and the bass on any program, while magenta's TrioConverter decides
+parts by program number (melody 0–31, bass 32–39). So we decide each part by its role
+first and hand the converter a sequence whose programs say so:
 - drums: every drum-channel track, merged into one kit;
 - bass: the tracks on a bass program or below C3 on average, one line bar by bar (the
   lowest track playing), skyline from below where it plays chords;
-- lead: every other pitched track; bar by bar the one that carries the tune (many notes,
-  many pitches, high, not chords; a bonus for staying on the same track), its skyline
-  (highest sounding note; legato overlaps and doubled octaves fold into one line).
+- lead: every other pitched track; bar by bar the top line (high, not chords; a bonus for
+  staying on the same track), its skyline (legato overlaps and doubled octaves fold in).
 Real songs start with intros, so 16-bar windows slide a bar at a time until all three
-parts play. The converter then does the rest, so segments are exactly what the model was
-trained on.
+parts play. The converter does the rest: segments are what the model was trained on.
 """
 
 from __future__ import annotations
@@ -375,24 +372,27 @@ def midi_files(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).rglob("*") if p.is_file())
 
 
+def import_file(path: Path, converter, hop_bars: int = SEGMENT_BARS,
+                transpose: int = 0) -> tuple[list[SeedSegment], FileReport, note_seq.NoteSequence | None]:
+    """One file's segments, its report line, and the file as read (None if unreadable)."""
+    report, ns, found = FileReport(str(path)), None, []
+    try:
+        ns = read_midi(path)
+        found, report.roles = segments_from_sequence(ns, converter, str(path), hop_bars, transpose)
+        report.segments = len(found)
+    except SeedImportError as e:
+        report.reason = str(e)
+    return found, report, ns
+
+
 def import_files(paths: Iterable[Path], converter, hop_bars: int = SEGMENT_BARS,
                  progress: bool = False, transpose: int = 0) -> tuple[list[SeedSegment], list[FileReport]]:
     """Reads every file; a bad file gets a report line and the rest go on."""
     from tqdm import tqdm
     paths = list(paths)
-    segments: list[SeedSegment] = []
-    reports: list[FileReport] = []
-    for path in tqdm(paths, desc="seeds", unit="file", disable=not progress or len(paths) < 20):
-        report = FileReport(str(path))
-        try:
-            found, report.roles = segments_from_sequence(read_midi(path), converter,
-                                                         str(path), hop_bars, transpose)
-            report.segments = len(found)
-            segments.extend(found)
-        except SeedImportError as e:
-            report.reason = str(e)
-        reports.append(report)
-    return segments, reports
+    done = [import_file(path, converter, hop_bars, transpose)
+            for path in tqdm(paths, desc="seeds", unit="file", disable=not progress or len(paths) < 20)]
+    return [s for found, _, _ in done for s in found], [report for _, report, _ in done]
 
 
 def import_folder(folder: Path, converter, hop_bars: int = SEGMENT_BARS,
