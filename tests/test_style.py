@@ -203,3 +203,48 @@ def test_counts_are_what_a_tracker_sees():
         kinds = rng.choice([0, 1, 2], size=(6, 256), p=[hold, (1 - hold) / 3, 2 * (1 - hold) / 3])
         ids = np.where(kinds == 2, 2 + rng.integers(30, 60, (6, 256)), kinds)
         assert (counts(ids) == _counts_by_tracker(ids)).all()
+
+
+def test_a_model_plays_in_its_cards_style_and_a_mix_adds_to_it(tmp_path, numpy_model):
+    """A learned set's model carries the set's style in its card (`radio learn`): it
+    decodes as the same weights told that style, and a mix's style adds to it."""
+    from radio.config import DEFAULT_MODEL_DIR
+    from radio.model import load_model
+    from radio.model.card import ModelCard
+    from radio.model.numpy_engine import EngineError
+    own = Style(lead=PartStyle(wide=-2.0, match=1.0), bass=PartStyle(even=1.5, start=1.0))
+    folder = tmp_path / "learned"
+    folder.mkdir()
+    for f in DEFAULT_MODEL_DIR.iterdir():
+        (folder / f.name).symlink_to(f)
+    (folder / "model.json").unlink()
+    card = ModelCard.read(DEFAULT_MODEL_DIR)
+    card.style = own.to_dict()
+    card.write(folder)
+    learned = load_model(folder, engine="numpy", seed=0)
+    z = np.random.default_rng(3).standard_normal((2, numpy_model.z_size)).astype(np.float32)
+
+    def ids(model, style=None):
+        return model.decode_ids(z, 1.0, steps=64, style=style, rng=np.random.default_rng(5))
+    assert np.array_equal(ids(learned), ids(numpy_model, own))
+    assert not np.array_equal(ids(learned), ids(numpy_model))
+    more = Style(bass=PartStyle(even=3.0, stop=-1.0))
+    assert own.plus(more).bass.even == LIMIT and own.plus(more).bass.stop == -1.0
+    assert np.array_equal(ids(learned, more), ids(numpy_model, own.plus(more)))
+    # a mix's style moves from the model's own (at 0) to its sets' fitted on the bare weights (at 1)
+    from radio.config import ASSETS
+    from radio.generator.anchors import encode_file
+    from radio.generator.styles import Styles
+    anchors = [a for f in sorted((ASSETS / "seeds" / "rock").glob("*.mid")) for a in encode_file(learned, "rock", f)]
+    fitted = Styles(numpy_model).of_set("rock", anchors, 1.0)
+    assert Styles(learned).of_set("rock", anchors, 1.0) == fitted           # not fitted on top of its own
+    assert Styles(learned).for_mix(anchors, {"rock": 1}, 1.0, 0.0) is None  # its own alone
+    half = Styles(learned).for_mix(anchors, {"rock": 1}, 1.0, 0.5)
+    for name in ("lead", "bass"):
+        for m in MOVES:
+            want = 0.5 * (getattr(getattr(fitted, name), m) - getattr(getattr(own, name), m))
+            assert getattr(getattr(half, name), m) == pytest.approx(want, abs=1e-6), (name, m)
+    card.style = {"lead": {"sideways": 1.0}}
+    card.write(folder)
+    with pytest.raises(EngineError, match="style"):
+        load_model(folder, engine="numpy", seed=0)

@@ -196,6 +196,9 @@ def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp
     card = json.loads((model / "model.json").read_text())
     assert card["steps"] < 60 and f"fine-tuned from {base}" in card["notes"]
     assert card["hparams"]["learning_rate"] == 5.0 and len(card["metrics"]["held_out_curve"]) >= 3
+    # the set's playing style under its model is in the card, and the model plays in it
+    assert set(card["style"]) == {"lead", "bass"} and any(v for part in card["style"].values() for v in part.values())
+    assert "playing style, which its model now plays in" in out
     assert not (data / "train" / "learn-band").exists()
     manifest = read_manifest(band)
     assert manifest["model"]["folder"] == str(model) and unlearned(manifest) == []

@@ -73,7 +73,7 @@ class Styles:
         if key not in self._fits:
             picked = [mine[int(i)] for i in np.linspace(0, len(mine) - 1, min(FIT_ANCHORS, len(mine)))]
             ids = self.model.decode_ids(np.stack([a.z for a in picked]), temperature, steps=FIT_BARS * 16,
-                                        rng=np.random.default_rng(FIT_SEED))
+                                        rng=np.random.default_rng(FIT_SEED), own=False)
             if len(self._fits) >= KEPT:                    # a slider swept through many temperatures
                 self._fits.pop(next(iter(self._fits)))
             self._fits[key] = fit(seeds, segment_moves(ids)).to_dict()
@@ -98,4 +98,10 @@ class Styles:
         weight = {s: set_weight(weights, s) for s in sorted({a.set for a in anchors})}
         weighted = [(self.of_set(s, anchors, temperature), w) for s, w in weight.items() if w > 0]
         style = Style.blend([(s, w) for s, w in weighted if s is not None])
-        return None if style.neutral else style.scaled(strength)
+        own = getattr(self.model, "own_style", None)
+        if own is not None:
+            # a model with its own style (a learned set's) plays it at 0: the mix's style
+            # moves from there to its sets' (the offsets added to the model's own)
+            style = style.plus(own.scaled(-1))
+        style = style.scaled(strength)
+        return None if style.neutral else style

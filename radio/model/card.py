@@ -34,6 +34,9 @@ class ModelCard:
     data: list = dataclasses.field(default_factory=list)
     metrics: dict = dataclasses.field(default_factory=dict)
     notes: str = ""
+    # the playing style (model/style.py) it decodes in unless a mix adds to it: a learned
+    # set's own (`radio learn`), so the station plays that set the band's way by default
+    style: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
     def read(cls, folder: Path) -> "ModelCard":
@@ -41,7 +44,8 @@ class ModelCard:
         unknown = set(raw) - {f.name for f in dataclasses.fields(cls)}
         if unknown or "config" not in raw:
             raise ModelError(f"{folder}/{CARD_NAME}: bad keys {sorted(unknown)} "
-                             "(a card needs 'config' and may have 'hparams', 'steps', 'data')")
+                             "(a card needs 'config' and may have 'hparams', 'steps', 'data', 'metrics', "
+                             "'notes', 'style')")
         return cls(**raw)
 
     def write(self, folder: Path) -> None:

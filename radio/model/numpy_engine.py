@@ -61,6 +61,11 @@ class NumpyTrioModel:
         self.card = ModelCard(**{k: v for k, v in card.items() if k in ModelCard.__dataclass_fields__})
         if hparams:
             self.card.hparams = {**self.card.hparams, **hparams}
+        try:            # the style its card says it plays in (a learned set's): model/card.py
+            self.own_style = Style.from_dict(self.card.style) if self.card.style else None
+        except (TypeError, AttributeError):
+            raise EngineError(f"{path}: the card's style {str(self.card.style)[:200]} is not "
+                              "{\"lead\": {move: offset}, \"bass\": {...}}") from None
         self.batch_size = batch_size
         self.encoder = BidirectionalEncoder(w.arrays)
         if w.config == "hierdec-trio_16bar":
@@ -98,10 +103,14 @@ class NumpyTrioModel:
         return mu
 
     def decode_ids(self, z: np.ndarray, temperature: float = 0.5, steps: int | None = None,
-                   style: Style | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
-        """Token ids [3 parts, n, steps] for each row of z (n, z_size), played in `style`
-        (radio/model/style.py); drawn from `rng` (default the model's own)."""
+                   style: Style | None = None, rng: np.random.Generator | None = None,
+                   own: bool = True) -> np.ndarray:
+        """Token ids [3 parts, n, steps] for each row of z (n, z_size), played in the card's
+        style (unless `own` is False: the weights' manner, which styles are fitted against)
+        plus `style` (radio/model/style.py); drawn from `rng` (default the model's own)."""
         z = np.asarray(z, np.float32).reshape(-1, self.z_size)
+        if own and self.own_style is not None:
+            style = self.own_style.plus(style)
         with self._lock:
             return self.decoder.decode(z, temperature, self.rng if rng is None else rng, steps, style)
 

@@ -71,6 +71,13 @@ class Style:
     def from_dict(cls, data: dict) -> "Style":
         return cls(**{name: PartStyle(**data.get(name, {})) for name in ("lead", "bass")})
 
+    def plus(self, other: "Style | None") -> "Style":
+        """Both styles' offsets added, within ±LIMIT (a model's own style and a mix's)."""
+        if other is None:
+            return self
+        return Style(*(PartStyle(**{m: float(np.clip(getattr(a, m) + getattr(b, m), -LIMIT, LIMIT)) for m in MOVES})
+                       for a, b in ((self.lead, other.lead), (self.bass, other.bass))))
+
     def scaled(self, k: float) -> "Style":
         """Every offset times k (0: the model's own manner)."""
         return Style(*(PartStyle(**{m: getattr(part, m) * k for m in MOVES}) for part in (self.lead, self.bass)))

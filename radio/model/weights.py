@@ -173,4 +173,6 @@ def load(path: Path | str | None = None, config: str | None = None,
     source, npz, config, card = locate(path, config, data)
     if not npz.is_file():
         convert(source, npz, config, card)
-    return load_npz(npz)
+    # the card as the folder has it now: the .npz is keyed by the checkpoint alone, and a
+    # card may change after conversion (`radio learn` adds the set's style to it)
+    return dataclasses.replace(load_npz(npz), card=card) if card.get("config") else load_npz(npz)

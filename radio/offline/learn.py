@@ -35,6 +35,28 @@ def model_folder(data: Path, set_name: str) -> Path:
     return Path(data) / "models" / set_name
 
 
+def own_style(folder: Path, set_name: str, files, temperature: float) -> None:
+    """Writes into the learned model's card the set's playing style under it (generator/
+    styles.py: the set's own moves against what the model plays from their encodings), so
+    the station plays the set in it by default. Fine-tuning teaches the bass the band's
+    drive (6-7.5 notes a bar, silent 0-6 % of steps; the band 5.5 and 22 %), but the lead
+    wanders over 19-23 semitones in 4 bars (the band 8.5); in its style it spans 12-14 and
+    the likeness AUC falls in each of five learns (bench/results/learn-style-2026-12-05-xeon.txt)."""
+    from ..generator.anchors import encode_file
+    from ..generator.styles import Styles
+    from ..model import load_model
+    from ..model.card import ModelCard
+    model = load_model(str(folder), engine="numpy", seed=0)
+    anchors = [a for path in files for a in encode_file(model, set_name, Path(path))]
+    style = Styles(model).of_set(set_name, anchors, temperature)
+    if style is None or style.neutral:
+        return
+    card = ModelCard.read(folder)
+    card.style = style.to_dict()
+    card.write(folder)
+    print(f"{set_name}'s playing style, which its model now plays in: {card.style}")
+
+
 def command(args, settings) -> int:
     """`radio learn`: `args` the command's flags, `settings` the station's (its model, data
     folder and seed sets)."""
@@ -57,6 +79,7 @@ def command(args, settings) -> int:
     code = train.command(plan)
     if code != 0:
         return code             # Ctrl-C: the work folder stays, and the same command goes on
+    own_style(out, args.set, files, settings.temperature)
     with library.update_manifest(args.set) as manifest:
         manifest["model"] = {"folder": str(out), "from": str(settings.model),
                              "made": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
