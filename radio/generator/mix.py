@@ -21,8 +21,9 @@ shipped form drawn per song; or a form's name, or {"sections": ["intro:4", "A:16
 "morph": the endless drift, no songs; radio/music/song.py), head "" (a seed segment,
 "set/file@bar", the walk heads for next: a click on the page's map; once per change), style
 0 (0–1: how far the lead and bass take on the manner of the mix's sets' own songs, where
-the model's differs: radio/model/style.py; 0 plays the model's own. Off by default: the
-shipped sets' manner pulls the default mix off its goals, a band's set's toward the band).
+the model's differs: radio/model/style.py; 0 plays the model's own, which for a learned
+set's model is that set's. Off by default: the shipped sets' manner pulls the default mix
+off its goals, a band's set's toward the band).
 """
 
 from __future__ import annotations

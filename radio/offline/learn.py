@@ -38,10 +38,9 @@ def model_folder(data: Path, set_name: str) -> Path:
 def own_style(folder: Path, set_name: str, files, temperature: float) -> None:
     """Writes into the learned model's card the set's playing style under it (generator/
     styles.py: the set's own moves against what the model plays from their encodings), so
-    the station plays the set in it by default. Fine-tuning teaches the bass the band's
-    drive (6-7.5 notes a bar, silent 0-6 % of steps; the band 5.5 and 22 %), but the lead
-    wanders over 19-23 semitones in 4 bars (the band 8.5); in its style it spans 12-14 and
-    the likeness AUC falls in each of five learns (bench/results/learn-style-2026-12-05-xeon.txt)."""
+    the station plays the set in it by default. Fine-tuning alone gives the bass the band's
+    drive but lets the lead wander over 19-23 semitones in 4 bars (the band 8.5); in the
+    set's style it spans 12-13 (bench/results/learn-style-2026-12-05-xeon.txt)."""
     from ..generator.anchors import encode_file
     from ..generator.styles import Styles
     from ..model import load_model

@@ -81,7 +81,7 @@ MIX_FIELDS = {  # radio/mix.py: what a mix change may carry
     "style": {"type": "number", "minimum": 0, "maximum": 1,
               "description": "how far the lead and bass take on the manner of the sets' own songs "
                              "(striking held notes again, range, rests, note lengths), where the model's differs; 0 (the "
-                             "default): the model's own"},
+                             "default): the model's own (a learned set's model: that set's, written by radio learn)"},
     "head": {"type": "string", "maxLength": 200,
              "description": "a seed segment (set/file@bar, as /api/map's dots name them) the walk heads "
                             "for next, starting a song there; \"\" none. Once per change: it is \"\" "
