@@ -46,8 +46,7 @@ def encode_file(model, set_name: str, path: Path, cache: Path | None = None) -> 
     z = model.encode([s.tensor for s in segments]) if segments else np.zeros((0, 1), np.float32)
     moves = np.array([segment_moves(tensors_to_ids(s.tensor[None])) for s in segments],
                      np.int64).reshape(len(segments), 2, len(MOVES), 2)
-    arranged = arrangement.counts(ns) if segments else np.zeros((len(arrangement.ROWS), 2),
-                                                                                      np.int64)
+    arranged = arrangement.counts(ns) if segments else np.zeros((len(arrangement.ROWS), 2), np.int64)
     if kept is not None:
         buf = io.BytesIO()
         np.savez(buf, z=z, qpm=np.array([s.qpm for s in segments], np.float64),

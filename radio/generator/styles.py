@@ -5,7 +5,9 @@ A set's style compares how its songs move (counted on the seed segments when the
 encoded: Anchor.moves) with how the model plays from the set's own encodings: up to
 FIT_ANCHORS of them, FIT_BARS bars each, decoded with a generator of its own (the walk's
 draws do not move) at the mix's temperature. Fitted once per set, anchors and
-temperature, and kept in the model's anchor cache folder (`styles.json`).
+temperature, and kept in the model's anchor cache folder (`styles.json`). A model whose
+card carries a style (a learned set's, `radio learn`) plays it at the mix's style 0; fits
+are made on its bare weights, and the mix's style moves from its own toward its sets'.
 """
 
 from __future__ import annotations

@@ -34,8 +34,8 @@ class ModelCard:
     data: list = dataclasses.field(default_factory=list)
     metrics: dict = dataclasses.field(default_factory=dict)
     notes: str = ""
-    # the playing style (model/style.py) it decodes in unless a mix adds to it: a learned
-    # set's own (`radio learn`), so the station plays that set the band's way by default
+    # the playing style (model/style.py) it decodes in at a mix's style 0: a learned set's
+    # own (`radio learn`), so the station plays that set the band's way by default
     style: dict = dataclasses.field(default_factory=dict)
 
     @classmethod
