@@ -2,7 +2,8 @@
 """CPU seconds per second of audio, per stage and for the whole chain.
 
 Runs the real chain (walk → decode → humanize → FluidSynth (one synth per part) → sound
-stage (channel strips, room, master) → LAME and libopus, as the station encodes both) on
+stage (channel strips, room, master) → LAME and libopus: both, as the station encodes
+them while it has an Ogg listener; with none it skips Opus, bench/encode_heard.py) on
 the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
 temporary folder). Prints medians over batches of walk steps; each batch makes exactly one
