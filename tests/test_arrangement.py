@@ -89,6 +89,9 @@ def test_a_mix_counts_each_file_once_weighs_its_sets_and_caps_the_total():
     assert both.out == pytest.approx({"lead": (3 * 0.25 + 0.5) / 4, "bass": 0.25 / 4, "drums": 0.0})
     assert both.bass_loop == pytest.approx(3 * 0.25 / 4)
     assert arrangement.for_mix(anchors, {}).out == pytest.approx({"lead": 0.375, "bass": 0.125, "drums": 0.0})
+    twins = [Anchor(z, 120.0, "x/a@0", "x", arrangement=_counts(0, 0, 4)),   # one file name in two sets
+             Anchor(z, 120.0, "y/a@0", "y", arrangement=_counts(4, 0, 4))]
+    assert arrangement.for_mix(twins, {"y": 1}).out["lead"] == pytest.approx(arrangement.MAX_OUT)
     loud = [Anchor(z, 120.0, "y/e@0", "y", arrangement=_counts(4, 4, 4))]
     assert sum(arrangement.for_mix(loud, {}).out.values()) == pytest.approx(arrangement.MAX_OUT)
     assert arrangement.for_mix([], {}) == arrangement.Arrangement(
