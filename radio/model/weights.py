@@ -175,4 +175,4 @@ def load(path: Path | str | None = None, config: str | None = None,
         convert(source, npz, config, card)
     # the card as the folder has it now: the .npz is keyed by the checkpoint alone, and a
     # card may change after conversion (`radio learn` adds the set's style to it)
-    return dataclasses.replace(load_npz(npz), card=card) if card.get("config") else load_npz(npz)
+    return dataclasses.replace(load_npz(npz), card=card)
