@@ -272,6 +272,8 @@ def main() -> None:
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
     ap.add_argument("--learn-args", default="", help="more flags for radio learn, e.g. \"--hparams '{...}'\"")
     args = ap.parse_args()
+    if args.runs < 1 or args.blocks < 1:
+        ap.error("--runs and --blocks: at least 1")
     if args.source != "station" and args.case != "freedoom2":
         ap.error("--source anchors|seeds needs --case freedoom2")
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
