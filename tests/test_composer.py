@@ -98,7 +98,18 @@ def test_a_one_set_mix_starts_inside_its_set():
         start = walk.here
         walk.retarget(weights={"reggae": 1.0, "punk": 0.0})
         assert walk.here.set == "reggae"
-        assert start.set == "punk" or walk.here is start    # a start inside the new mix is kept
+        walk = LatentWalk(object(), anchors, seed=seed, weights={"punk": 1.0, "reggae": 1.0})
+        start = walk.here
+        walk.retarget(weights={"reggae": 1.0, "punk": 1.0})
+        assert walk.here is start                          # the same mix: the same start
+    # a weighted mix set before the first segment starts where it weighs: 9 to 1 for reggae
+    # (the station makes its walk on an even mix, then sets the configured one)
+    starts = []
+    for seed in range(40):
+        walk = LatentWalk(object(), anchors, seed=seed, weights={"punk": 1.0, "reggae": 1.0})
+        walk.retarget(weights={"punk": 1.0, "reggae": 9.0})
+        starts.append(walk.here.set)
+    assert starts.count("reggae") >= 30, starts
     walk.position = WalkStep("punk0", "punk1", 0.5, anchors[0].z, 120.0)  # a segment is out
     walk.retarget(weights={"punk": 1.0})
     assert walk.here.set == "" and np.allclose(walk.here.z, anchors[0].z)

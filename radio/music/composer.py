@@ -293,13 +293,16 @@ class LatentWalk:
             self.anchors = list(anchors)
             if self.endpoints:
                 self.endpoints = tuple(self.find(e.label) for e in self.endpoints)
+        odds = self._odds(self.anchors)
         if weights is not None:
             self.weights = dict(weights)
         if self.position is not None:
             s = self.position
             self.here = Anchor(z=s.z, qpm=s.qpm, label=f"{s.a}→{s.b}@{s.t:.2f}", set="")
-        elif self._weight(self.here) <= 0:  # nothing out yet, the start is outside the new mix:
-            self.here = self._start_anchor()  # start inside it rather than travel there
+        elif self._weight(self.here) <= 0 or not np.allclose(odds, self._odds(self.anchors)):
+            # nothing out yet: start where the new mix would have, not where the old one drew
+            # (a song form stays near its start for a whole song, so the start is heard)
+            self.here = self._start_anchor()
         self._plan.clear()
         self._ready.clear()
 
