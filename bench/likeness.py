@@ -24,6 +24,8 @@ become a seed set `fd2` in a temporary data folder, the even ones are the held-o
 The station plays `{"sets": {"fd2": 1}}`; the band class is all of freedoom2's usable songs.
 `--case default`: the default mix against freedoom2 + freedink pooled (freedink has no drums,
 so its windows' drum figures are NaN; the AUC against freedoom2 alone is printed too).
+`--with-set freedoom1:W` adds a real band's songs as a set `band` played at weight W
+beside the shipped sets' 1 (what the default mix would be with a band among its sets).
 Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conversions) are
 skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
@@ -31,6 +33,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
         [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
+    TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case default [--with-set freedoom1:10]
 """
 
 from __future__ import annotations
@@ -267,6 +270,9 @@ def main() -> None:
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
     ap.add_argument("--style", type=float, default=0.0,
                     help="the mix's style: how far the sets' own manner moves the model's (0, the default: none)")
+    ap.add_argument("--with-set", metavar="SOURCE:WEIGHT",
+                    help="default case: also import a real band's songs (freedoom1 or blupi, never the "
+                         "reference) as a seed set `band` and play it at WEIGHT beside the shipped sets' 1")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
@@ -276,6 +282,14 @@ def main() -> None:
         ap.error("--runs and --blocks: at least 1")
     if args.source != "station" and args.case != "freedoom2":
         ap.error("--source anchors|seeds needs --case freedoom2")
+    band_source, band_weight = (args.with_set or ":").partition(":")[::2]
+    if args.with_set:
+        if args.case != "default" or band_source not in ("freedoom1", "blupi"):
+            ap.error("--with-set: the default case, with freedoom1 or blupi (the reference stays out of every set)")
+        try:
+            band_weight = float(band_weight)
+        except ValueError:
+            ap.error(f"--with-set {args.with_set}: WEIGHT must be a number, e.g. freedoom1:10")
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
     fd2_data, fd2, fd2_skipped = usable("freedoom2")
@@ -291,6 +305,10 @@ def main() -> None:
                 args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
         else:
             mix = {"form": args.form, "temperature": args.temperature, "style": args.style}
+            if args.with_set:
+                import_seeds(usable(band_source)[0], Path(tmp), "band")
+                shipped = sorted(p.name for p in (Path(tmp) / "seeds").iterdir() if p.is_dir() and p.name != "band")
+                mix["sets"] = {**{name: 1 for name in shipped}, "band": band_weight}
         t1 = time.perf_counter()
         joined: list = []
         runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined) \
