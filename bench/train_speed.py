@@ -9,10 +9,12 @@ and prints the median and spread of the rounds' figures (issue 31). --profile tr
 more step of our graph and prints where its time goes, by op type (summed over both cores,
 so it can exceed the step). --threads N gives both sessions N intra- and inter-op threads
 (default: TensorFlow's choice, one per core each; --inter N sets inter-op apart); --load N keeps N busy-loop processes
-running all the while (how a loaded box slows each graph).
+running all the while (how a loaded box slows each graph). --precision bfloat16 (or auto)
+runs our graph's matrix products in bfloat16 as `radio train` does on a CPU with AMX or
+AVX512-BF16 (radio/offline/precision.py); --magenta-precision the same for magenta's.
 
     .venv/bin/python bench/train_speed.py [--batch 32] [--steps 5] [--rounds 3] [--profile] [--only-fast]
-                                          [--threads N] [--load N]
+                                          [--threads N] [--load N] [--precision auto] [--magenta-precision M]
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from conditions import Conditions
 
 from radio.model import tf_engine as model_lib
+from radio.offline import precision as precision_lib
 from radio.offline import train
 
 
@@ -68,7 +71,8 @@ def part_of(name: str) -> str:
 
 
 def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False,
-                     threads: int = 0, inter: int | None = None) -> tuple[list[float], float]:
+                     threads: int = 0, inter: int | None = None,
+                     precision: str = "float32") -> tuple[list[float], float]:
     """(each timed step's seconds, seconds to build the graph and run its first step)"""
     tf = model_lib._tf()
     config = model_lib.make_config("hierdec-trio_16bar", hparams)
@@ -89,6 +93,7 @@ def seconds_per_step(fast: bool, hparams: dict, steps: int, trace: bool = False,
         step = opt.minimize(config.model.loss, global_step=config.model.global_step)
         config_proto = tf.ConfigProto(intra_op_parallelism_threads=threads,
                                       inter_op_parallelism_threads=threads if inter is None else inter)
+        precision_lib.apply(config_proto, precision)
         with tf.Session(config=config_proto) as sess:
             sess.run(tf.global_variables_initializer())
             sess.run(step)  # warm-up: graph optimisation happens on the first run
@@ -119,22 +124,29 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="intra- and inter-op threads (0: TensorFlow's)")
     parser.add_argument("--inter", type=int, default=None, help="inter-op threads (default: as --threads)")
     parser.add_argument("--load", type=int, default=0, help="busy-loop processes running meanwhile")
+    parser.add_argument("--precision", choices=precision_lib.CHOICES, default="float32",
+                        help="our graph's matrix products, as `radio train --precision` (auto: bfloat16 where "
+                             "the CPU has AMX or AVX512-BF16)")
+    parser.add_argument("--magenta-precision", choices=precision_lib.CHOICES, default="float32",
+                        help="the same for magenta's graph (magenta's own trainer runs float32)")
     args = parser.parse_args()
     hparams = {**train.DEFAULT_HPARAMS, "batch_size": args.batch}
+    ours, theirs = precision_lib.resolve(args.precision), precision_lib.resolve(args.magenta_precision)
     with Conditions(), busy(args.load):
         print(f"hierdec-trio_16bar with {hparams}; session threads {args.threads or 'TensorFlow default'}"
               f"{'' if args.inter is None else f', inter-op {args.inter}'}; "
-              f"{args.load} busy-loop process(es) beside it")
+              f"{args.load} busy-loop process(es) beside it; matrix products: ours {ours}, magenta's {theirs} "
+              f"(CPU bfloat16 unit: {'yes' if precision_lib.native_bfloat16() else 'no'})")
         slows, fasts = [], []
         for r in range(args.rounds):
             print(f"round {r + 1} of {args.rounds}")
             if not args.only_fast:
                 slow, slow_build = seconds_per_step(False, hparams, args.steps, threads=args.threads,
-                                                    inter=args.inter)
+                                                    inter=args.inter, precision=theirs)
                 slows.append(statistics.median(slow))
                 print(_line("  magenta graph:", slow, args.batch, slow_build), flush=True)
             fast, fast_build = seconds_per_step(True, hparams, args.steps, args.profile and r == 0, args.threads,
-                                                args.inter)
+                                                args.inter, ours)
             fasts.append(statistics.median(fast))
             print(_line("  our graph:    ", fast, args.batch, fast_build), flush=True)
             if slows:

@@ -26,7 +26,7 @@ def cmd_serve(args) -> int:
 
     from .config import default_data_folder
     from .generator.mix import start_mix
-    from .server.app import create_app
+    from .server.app import create_app, event_loop
     from .station.station import prepare_seeds
     from .support import logs
     settings = _settings(args, host=args.host, port=args.port)
@@ -43,19 +43,8 @@ def cmd_serve(args) -> int:
     print(f"latent radio on {base}/  streams: {base}/stream.mp3 {base}/stream.ogg  "
           f"admin API: {'on' if settings.admin_token else 'off (set RADIO_ADMIN_TOKEN)'}", flush=True)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                backlog=1024, loop=_event_loop())
+                backlog=1024, loop=event_loop())
     return 0
-
-
-def _event_loop():
-    """uvloop where it installs (Linux, macOS). With it and the sliced fan-out together the
-    first-byte p99 at 5,000 listeners fell from ~200 to ~30 ms (bench/results/
-    load-fanout-2026-11-26.txt); uvloop's own share was not measured apart."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop()
 
 
 def _output_kind_ok(out: Path) -> bool:
@@ -260,8 +249,12 @@ def main(argv=None) -> int:
                                      parents=[verbose])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def command(subparsers, name, **kw):  # --verbose goes before or after the command
-        return subparsers.add_parser(name, parents=[verbose], **kw)
+    def command(subparsers, name, *more, **kw):  # --verbose goes before or after the command
+        return subparsers.add_parser(name, parents=[verbose, *more], **kw)
+
+    training = argparse.ArgumentParser(add_help=False)   # radio train and radio learn
+    training.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                          help="matrix products: auto (bfloat16 on CPUs with AMX or AVX512-BF16, else float32)")
 
     def common(p):
         p.add_argument("--model", help="model folder, official checkpoint folder or tarball")
@@ -340,7 +333,7 @@ def main(argv=None) -> int:
     q.add_argument("file", nargs="?")
     p.set_defaults(func=cmd_seeds)
 
-    p = command(sub, "train", help="train (or fine-tune) a trio model on seed sets and export it")
+    p = command(sub, "train", training, help="train (or fine-tune) a trio model on seed sets and export it")
     p.add_argument("--data", help="the station's data folder (seed sets live in DATA/seeds)")
     p.add_argument("--seeds", help="folder of seed sets, one subfolder of MIDI files per set")
     p.add_argument("--sets", nargs="+", required=True,
@@ -367,7 +360,7 @@ def main(argv=None) -> int:
                         "(0: train to --steps)")
     p.set_defaults(func=cmd_train)
 
-    p = command(sub, "learn", help="fine-tune the station's model on one seed set (a band), stopping when "
+    p = command(sub, "learn", training, help="fine-tune the station's model on one seed set (a band), stopping when "
                                    "its own held-out songs stop improving")
     common(p)
     p.add_argument("set", help="the seed set to learn (see `radio seeds list`)")

@@ -66,15 +66,19 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path, sets, capsys):
     base = tmp_path / "base"
     model_lib.write_random_checkpoint(base, hparams=json.loads(TINY) | {"batch_size": 4})
     model_lib.ModelCard(config="hierdec-trio_16bar", hparams=json.loads(TINY) | {"batch_size": 4}).write(base)
+    # in bfloat16 products, as on a CPU with AMX (float32 weights all the same)
     assert cli.main(["train", "--sets", str(sets / "one"), "--from", str(base), "--out", str(tmp_path / "tuned"),
-                     "--work", str(tmp_path / "work"), "--steps", "2"]) == 0
+                     "--work", str(tmp_path / "work"), "--steps", "2", "--precision", "bfloat16"]) == 0
+    assert "matrix products in bfloat16" in capsys.readouterr().out
     before, after = _weights(base), _weights(tmp_path / "tuned")
     assert set(after) <= set(before)
     # two Adam steps at lr 0.002 move each weight by at most ~0.004: a fresh init would not match
     for name, value in after.items():
         if name != "global_step":
             assert np.abs(value - before[name]).max() < 0.01, name
-    assert "fine-tuned from" in json.loads((tmp_path / "tuned" / "model.json").read_text())["notes"]
+    notes = json.loads((tmp_path / "tuned" / "model.json").read_text())["notes"]
+    assert "fine-tuned from" in notes and "matrix products in bfloat16" in notes
+    assert all(v.dtype in (np.float32, np.int64) for v in after.values())
     # a model of another shape is refused with the reason
     capsys.readouterr()
     assert cli.main(["train", "--sets", str(sets / "one"), "--from", str(base), "--out", str(tmp_path / "x"),

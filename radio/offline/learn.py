@@ -74,7 +74,7 @@ def command(args, settings) -> int:
         data=settings.data, seeds=str(settings.seed_folder()), sets=[args.set], out=str(out), work=str(work),
         config="hierdec-trio_16bar", from_model=str(settings.model), steps=args.steps, batch_size=args.batch_size,
         hparams=json.dumps(hparams), keep=1, held_out=HELD_OUT, eval_every=args.eval_every, hop_bars=4, weight=None,
-        transpose=None, stop_on=[args.set], patience=args.patience)
+        transpose=None, stop_on=[args.set], patience=args.patience, precision=args.precision)
     code = train.command(plan)
     if code != 0:
         return code             # Ctrl-C: the work folder stays, and the same command goes on

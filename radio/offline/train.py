@@ -26,6 +26,7 @@ from ..model.card import ModelCard
 from ..music import seeds
 from ..music.seeds import SeedSegment
 from ..music.seedsets import MAX_TRANSPOSE
+from . import precision as precision_lib
 from .trainplan import EarlyStop, check_sets, eval_indices, parse_pairs, sampling_probabilities, set_of, split_by_file
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
@@ -110,7 +111,8 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
           threads: int = 0, progress: bool = True, fast: bool = True,
           held_out: list[SeedSegment] | None = None, init_from: str | None = None,
           eval_every: int = 100, save_every_s: float = 120.0, probabilities: np.ndarray | None = None,
-          watched: list[SeedSegment] | None = None, patience: int = 0) -> TrainResult:
+          watched: list[SeedSegment] | None = None, patience: int = 0,
+          precision: str = "float32") -> TrainResult:
     """Trains (or resumes) in work_dir until global step `steps`.
 
     Resumes from the newest checkpoint in work_dir; otherwise starts from `init_from`'s
@@ -122,6 +124,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     (trainplan.sampling_probabilities). With `patience`, the held-out loss on `watched` (all
     held-out segments when None) decides: the best step is kept in work_dir/best, training
     stops after `patience` evaluations without a better one, and that best step is returned.
+    `precision` "bfloat16" runs the matrix products in bfloat16 (offline/precision.py).
     """
     tf = model_lib._tf()
     from tqdm import tqdm
@@ -158,6 +161,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
         eval_ops = {k: tf.reduce_mean(scalars[k]) for k in ("losses/r_loss", "losses/kl_bits") if k in scalars}
         session_config = tf.ConfigProto(intra_op_parallelism_threads=threads,
                                         inter_op_parallelism_threads=threads)
+        precision_lib.apply(session_config, precision)
         with tf.Session(config=session_config) as sess:
             latest = tf.train.latest_checkpoint(str(work_dir))
             if latest:
@@ -403,9 +407,12 @@ def command(args) -> int:
           + (f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}" if watched else "")
           + (f"; batch shares {shares}" if shares else ""))
     work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
+    precision = precision_lib.resolve(getattr(args, "precision", "auto"))
+    if precision != "float32":
+        print(f"matrix products in {precision} (this CPU multiplies it natively; --precision float32 to not)")
     result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
                    held_out=held_out, init_from=checkpoint, eval_every=args.eval_every,
-                   probabilities=probabilities, watched=watched, patience=args.patience)
+                   probabilities=probabilities, watched=watched, patience=args.patience, precision=precision)
     rate = result.steps_run / result.seconds if result.seconds else 0.0
     epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
     card = ModelCard(
@@ -419,7 +426,8 @@ def command(args) -> int:
               + (f"; transposed {transpose}" if transpose else "")
               + (f"; best step {result.best_step} by the held-out loss of {', '.join(args.stop_on or ['all sets'])}"
                  f" (patience {args.patience} evaluations of {args.eval_every} steps)" if result.best_step is not None else "")
-              + (f"; fine-tuned from {args.from_model}" if args.from_model else ""))
+              + (f"; fine-tuned from {args.from_model}" if args.from_model else "")
+              + (f"; matrix products in {precision}" if precision != "float32" else ""))
     export(result.checkpoint, Path(args.out), card)
     disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
     kept = f"best step {result.best_step} of {result.step}" if result.best_step is not None else f"step {result.step}"

@@ -71,6 +71,17 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=code)
 
 
+def event_loop():
+    """uvloop where it installs (Linux, macOS). With it and the sliced fan-out together the
+    first-byte p99 at 5,000 listeners fell from ~200 to ~30 ms (bench/results/
+    load-fanout-2026-11-26.txt); uvloop's own share was not measured apart."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop()
+
+
 def create_app(settings: Settings, pipeline_factory=None) -> web.Application:
     """The server's app: every channel's station (station/lineup.py), its streams and API.
     `pipeline_factory`: what the generator processes build (a class or "module:name",
