@@ -4,10 +4,10 @@ CPUs with AMX or AVX512-BF16 (Intel Sapphire Rapids and later, AMD Zen 4 and lat
 bfloat16 matrices in hardware; TensorFlow's oneDNN rewrite (`auto_mixed_precision_onednn_
 bfloat16`) then runs the graph's matrix products in bfloat16 and keeps the variables,
 the loss and the optimizer in float32. On an Intel Xeon with AMX our training step went
-from 1.29 to 0.99 s at batch 32 (3.04× magenta's step), and a `radio learn` reached the same held-out loss (1,505
-against 1,507-1,515 in float32; the model, scored in float32, 1,510 against 1,511:
-bench/results/train-bfloat16-2026-12-05-xeon.txt). Elsewhere bfloat16 would be emulated,
-slower than float32, so `auto` keeps float32 there.
+from 1.29 to 0.99 s at batch 32 (3.04× magenta's step), and a `radio learn` reached the
+same held-out loss (1,505 against 1,507-1,515 in float32; the model, scored in float32,
+1,510 against 1,511: bench/results/train-bfloat16-2026-12-05-xeon.txt). Elsewhere bfloat16
+would be emulated, slower than float32, so `auto` keeps float32 there.
 """
 
 from __future__ import annotations

@@ -409,7 +409,8 @@ def command(args) -> int:
     work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
     precision = precision_lib.resolve(getattr(args, "precision", "auto"))
     if precision != "float32":
-        print(f"matrix products in {precision} (this CPU multiplies it natively; --precision float32 to not)")
+        unit = "this CPU multiplies it natively" if precision_lib.native_bfloat16() else "emulated here: slower"
+        print(f"matrix products in {precision} ({unit}; --precision float32 turns it off)")
     result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
                    held_out=held_out, init_from=checkpoint, eval_every=args.eval_every,
                    probabilities=probabilities, watched=watched, patience=args.patience, precision=precision)
