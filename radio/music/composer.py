@@ -293,7 +293,7 @@ class LatentWalk:
             self.anchors = list(anchors)
             if self.endpoints:
                 self.endpoints = tuple(self.find(e.label) for e in self.endpoints)
-        odds = self._odds(self.anchors)
+        odds = self._odds(self.anchors) if self.position is None else None   # the start may move
         if weights is not None:
             self.weights = dict(weights)
         if self.position is not None:

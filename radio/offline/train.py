@@ -407,7 +407,7 @@ def command(args) -> int:
           + (f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}" if watched else "")
           + (f"; batch shares {shares}" if shares else ""))
     work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
-    precision = precision_lib.resolve(getattr(args, "precision", "auto"))
+    precision = precision_lib.resolve(args.precision)
     if precision != "float32":
         unit = "this CPU multiplies it natively" if precision_lib.native_bfloat16() else "emulated here: slower"
         print(f"matrix products in {precision} ({unit}; --precision float32 turns it off)")
