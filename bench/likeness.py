@@ -24,8 +24,11 @@ become a seed set `fd2` in a temporary data folder, the even ones are the held-o
 The station plays `{"sets": {"fd2": 1}}`; the band class is all of freedoom2's usable songs.
 `--case default`: the default mix against freedoom2 + freedink pooled (freedink has no drums,
 so its windows' drum figures are NaN; the AUC against freedoom2 alone is printed too).
-`--with-set freedoom1:W` adds a real band's songs as a set `band` played at weight W
-beside the shipped sets' 1 (what the default mix would be with a band among its sets).
+`--with-set freedoom1:W` adds a real band's songs as a set named after it, played at weight W
+beside the shipped sets' 1 (what the default mix would be with a band among its sets);
+repeat it for several bands (freedoom1, blupi, openmsx). `--real openmsx` scores a real band's
+own files in place of the station (each file a run; `--blocks` takes them `--runs` at a time in
+name order): where real, human-composed music stands against the same reference.
 Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conversions) are
 skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
@@ -34,6 +37,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
         [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case default [--with-set freedoom1:10]
+        [--real openmsx --runs 6 --blocks 4]
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from conditions import cpu_model
 from radio.offline import bandfiles, likeness, musicstats, songstats
 
 MIN_ON_GRID = 0.6            # real files sit ≥ 0.87 on their grid; a wrong grid gives ~0.3
+BANDS = tuple(s.name for s in bandfiles.SOURCES if not s.held_out)   # may be sets; never the reference
 ISSUE = ("bass_notes_per_bar", "bass_silence", "bass_interval", "lead_range", "lead_length_variety")
 
 
@@ -80,7 +85,7 @@ def rows(blocks: Blocks) -> tuple[np.ndarray, list[str]]:
 
 
 def import_seeds(files: dict[str, bytes], data: Path, set_name: str) -> None:
-    folder = data / "incoming"
+    folder = data / f"incoming-{set_name}"
     folder.mkdir(parents=True)
     for name, body in files.items():
         (folder / f"{name.lower()}.mid").write_bytes(body)
@@ -270,9 +275,13 @@ def main() -> None:
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
     ap.add_argument("--style", type=float, default=0.0,
                     help="the mix's style: how far the sets' own manner moves the model's (0, the default: none)")
-    ap.add_argument("--with-set", metavar="SOURCE:WEIGHT",
-                    help="default case: also import a real band's songs (freedoom1 or blupi, never the "
-                         "reference) as a seed set `band` and play it at WEIGHT beside the shipped sets' 1")
+    ap.add_argument("--with-set", metavar="SOURCE:WEIGHT", action="append", default=[],
+                    help="default case: also import a real band's songs (freedoom1, blupi or openmsx, never "
+                         "the reference) as a seed set named after it, played at WEIGHT beside the shipped "
+                         "sets' 1; repeat for several bands")
+    ap.add_argument("--real", metavar="SOURCE", choices=BANDS,
+                    help="default case: in place of the station, a real band's own files, each file a run "
+                         "(blocks of --runs files in name order): where real music stands on this bench")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
@@ -282,14 +291,18 @@ def main() -> None:
         ap.error("--runs and --blocks: at least 1")
     if args.source != "station" and args.case != "freedoom2":
         ap.error("--source anchors|seeds needs --case freedoom2")
-    band_source, band_weight = (args.with_set or ":").partition(":")[::2]
-    if args.with_set:
-        if args.case != "default" or band_source not in ("freedoom1", "blupi"):
-            ap.error("--with-set: the default case, with freedoom1 or blupi (the reference stays out of every set)")
+    if args.real and (args.case != "default" or args.with_set):
+        ap.error("--real: the default case, without --with-set")
+    bands = {}
+    for spec in args.with_set:
+        source, _, weight = spec.partition(":")
+        if args.case != "default" or source not in BANDS:
+            ap.error(f"--with-set: the default case, with one of {', '.join(BANDS)} (the reference stays out "
+                     "of every set)")
         try:
-            band_weight = float(band_weight)
+            bands[source] = float(weight)
         except ValueError:
-            ap.error(f"--with-set {args.with_set}: WEIGHT must be a number, e.g. freedoom1:10")
+            ap.error(f"--with-set {spec}: WEIGHT must be a number, e.g. freedoom1:10")
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
     fd2_data, fd2, fd2_skipped = usable("freedoom2")
@@ -305,14 +318,20 @@ def main() -> None:
                 args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
         else:
             mix = {"form": args.form, "temperature": args.temperature, "style": args.style}
-            if args.with_set:
-                import_seeds(usable(band_source)[0], Path(tmp), "band")
-                shipped = sorted(p.name for p in (Path(tmp) / "seeds").iterdir() if p.is_dir() and p.name != "band")
-                mix["sets"] = {**{name: 1 for name in shipped}, "band": band_weight}
+            if bands:
+                for source in bands:
+                    import_seeds(usable(source)[0], Path(tmp), source)
+                shipped = sorted(p.name for p in (Path(tmp) / "seeds").iterdir() if p.is_dir() and p.name not in bands)
+                mix["sets"] = {**{name: 1 for name in shipped}, **bands}
         t1 = time.perf_counter()
         joined: list = []
-        runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined) \
-            if args.source == "station" else anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
+        if args.real:
+            runs = usable(args.real)[1]
+            mix = {"real band": args.real}
+        elif args.source == "station":
+            runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined)
+        else:
+            runs = anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
         t2 = time.perf_counter()
     st_rows = rows(runs)
     if args.case == "freedoom2":

@@ -61,7 +61,7 @@ def test_shipped_seed_sets_convert_as_magenta(ours, converter):
 
 
 def test_real_band_files_convert_as_magenta(ours, converter):
-    """Real band MIDI (Freedoom, freedink, Planet Blupi, where installed): raw files with
+    """Real band MIDI (Freedoom, freedink, Planet Blupi, OpenMSX, where installed): raw files with
     many tracks, programs and tempo changes give magenta's tensors, whole and through the
     seed import."""
     songs = band_songs()

@@ -2,8 +2,8 @@
 
 Offline tooling (corpus, benches, reference sets): the station never imports it. Each
 source records where it comes from and its licence, so a corpus manifest can carry both.
-Freedoom keeps its music as MIDI lumps (`D_*`) inside its WADs; freedink-data and
-planetblupi-music-midi ship plain `.mid` files. freedoom2 and freedink are the held-out
+Freedoom keeps its music as MIDI lumps (`D_*`) inside its WADs; freedink-data,
+planetblupi-music-midi and openttd-openmsx ship plain `.mid` files. freedoom2 and freedink are the held-out
 real-band reference set (`held_out`): a training corpus takes none of them.
 """
 
@@ -38,6 +38,9 @@ SOURCES = (
     # Planet Blupi's ten game tunes (1997, EPSITEC), plain .mid files.
     Source("blupi", "planetblupi-music-midi", Path("/usr/share/planetblupi/music"),
            "GPL-3+", "/usr/share/doc/planetblupi-music-midi/copyright"),
+    # OpenMSX, OpenTTD's music set (2010, several composers): jazz, blues, ragtime, swing.
+    Source("openmsx", "openttd-openmsx", Path("/usr/share/games/openttd/baseset/openmsx"),
+           "GPL-2.0-only", "/usr/share/doc/openttd-openmsx/copyright"),
 )
 HELD_OUT = tuple(s.name for s in SOURCES if s.held_out)
 
