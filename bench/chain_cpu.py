@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 from conditions import Conditions
-from standalone import Tools
+import numpy as np
+from standalone import CHAIN_MP3, CHAIN_OPUS, Tools
 
 from radio.config import ASSETS, Settings
 from radio.generator.anchors import load_anchors
@@ -46,6 +47,8 @@ from radio.station.opus import OggOpusEncoder
 
 TOOLS_TOTAL = "tools total"
 TOOLS_MATCHED = "tools total, station's synth settings"
+TOOLS_SAME = "tools, station's synth settings, encoding the chain's audio"
+LESS_SOUND = "whole run less the sound stage"
 WHOLE_RUN = "whole chain, whole run"
 CHAIN = ("model+composer", "performer", "renderer", "sound stage", "encoders", "whole chain")
 
@@ -57,7 +60,8 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
     renderer, mixer, master = Renderer(settings.soundfont or None, sound), Mixer(sound, 44100), Master(44100)
     encoders = [Mp3Encoder(settings.bitrate), OggOpusEncoder(settings.opus_bitrate)]
     ratios: dict[str, list[float]] = {k: [] for k in CHAIN}
-    notes, everything, totals = [], [], [0.0, 0.0]   # played segments; audio s and chain CPU s
+    notes, everything, totals = [], [], [0.0, 0.0, 0.0]   # played segments; audio s, chain and sound CPU s
+    mastered = []                                      # the chain's output, for the tools' encoders
     folder = tempfile.TemporaryDirectory()
     standalone = Tools(Path(folder.name), sound, settings.soundfont or None, settings.bitrate,
                        settings.opus_bitrate) if tools else None
@@ -87,22 +91,27 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
         notes += [len(s.sequence.notes) for s in batch]
         totals[0] += audio
         totals[1] += c5 - c0
+        totals[2] += c4 - c3
         for key, cpu in (("model+composer", c1 - c0), ("performer", c2 - c1), ("renderer", c3 - c2),
                          ("sound stage", c4 - c3), ("encoders", c5 - c4), ("whole chain", c5 - c0)):
             ratios[key].append(cpu / audio)
         everything += played
+        mastered += [np.concatenate(chunks, axis=1) for chunks in pcm]
     renderer.close()
     medians = {k: statistics.median(v) for k, v in ratios.items()}
     medians[WHOLE_RUN] = totals[1] / totals[0]
+    medians[LESS_SOUND] = (totals[1] - totals[2]) / totals[0]
     if standalone:
         # one fluidsynth run over every segment, end to end as the station plays them (a
         # run per batch played each file to its end: +3 to +6 s a file); every tool's CPU
         # over the chain's seconds, the CLI's trailing silence taken out (standalone.py)
-        figures, wav_s = standalone.measure(everything)
+        figures, wav_s = standalone.measure(everything, np.concatenate(mastered, axis=1))
         medians["audio s"], medians["WAV s"] = totals[0], wav_s
-        figures[TOOLS_TOTAL] = sum(v for k, v in figures.items() if k != "fluidsynth (station's settings)")
-        figures[TOOLS_MATCHED] = \
-            figures[TOOLS_TOTAL] - figures["fluidsynth (defaults)"] + figures["fluidsynth (station's settings)"]
+        encoders = figures["mp3 encoder"] + figures["opus encoder"]
+        figures[TOOLS_TOTAL] = figures["fluidsynth (defaults)"] + encoders
+        figures[TOOLS_MATCHED] = figures["fluidsynth (station's settings)"] + encoders
+        # the same job as the chain's renderer and encoders, less its sound stage
+        figures[TOOLS_SAME] = figures["fluidsynth (station's settings)"] + figures[CHAIN_MP3] + figures[CHAIN_OPUS]
         medians.update(figures)
     folder.cleanup()
     return medians, statistics.median(notes)
@@ -114,7 +123,7 @@ def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -
     for key, value in figures.items():
         if key in ("audio s", "WAV s"):
             continue
-        if key == WHOLE_RUN:
+        if key in (WHOLE_RUN, LESS_SOUND):
             print(f"  {key:<15} {value:.4f} CPU s per audio s (all batches' CPU over all their audio)")
             continue
         if key == "fluidsynth (defaults)":
@@ -126,6 +135,8 @@ def report(name: str, load_s: float, measured: tuple[dict[str, float], float]) -
         chain = figures[WHOLE_RUN]
         print(f"  whole chain (whole run) / tools total: {chain / figures[TOOLS_TOTAL]:.2f} "
               f"({chain / figures[TOOLS_MATCHED]:.2f} against the tools with the station's synth settings)")
+        print(f"  whole chain less its sound stage (work the tools do not do) / the tools encoding the "
+              f"chain's audio: {figures[LESS_SOUND] / figures[TOOLS_SAME]:.2f}")
 
 
 SUMMARY = ("model+composer", "whole chain", WHOLE_RUN)
@@ -149,6 +160,9 @@ def rounds(name: str, load_s: float, model, settings: Settings, args) -> None:
     if TOOLS_TOTAL in done[0][0]:
         ratios = [f[WHOLE_RUN] / f[TOOLS_TOTAL] for f, _ in done]
         print(f"  {'whole run / tools':<22} {statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})")
+        same = [f[LESS_SOUND] / f[TOOLS_SAME] for f, _ in done]
+        print(f"  {'less sound / tools on the chain audio':<22} {statistics.median(same):.2f} "
+              f"({min(same):.2f}–{max(same):.2f})")
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ import note_seq
 from radio.music import midi as output
 from radio.music.segment import part_of
 from radio.sound import presets, soundfonts
+from radio.station.encoder import write_audio
+
+CHAIN_MP3, CHAIN_OPUS = "mp3 encoder, the chain's audio", "opus encoder, the chain's audio"
 
 
 def children_cpu() -> float:
@@ -66,8 +69,10 @@ class Tools:
             self.mp3 = ["lame", "--quiet", "--cbr", "-b", str(bitrate), "-q", "5"], None, \
                 f"lame --cbr -b {bitrate} -q 5"
         else:
-            self.mp3 = ffmpeg, ["-c:a", "libmp3lame", "-b:a", f"{bitrate}k", "-q:a", "5"], \
-                f"ffmpeg -c:a libmp3lame -b:a {bitrate}k -q:a 5 (no lame CLI)"
+            # ffmpeg's -q:a would be LAME's VBR quality (V5, ~70 kbps here); -compression_level
+            # is LAME's algorithm quality, as lame's -q and the station's encoder set it
+            self.mp3 = ffmpeg, ["-c:a", "libmp3lame", "-b:a", f"{bitrate}k", "-compression_level", "5"], \
+                f"ffmpeg -c:a libmp3lame -b:a {bitrate}k -compression_level 5 (no lame CLI)"
         if shutil.which("opusenc"):
             self.opus = ["opusenc", "--quiet", "--bitrate", str(opus_bitrate)], None, \
                 f"opusenc --bitrate {opus_bitrate}"
@@ -109,9 +114,11 @@ class Tools:
             return self._run(argv + [str(wav), str(out)])
         return self._run(argv + [str(wav)] + extra + [str(out)])
 
-    def measure(self, segments) -> tuple[dict[str, float], float]:
+    def measure(self, segments, mastered=None) -> tuple[dict[str, float], float]:
         """CPU s per audio s of each tool for `segments` (end to end in one MIDI file, one
-        fluidsynth run), and the seconds of WAV the CLI wrote.
+        fluidsynth run), and the seconds of WAV the CLI wrote. With `mastered`, the chain's
+        own output for them ((2, n) float32), the encoders also encode that: the same audio
+        the station encodes, where the CLI's WAV is quieter and unmastered.
 
         The CLI writes silence after the last note has died away (2 s for a lone note, 3 s
         for the default model's segments, 23 s for the full-size model's random ones; why
@@ -134,7 +141,14 @@ class Tools:
             w.writeframes(pcm)
         cpu["mp3 encoder"] = self._encode(self.mp3, cut, self.folder / "out.mp3")
         cpu["opus encoder"] = self._encode(self.opus, cut, self.folder / "out.opus")
-        return {k: v / seconds for k, v in cpu.items()}, wav_seconds
+        out = {k: v / seconds for k, v in cpu.items()}
+        if mastered is not None:
+            chain = self.folder / "chain.wav"
+            write_audio(mastered, chain)
+            chain_s = mastered.shape[1] / params.framerate
+            out[CHAIN_MP3] = self._encode(self.mp3, chain, self.folder / "chain.mp3") / chain_s
+            out[CHAIN_OPUS] = self._encode(self.opus, chain, self.folder / "chain.opus") / chain_s
+        return out, wav_seconds
 
 
 if __name__ == "__main__":
