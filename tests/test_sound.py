@@ -195,6 +195,26 @@ def test_presets_are_validated_whole_with_the_field_named():
     assert ok.sound == {"preset": "jazz", "lead": {"program": 66}}
 
 
+def test_a_strips_pan_and_level_reach_the_mix():
+    """A part panned hard left plays on the left alone, and 6 dB more level doubles it
+    (measured away from the compressor: a quiet tone, no reverb send)."""
+    tone = np.sin(2 * np.pi * 440 * np.arange(SAMPLE_RATE) / SAMPLE_RATE).astype(np.float32) * 0.01
+    silent = np.zeros((2, SAMPLE_RATE), np.float32)
+
+    def mixed(lead: dict) -> np.ndarray:
+        sound = resolve("default", {"lead": {"reverb": 0.0, **lead}})
+        parts = {"lead": np.stack([tone, tone]), "bass": silent, "drums": silent}
+        out = Mixer(sound, SAMPLE_RATE).process({k: Audio(v, SAMPLE_RATE) for k, v in parts.items()}).samples
+        return np.sqrt(np.mean(np.square(out[:, SAMPLE_RATE // 2:]), axis=1))     # after the filters settle
+
+    left, right = mixed({"pan": -1.0})
+    assert left > 0.005 and right < left * 1e-3
+    centre = mixed({"pan": 0.0})
+    assert abs(centre[0] - centre[1]) < centre[0] * 1e-3 and abs(left / centre[0] - np.sqrt(2)) < 0.05
+    louder = mixed({"pan": 0.0, "level_db": resolve("default").lead.level_db + 6.0})
+    assert abs(louder[0] / centre[0] - 10 ** (6 / 20)) < 0.05
+
+
 def test_explicit_programs_override_the_preset():
     p = resolve("jazz", {"drums": {"kit": "power"}}, lead_program=30, bass_program=None)
     assert (p.lead.program, p.bass.program, p.drums.kit) == (30, resolve("jazz").bass.program, "power")

@@ -49,6 +49,12 @@ def dynamics(ceiling_dbtp: float = -1.0) -> pb.Pedalboard:
     ])
 
 
+def energy(pcm: np.ndarray) -> float:
+    """Sum of squares, as one dot product: no squared copy of the chunk."""
+    flat = pcm.reshape(-1)
+    return float(np.dot(flat, flat))
+
+
 def settled_gain(pcm: np.ndarray, sample_rate: int, target_lufs: float = -16.0,
                  rounds: int = 3) -> tuple[float, float] | None:
     """(gain, what the dynamics take at it), in dB: the gain that lands a whole passage at
@@ -111,7 +117,7 @@ class Master:
             out = np.concatenate([np.zeros((out.shape[0], n - out.shape[1]), np.float32), out], axis=1)
         # what compressor and limiter took off, from plain energies: their gain changes
         # are broadband, so no second K-weighting is needed
-        e_gained, e_out = float(np.square(gained).sum()), float(np.square(out).sum())
+        e_gained, e_out = energy(gained), energy(out)
         loss = 10 * math.log10(e_gained / e_out) if e_gained > 1e-9 and e_out > 1e-12 else 0.0
         self._blocks.append((seconds, z_in, z_in * 10 ** ((old + self.gain_db) / 20), loss))
         while sum(b[0] for b in self._blocks) - self._blocks[0][0] >= self.window_s:

@@ -52,9 +52,9 @@ class _ChannelStrip:
         self.high_shelf = pb.HighShelfFilter(cutoff_frequency_hz=5000.0)
         self.comp = pb.Compressor(attack_ms=8.0, release_ms=120.0)
         self.drive = pb.Distortion()
-        self.gain = pb.Gain()
         self.board = pb.Pedalboard()
         self.strip: Strip | None = None
+        self.out_gain = np.ones((2, 1), np.float32)    # level and pan, one product after the board
 
     def set(self, strip: Strip) -> None:
         self.strip = strip
@@ -63,21 +63,24 @@ class _ChannelStrip:
         self.high_shelf.gain_db = strip.high_shelf_db
         self.comp.threshold_db, self.comp.ratio = strip.comp_threshold_db, strip.comp_ratio
         self.drive.drive_db = strip.drive_db
-        # Distortion is tanh(drive · x): it adds drive_db of gain to quiet signals, taken
-        # back here so a driven strip stays near its level.
-        self.gain.gain_db = strip.level_db - strip.drive_db * 0.75
         # A stage set to do nothing is left out: it would cost CPU and change nothing. The
         # same plugin objects come back in, so their state (envelopes) runs on.
         used = [(self.plugin, self.plugin is not None), (self.low_cut, True),
                 (self.low_shelf, strip.low_shelf_db != 0), (self.high_shelf, strip.high_shelf_db != 0),
-                (self.comp, strip.comp_ratio > 1), (self.drive, strip.drive_db > 0), (self.gain, True)]
+                (self.comp, strip.comp_ratio > 1), (self.drive, strip.drive_db > 0)]
         self.board = pb.Pedalboard([p for p, on in used if on])
+        # The level and the equal-power balance (a stereo part, drum kits are panned inside,
+        # keeps its image) are linear and last: one multiply, not a Gain plugin's pass too.
+        # Distortion is tanh(drive · x): it adds drive_db of gain to quiet signals, taken
+        # back here so a driven strip stays near its level.
+        level = 10 ** ((strip.level_db - strip.drive_db * 0.75) / 20) * math.sqrt(2.0)
+        angle = (strip.pan + 1.0) * math.pi / 4
+        self.out_gain = np.array([[math.cos(angle)], [math.sin(angle)]], np.float32) * np.float32(level)
 
     def process(self, pcm: np.ndarray, sample_rate: int) -> np.ndarray:
         out = self.board(pcm, sample_rate, reset=False)
-        # equal-power balance: a stereo part (drum kits are panned inside) keeps its image
-        angle = (self.strip.pan + 1.0) * math.pi / 4
-        return out * np.array([[math.cos(angle)], [math.sin(angle)]], np.float32) * math.sqrt(2.0)
+        out *= self.out_gain
+        return out
 
 
 class Mixer:

@@ -1,0 +1,68 @@
+#!/usr/bin/env python
+"""The sound stage's CPU alone (mixer: channel strips and room; master: loudness control,
+glue compressor, limiter), on fixed parts, per preset: CPU s per audio s, median of
+`--rounds` rounds over 30 s of a tone, a bass and a click track. The parts go in a second
+at a time (the renderer's blocks) and the master takes 0.25 s chunks (the pacer's).
+`--tree DIR` measures the sound stage of another checkout (a `git worktree` of the commit
+before), for a before/after in one run: alternate the two, as machines drift.
+
+    .venv/bin/python bench/sound_cpu.py [--tree DIR] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+SR, SECONDS = 44100, 30
+
+
+def parts() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    t = np.arange(SR * SECONDS) / SR
+
+    def tone(hz: float) -> np.ndarray:
+        gate = np.sin(2 * np.pi * 2 * t) > 0         # on and off twice a second: the dynamics work
+        x = (0.2 * np.sin(2 * np.pi * hz * t) * gate + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+        return np.stack([x, np.roll(x, 37)])
+    return {"lead": tone(440), "bass": tone(55), "drums": tone(1000)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--tree", help="the checkout whose radio/ package to measure (default: this one)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--presets", default="default,rock,jazz")
+    args = ap.parse_args()
+    tree = Path(args.tree or Path(__file__).parent.parent).resolve()
+    sys.path.insert(0, str(tree))
+    from conditions import Conditions
+
+    from radio.sound.master import Master
+    from radio.sound.mixer import Audio, Mixer
+    from radio.sound.presets import resolve
+    if not Path(sys.modules["radio"].__file__).resolve().is_relative_to(tree):
+        raise SystemExit(f"radio came from {sys.modules['radio'].__file__}, not {tree}")
+    with Conditions():
+        print(f"sound stage of {tree}: CPU s per audio s, median (spread) of {args.rounds} rounds of {SECONDS} s")
+        audio = parts()
+        for name in args.presets.split(","):
+            mixer, master = Mixer(resolve(name), SR), Master(SR)
+            cpu = []
+            for _ in range(args.rounds):
+                c = time.process_time()
+                for i in range(0, SR * SECONDS, SR):
+                    mixed = mixer.process({k: Audio(v[:, i:i + SR], SR) for k, v in audio.items()}).samples
+                    for j in range(0, mixed.shape[1], SR // 4):
+                        master.process(mixed[:, j:j + SR // 4])
+                cpu.append((time.process_time() - c) / SECONDS)
+            print(f"  {name:<10} {statistics.median(cpu):.5f} ({min(cpu):.5f}–{max(cpu):.5f})")
+
+
+if __name__ == "__main__":
+    main()
