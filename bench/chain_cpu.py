@@ -28,8 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from conditions import Conditions
 import numpy as np
+from conditions import Conditions
 from standalone import CHAIN_MP3, CHAIN_OPUS, Tools
 
 from radio.config import ASSETS, Settings

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from .config import json_object
+from .contracts import PRECISIONS
 from .support import extras
 
 
@@ -253,7 +254,7 @@ def main(argv=None) -> int:
         return subparsers.add_parser(name, parents=[verbose, *more], **kw)
 
     training = argparse.ArgumentParser(add_help=False)   # radio train and radio learn
-    training.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+    training.add_argument("--precision", choices=PRECISIONS, default="auto",
                           help="matrix products: auto (bfloat16 on CPUs with AMX or AVX512-BF16, else float32)")
 
     def common(p):

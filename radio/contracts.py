@@ -231,6 +231,7 @@ class Rendered:
 # ── model folders ───────────────────────────────────────────────────────────────────
 CARD_NAME = "model.json"                                  # a model folder's card: config + hparams
 TRIO_CONFIGS = ("hierdec-trio_16bar", "flat-trio_16bar")  # the MusicVAE configs we serve
+PRECISIONS = ("auto", "float32", "bfloat16")              # `radio train/learn --precision` (offline/precision.py)
 
 
 def config_in_name(path) -> str | None:

@@ -12,21 +12,28 @@ would be emulated, slower than float32, so `auto` keeps float32 there.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
+from ..contracts import PRECISIONS as CHOICES
 from ..contracts import BadValue
 
-CHOICES = ("auto", "float32", "bfloat16")
 NATIVE_FLAGS = {"amx_bf16", "avx512_bf16"}
 
 
+@functools.cache
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
 def native_bfloat16(cpuinfo: str | None = None) -> bool:
-    """True when the CPU's flags (Linux /proc/cpuinfo) include a bfloat16 matrix unit."""
+    """True when the CPU's flags (Linux /proc/cpuinfo, read once a process) include a
+    bfloat16 matrix unit."""
     if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
+        cpuinfo = _cpuinfo()
     for line in cpuinfo.splitlines():
         if line.startswith("flags"):
             return bool(NATIVE_FLAGS & set(line.partition(":")[2].split()))
