@@ -3,8 +3,9 @@
 Offline tooling (corpus, benches, reference sets): the station never imports it. Each
 source records where it comes from and its licence, so a corpus manifest can carry both.
 Freedoom keeps its music as MIDI lumps (`D_*`) inside its WADs; freedink-data,
-planetblupi-music-midi and openttd-openmsx ship plain `.mid` files. freedoom2 and freedink are the held-out
-real-band reference set (`held_out`): a training corpus takes none of them.
+planetblupi-music-midi and openttd-openmsx ship plain `.mid` files. freedoom2 and freedink
+are the held-out real-band reference set (`held_out`): a training corpus takes none of
+them. No corpus takes OpenMSX either (corpus.GAME_SOURCES), so no model has heard it.
 """
 
 from __future__ import annotations
