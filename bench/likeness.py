@@ -28,7 +28,8 @@ so its windows' drum figures are NaN; the AUC against freedoom2 alone is printed
 beside the shipped sets' 1 (what the default mix would be with a band among its sets);
 repeat it for several bands (freedoom1, blupi, openmsx). `--real openmsx` scores a real band's
 own files in place of the station (each file a run; `--blocks` takes them `--runs` at a time in
-name order): where real, human-composed music stands against the same reference.
+name order): where real, human-composed music stands against the same reference. `--broad`
+also scores against freedoom2 + freedink + OpenMSX (three unlike bands in no corpus).
 Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conversions) are
 skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
@@ -37,7 +38,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
         [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case default [--with-set freedoom1:10]
-        [--real openmsx --runs 6 --blocks 4]
+        [--real openmsx --runs 6 --blocks 4] [--broad]
 """
 
 from __future__ import annotations
@@ -282,6 +283,9 @@ def main() -> None:
     ap.add_argument("--real", metavar="SOURCE", choices=BANDS,
                     help="default case: in place of the station, a real band's own files, each file a run "
                          "(blocks of --runs files in name order): where real music stands on this bench")
+    ap.add_argument("--broad", action="store_true",
+                    help="default case: also score against a broader reference, freedoom2 + freedink + OpenMSX "
+                         "(unlike bands no model has heard; the issue's figures stay on freedoom2 + freedink)")
     ap.add_argument("--learn", action="store_true",
                     help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
                          "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
@@ -293,6 +297,9 @@ def main() -> None:
         ap.error("--source anchors|seeds needs --case freedoom2")
     if args.real and (args.case != "default" or args.with_set):
         ap.error("--real: the default case, without --with-set")
+    if args.broad and (args.case != "default" or args.real == "openmsx"
+                       or any(spec.startswith("openmsx") for spec in args.with_set)):
+        ap.error("--broad: the default case, with OpenMSX in the reference only (not a set, not --real)")
     bands = {}
     for spec in args.with_set:
         source, _, weight = spec.partition(":")
@@ -359,6 +366,10 @@ def main() -> None:
         real, st = likeness_report("fd2+freedink", ref, ref, "fd2+freedink", runs)
         block_report(rows(ref), runs, args.runs, args.blocks)
         auc_line("likeness, station vs freedoom2 alone (all three parts)", rows(fd2), st_rows)
+        if args.broad:
+            broad = {**ref, **{f"omsx/{n}": p for n, p in usable("openmsx")[1].items()}}
+            auc_line(f"likeness, station vs freedoom2 + freedink + OpenMSX ({len(broad)} files)", rows(broad), st_rows)
+            block_report(rows(broad), runs, args.runs, args.blocks)
         band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2, "freedink": dink}, runs)
         issue_figures("fd2+freedink", real, st)
         if joined:      # the default mix: the GOALS bands
