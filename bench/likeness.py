@@ -297,9 +297,6 @@ def main() -> None:
         ap.error("--source anchors|seeds needs --case freedoom2")
     if args.real and (args.case != "default" or args.with_set):
         ap.error("--real: the default case, without --with-set")
-    if args.broad and (args.case != "default" or args.real == "openmsx"
-                       or any(spec.startswith("openmsx") for spec in args.with_set)):
-        ap.error("--broad: the default case, with OpenMSX in the reference only (not a set, not --real)")
     bands = {}
     for spec in args.with_set:
         source, _, weight = spec.partition(":")
@@ -310,6 +307,8 @@ def main() -> None:
             bands[source] = float(weight)
         except ValueError:
             ap.error(f"--with-set {spec}: WEIGHT must be a number, e.g. freedoom1:10")
+    if args.broad and (args.case != "default" or args.real == "openmsx" or "openmsx" in bands):
+        ap.error("--broad: the default case, with OpenMSX in the reference only (not a set, not --real)")
     warnings.filterwarnings("ignore", message="Tempo, Key or Time signature")   # pretty_midi
     t0 = time.perf_counter()
     fd2_data, fd2, fd2_skipped = usable("freedoom2")
