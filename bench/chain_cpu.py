@@ -3,8 +3,10 @@
 
 Runs the real chain (walk → decode → humanize → FluidSynth (one synth per part) → sound
 stage (channel strips, room, master) → LAME and libopus: both, as the station encodes
-them while it has an Ogg listener; with none it skips Opus, bench/encode_heard.py) on
-the default model
+them while it has an Ogg listener; with none it skips Opus, bench/encode_heard.py) as the
+station runs it: rendered and mixed a second at a time (generator/pipeline.py), the master
+on 0.25 s chunks, glibc's mmap threshold fixed as both station processes fix it
+(support/heap.py; `--glibc-default` leaves it alone). On the default model
 and on a full-size hierdec-trio_16bar with random weights (written in magenta's layout to a
 temporary folder). Prints medians over batches of walk steps; each batch makes exactly one
 model call (the walk is primed with one segment first: it decodes a batch ahead; the numpy
@@ -17,7 +19,7 @@ of the rounds' figures (issue 31); the full-size model's random weights come fro
 `--weights-seed` (default 0), so every run measures the same weights.
 
     .venv/bin/python bench/chain_cpu.py [--segments 8] [--batch 4] [--rounds 3] [--skip-full] [--skip-tools]
-                                        [--engine numpy|tf] [--weights-seed 0]
+                                        [--engine numpy|tf] [--weights-seed 0] [--glibc-default]
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from radio.sound.presets import resolve
 from radio.sound.renderer import Renderer
 from radio.station.encoder import Mp3Encoder
 from radio.station.opus import OggOpusEncoder
+from radio.support.heap import return_big_buffers
 
 TOOLS_TOTAL = "tools total"
 TOOLS_MATCHED = "tools total, station's synth settings"
@@ -51,6 +54,18 @@ TOOLS_SAME = "tools, station's synth settings, encoding the chain's audio"
 LESS_SOUND = "whole run less the sound stage"
 WHOLE_RUN = "whole chain, whole run"
 CHAIN = ("model+composer", "performer", "renderer", "sound stage", "encoders", "whole chain")
+
+
+def _timed(blocks, spent: list[float]):
+    """`blocks`, passed on, with the CPU time spent making them added to spent[0]."""
+    it = iter(blocks)
+    while True:
+        c = time.process_time()
+        block = next(it, None)
+        spent[0] += time.process_time() - c
+        if block is None:
+            return
+        yield block
 
 
 def measure(model, settings: Settings, segments: int, tools: bool = True) -> tuple[dict[str, float], float]:
@@ -74,14 +89,16 @@ def measure(model, settings: Settings, segments: int, tools: bool = True) -> tup
         c1 = time.process_time()
         played = [humanize(s) for s in batch]
         c2 = time.process_time()
-        parts = [renderer.render(s) for s in played]
-        c3 = time.process_time()
-        pcm = []
-        for p in parts:
-            mixed = mixer.process({k: Audio(v, 44100) for k, v in p.items()}).samples
-            # 0.25 s chunks, as the station's pacer
-            pcm.append([master.process(mixed[:, i:i + 11025]) for i in range(0, mixed.shape[1], 11025)])
+        # rendered and mixed a second at a time, as the station's generator does
+        # (pipeline.render): whole-segment arrays would cost page faults the station avoids
+        rendering, mixes = [0.0], []
+        for s in played:
+            blocks = ({k: Audio(v, 44100) for k, v in b.items()} for b in _timed(renderer.blocks(s, 44100), rendering))
+            mixes.append(mixer.process_blocks(blocks, renderer.frames(s)).samples)
+        # 0.25 s chunks through the master, as the station's pacer
+        pcm = [[master.process(mixed[:, i:i + 11025]) for i in range(0, mixed.shape[1], 11025)] for mixed in mixes]
         c4 = time.process_time()
+        c3 = c2 + rendering[0]          # the renderer's share of the interleaved blocks; the rest is sound
         for chunks in pcm:
             for encoder in encoders:
                 for chunk in chunks:
@@ -176,7 +193,11 @@ def main() -> None:
     parser.add_argument("--weights-seed", type=int, default=0, help="the full-size model's random weights")
     parser.add_argument("--full-checkpoint", help="a folder with a full-size checkpoint to reuse (same weights "
                         "across runs); default: random weights written to a temporary folder")
+    parser.add_argument("--glibc-default", action="store_true",
+                        help="leave glibc's allocator as it is (the station fixes its mmap threshold)")
     args = parser.parse_args()
+    if not args.glibc_default:
+        return_big_buffers()            # as the station's generator and server processes do
     with Conditions():
         settings = Settings.from_env()
         print(f"medians over batches of {args.batch} walk steps (16 bars each)")
