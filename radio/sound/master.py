@@ -30,7 +30,7 @@ import math
 import numpy as np
 import pedalboard as pb
 
-from .loudness import ABSOLUTE_GATE, KWeighting, gated, lufs, program_lufs
+from .loudness import ABSOLUTE_GATE, KWeighting, energy, gated, lufs, program_lufs
 
 MIX_LEVEL_LUFS = -26.0      # where the presets put a style before the master (bench/sound.py)
 SILENCE_LUFS = -45.0        # a chunk quieter than this does not move the gain
@@ -47,12 +47,6 @@ def dynamics(ceiling_dbtp: float = -1.0) -> pb.Pedalboard:
         pb.Compressor(threshold_db=-14.0, ratio=2.0, attack_ms=15.0, release_ms=250.0),
         pb.BrickwallLimiter(ceiling_db=ceiling_dbtp - 1.0, release_ms=80.0, lookahead_ms=Master.LOOKAHEAD_S * 1000),
     ])
-
-
-def energy(pcm: np.ndarray) -> float:
-    """Sum of squares, as one dot product: no squared copy of the chunk."""
-    flat = pcm.reshape(-1)
-    return float(np.dot(flat, flat))
 
 
 def settled_gain(pcm: np.ndarray, sample_rate: int, target_lufs: float = -16.0,
