@@ -9,8 +9,11 @@ import numpy as np
 from test_api import ADMIN, call
 from test_server import wait_until_playing
 
+from radio.config import Settings
 from radio.offline.audiostats import decode_with_ffmpeg
 from radio.sound.loudness import short_term_lufs
+
+TARGET_LUFS = Settings().loudness_lufs     # the test station's: it keeps the default
 
 
 def _underrun(base) -> float:
@@ -72,8 +75,12 @@ def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     if playing["qpm"] != 150:  # the tempo ramps from the old one over a bar
         assert nxt["start_qpm"] == playing["qpm"] and nxt["ramp_beats"] == 4
     assert _underrun(station) == gap_before  # no fill, no silence at the change
-    # the new style's sound comes in at the level of the old: the short-term loudness of
-    # the 10 s after the boundary within 1.5 LU of the 10 s before it
+    # the new style's sound comes in at the target, where the master holds the old: the
+    # short-term loudness of the 10 s after the boundary within 1 LU of it. The old style's
+    # last 10 s may sit further off, for within a style the master keeps a quieter section
+    # quieter (a part sitting out, sparse bars; 1.9 LU under the target in one clean-clone
+    # run): 2.5 LU for the step. The cue itself is tested alone in test_sound.py, where the
+    # style before the change is known.
     time.sleep(max(0.0, nxt["start"] + 11 - now["position"]))
     recorder.stop.set()
     recorder.join(10)
@@ -81,7 +88,8 @@ def test_mix_change_is_heard_at_the_next_boundary_without_a_gap(station):
     st = short_term_lufs(pcm)                      # window i covers [i, i + 3) s of the recording
     change = int(round(nxt["start"] - recorder.zero))
     before, after = np.median(st[max(0, change - 13):change - 3]), np.median(st[change:change + 8])
-    assert change >= 8 and abs(after - before) <= 1.5, (change, before, after, playing.get("sound"), nxt.get("sound"))
+    levels = (change, before, after, playing.get("sound"), nxt.get("sound"))
+    assert change >= 8 and abs(after - TARGET_LUFS) <= 1.0 and abs(after - before) <= 2.5, levels
     assert nxt["sound"] == "funk"                  # the preset follows the set the walk heads to
     seg = next(s for s in now["segments"] if s["id"] == nxt["id"])
     from radio.music.segment import tempo_map
