@@ -48,7 +48,7 @@ def main() -> None:
         if parts is None or "lead" not in parts or not (roles.lead and roles.bass and roles.drums):
             continue
         files += 1
-        line = likeness._line(parts["lead"], True)          # steps: 16 a bar
+        line = likeness.one_line(parts["lead"], True)          # steps: 16 a bar
         bench_iv += [abs(b[2] - a[2]) for a, b in zip(line, line[1:]) if b[0] - a[1] <= 8]
         bars = max(e for _, e, _ in parts["lead"]) // 16 + 1
         played = {s // 16 for s, _, _ in line}

@@ -30,6 +30,9 @@ repeat it for several bands (freedoom1, blupi, openmsx). `--real openmsx` scores
 own files in place of the station (each file a run; `--blocks` takes them `--runs` at a time in
 name order): where real, human-composed music stands against the same reference. `--broad`
 also scores against freedoom2 + freedink + OpenMSX (three unlike bands in no corpus).
+`--source seeds` scores the seed sets' own segments as imported (freedoom2's odd half, or the
+ten shipped sets in the default case): the ceiling, what no model can beat while it plays
+those sets; `--source anchors` scores them decoded from their own encodings (no walk).
 Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conversions) are
 skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
@@ -38,7 +41,7 @@ half a step); TensorFlow-free numpy engine, but sampling varies run to run.
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
         [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case default [--with-set freedoom1:10]
-        [--real openmsx --runs 6 --blocks 4] [--broad]
+        [--real openmsx --runs 6 --blocks 4] [--broad] [--source seeds|anchors]
 """
 
 from __future__ import annotations
@@ -130,15 +133,15 @@ def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool, model: 
     return out
 
 
-def anchors(data: Path, set_name: str, source: str, temperature: float, model: str | None) -> Blocks:
-    """Not the walk: the set's own 16-bar segments decoded straight from their encodings
+def anchors(folders: list[Path], source: str, temperature: float, model: str | None) -> Blocks:
+    """Not the walk: the sets' own 16-bar segments decoded straight from their encodings
     (`anchors`) or as imported (`seeds`, the ceiling), four segments to a pseudo-run."""
     import types
 
     from radio.model import load_model
     from radio.music import seeds as seedlib
     m = load_model(model)
-    segs, _ = seedlib.import_folder(data / "seeds" / set_name, m.converter)
+    segs = [s for folder in folders for s in seedlib.import_folder(folder, m.converter)[0]]
     if source == "anchors":
         z = m.encode([s.tensor for s in segs])
         seqs = [q for i in range(0, len(z), 4) for q in m.decode(z[i:i + 4], temperature)]
@@ -270,8 +273,9 @@ def main() -> None:
     ap.add_argument("--humanize", action="store_true", help="play station output through the performer")
     ap.add_argument("--model", help="a model folder to play (default: the shipped model)")
     ap.add_argument("--source", choices=("station", "anchors", "seeds"), default="station",
-                    help="freedoom2 case: the station's walk, the seed set's segments decoded from their "
-                         "own encodings (no walk), or the segments as imported (the ceiling)")
+                    help="the station's walk, the seed sets' segments decoded from their own encodings "
+                         "(no walk), or the segments as imported (the ceiling); the seed sets are freedoom2's "
+                         "odd half, or in the default case the shipped ten")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
     ap.add_argument("--style", type=float, default=0.0,
@@ -293,8 +297,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.runs < 1 or args.blocks < 1:
         ap.error("--runs and --blocks: at least 1")
-    if args.source != "station" and args.case != "freedoom2":
-        ap.error("--source anchors|seeds needs --case freedoom2")
+    if args.source != "station" and (args.with_set or args.real):
+        ap.error("--source anchors|seeds: the seed sets alone, without --with-set or --real")
     if args.real and (args.case != "default" or args.with_set):
         ap.error("--real: the default case, without --with-set")
     bands = {}
@@ -337,7 +341,12 @@ def main() -> None:
         elif args.source == "station":
             runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined)
         else:
-            runs = anchors(Path(tmp), "fd2", args.source, args.temperature, args.model)
+            from radio.config import ASSETS
+            folders = ([Path(tmp) / "seeds" / "fd2"] if args.case == "freedoom2"
+                       else sorted(p for p in (ASSETS / "seeds").iterdir() if p.is_dir()))
+            runs = anchors(folders, args.source, args.temperature, args.model)
+            if args.case == "default":
+                mix = {"source": args.source, "sets": [f.name for f in folders]}
         t2 = time.perf_counter()
     st_rows = rows(runs)
     if args.case == "freedoom2":

@@ -112,8 +112,7 @@ def reconstruction_loss(model_dir: str, tensors: list[np.ndarray], batch: int = 
     from radio.model import tf_engine as model_lib
     card, ckpt = model_lib.resolve(model_dir)
     ckpt = model_lib.checkpoint_file(ckpt)
-    tf = model_lib._tf()
-    import tensorflow.compat.v1 as tf
+    tf = model_lib._tf()                # TensorFlow as the engine imports it (quiet, magenta's configs)
     config = model_lib.make_config(card.config, {**card.hparams, "batch_size": batch})
     with tf.Graph().as_default():
         tf.set_random_seed(0)

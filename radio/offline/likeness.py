@@ -105,7 +105,7 @@ def _onsets(notes: Sequence[Note]) -> list[Note]:
     return [n for n in notes if n[0] >= 0]
 
 
-def _line(notes: Sequence[Note], top: bool) -> list[Note]:
+def one_line(notes: Sequence[Note], top: bool) -> list[Note]:
     """One note per onset step: the highest (a lead's melody) or the lowest (a bass line)."""
     by_step: dict[int, Note] = {}
     for n in _onsets(notes):
@@ -148,7 +148,7 @@ def _entropy(values: Iterable) -> float:
 
 
 def _line_figures(prefix: str, notes: Sequence[Note], bars: int, top: bool) -> dict[str, float]:
-    line = _line(notes, top)
+    line = one_line(notes, top)
     pitches = [p for _, _, p in line]
     steps = [abs(b - a) for a, b in zip(pitches, pitches[1:])]
     lengths = [e - s for s, e, _ in line]
@@ -193,13 +193,13 @@ def features(window: Parts, bars: int = WINDOW_BARS) -> dict[str, float]:
     if bass is not None:
         fig = _line_figures("bass", bass, bars, top=False)
         out.update({k: v for k, v in fig.items() if k in out})
-        out["bass_bar_jaccard"] = _bar_jaccard(_line(bass, top=False), bars, pitched=True)
+        out["bass_bar_jaccard"] = _bar_jaccard(one_line(bass, top=False), bars, pitched=True)
     if lead is not None:
         fig = _line_figures("lead", lead, bars, top=True)
         out.update({k: v for k, v in fig.items() if k in out})
         onsets = Counter(s for s, _, _ in _onsets(lead))
         out["lead_chords"] = _mean([float(c > 1) for c in onsets.values()])
-        halves = [{(s % (bars * 8), p) for s, _, p in _line(lead, True) if (s >= bars * 8) == h}
+        halves = [{(s % (bars * 8), p) for s, _, p in one_line(lead, True) if (s >= bars * 8) == h}
                   for h in (False, True)]
         out["lead_half_repeat"] = _jaccard(*halves)
         if onsets:
@@ -208,12 +208,12 @@ def features(window: Parts, bars: int = WINDOW_BARS) -> dict[str, float]:
         out.update(_drum_figures(drums, bars))
     if lead is not None and bass is not None:
         lead_steps = {s for s, _, _ in _onsets(lead)}
-        out["lead_bass_coincidence"] = _mean([float(s in lead_steps) for s, _, _ in _line(bass, False)])
+        out["lead_bass_coincidence"] = _mean([float(s in lead_steps) for s, _, _ in one_line(bass, False)])
         lp, bp = [p for _, _, p in _onsets(lead)], [p for _, _, p in _onsets(bass)]
         out["lead_bass_distance"] = float(np.mean(lp) - np.mean(bp)) if lp and bp else NAN
     if drums is not None and bass is not None:
         kicks = {s for s, _, p in _onsets(drums) if p in KICKS}
-        out["kick_bass_coincidence"] = _mean([float(s in kicks) for s, _, _ in _line(bass, top=False)])
+        out["kick_bass_coincidence"] = _mean([float(s in kicks) for s, _, _ in one_line(bass, top=False)])
     return out
 
 
