@@ -56,15 +56,13 @@ def main() -> None:
         audio = parts()
         for name in args.presets.split(","):
             mixer, master = Mixer(resolve(name), SR), Master(SR)
-            cpu = []
-            for _ in range(args.rounds):
-                c = time.process_time()
+
+            def stage():
                 for i in range(0, SR * SECONDS, SR):
                     mixed = mixer.process({k: Audio(v[:, i:i + SR], SR) for k, v in audio.items()}).samples
                     for j in range(0, mixed.shape[1], SR // 4):
                         master.process(mixed[:, j:j + SR // 4])
-                cpu.append((time.process_time() - c) / SECONDS)
-            print(f"  {name:<10} {statistics.median(cpu):.5f} ({min(cpu):.5f}–{max(cpu):.5f})")
+            print(f"  {name:<10} {timed(stage, args.rounds)}")
             if args.split:
                 split(Mixer(resolve(name), SR), Master(SR), audio, args.rounds)
 
@@ -80,8 +78,8 @@ def timed(run, rounds: int) -> str:
 
 
 def split(mixer, master, audio: dict[str, np.ndarray], rounds: int) -> None:
-    """Each stage alone, in the station's block sizes: 1 s into the strips and the room,
-    0.25 s into the master. Fresh plugins of the same settings, so state does not carry."""
+    """Each stage alone, in the station's block sizes (1 s into the strips and the room,
+    0.25 s into the master), on a fresh mixer and master of the preset."""
     import pedalboard as pb
 
     from radio.sound.loudness import KWeighting
@@ -106,6 +104,7 @@ def split(mixer, master, audio: dict[str, np.ndarray], rounds: int) -> None:
         print(f"    master {type(plugin).__name__:<17} {timed(run, rounds)}")
     run = lambda: [master.process(mixed[:, i:i + SR // 4]) for i in range(0, mixed.shape[1], SR // 4)]  # noqa: E731
     print(f"    master {'all of it':<17} {timed(run, rounds)}")
+
 
 if __name__ == "__main__":
     main()
