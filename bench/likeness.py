@@ -349,11 +349,13 @@ def main() -> None:
                 mix = {"source": args.source, "sets": [f.name for f in folders]}
         t2 = time.perf_counter()
     st_rows = rows(runs)
+    played = (f"{args.runs} runs × {args.bars} bars" if args.source == "station" and not args.real
+              else f"{len(runs)} {'files' if args.real else 'pseudo-runs of four 16-bar segments'}")
     if args.case == "freedoom2":
         ref = {n: fd2[n] for n in held}
         print(f"# likeness --case freedoom2 --form {args.form}: {cpu_model()}; freedoom2 {len(fd2)} usable "
               f"({fd2_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
-              f"{len(rows(ref)[0])} windows; station mix {mix}, {args.runs} runs × {args.bars} bars, "
+              f"{len(rows(ref)[0])} windows; station mix {mix}, {played}, "
               f"{len(st_rows[0])} windows, humanize {args.humanize}, model {args.model or 'shipped'}"
               + (f"; source {args.source}" + (f" at T {args.temperature}" if args.source == "anchors" else "")
                  if args.source != "station" else ""))
@@ -369,7 +371,7 @@ def main() -> None:
         ref = {**{f"fd2/{n}": p for n, p in fd2.items()}, **{f"dink/{n}": p for n, p in dink.items()}}
         print(f"# likeness --case default --form {args.form}: {cpu_model()}; reference freedoom2 {len(fd2)} + "
               f"freedink {len(dink)} usable files ({fd2_skipped} + {dink_skipped} skipped), {len(rows(ref)[0])} "
-              f"windows; station mix {mix}, {args.runs} runs × {args.bars} bars, {len(st_rows[0])} windows, "
+              f"windows; station mix {mix}, {played}, {len(st_rows[0])} windows, "
               f"humanize {args.humanize}, model {args.model or 'shipped'}")
         real, st = likeness_report("fd2+freedink", ref, ref, "fd2+freedink", runs)
         block_report(rows(ref), runs, args.runs, args.blocks)
