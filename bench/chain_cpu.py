@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from conditions import Conditions
+from conditions import Conditions, spread
 from standalone import CHAIN_MP3, CHAIN_OPUS, Tools
 
 from radio.config import ASSETS, Settings
@@ -173,13 +173,12 @@ def rounds(name: str, load_s: float, model, settings: Settings, args) -> None:
     keys = SUMMARY + ((TOOLS_TOTAL,) if TOOLS_TOTAL in done[0][0] else ())
     for key in keys:
         values = [figures[key] for figures, _ in done]
-        print(f"  {key:<22} {statistics.median(values):.4f} ({min(values):.4f}–{max(values):.4f})")
+        print(f"  {key:<22} {spread(values, '.4f')}")
     if TOOLS_TOTAL in done[0][0]:
         ratios = [f[WHOLE_RUN] / f[TOOLS_TOTAL] for f, _ in done]
-        print(f"  {'whole run / tools':<22} {statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})")
+        print(f"  {'whole run / tools':<22} {spread(ratios)}")
         same = [f[LESS_SOUND] / f[TOOLS_SAME] for f, _ in done]
-        print(f"  {'less sound / tools on the chain audio':<22} {statistics.median(same):.2f} "
-              f"({min(same):.2f}–{max(same):.2f})")
+        print(f"  {'less sound / tools on the chain audio':<22} {spread(same)}")
 
 
 def main() -> None:

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
+
+
+def spread(values, fmt: str = ".2f") -> str:
+    """A figure as the benches quote it: the median, then the lowest–highest in brackets."""
+    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
 
 
 def cpu_model() -> str:

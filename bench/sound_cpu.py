@@ -14,12 +14,12 @@ master's K-weighting and its dynamics (what is left of the master is numpy and P
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from conditions import spread
 
 SR, SECONDS = 44100, 30
 
@@ -74,7 +74,7 @@ def timed(run, rounds: int) -> str:
         c = time.process_time()
         run()
         cpu.append((time.process_time() - c) / SECONDS)
-    return f"{statistics.median(cpu):.5f} ({min(cpu):.5f}–{max(cpu):.5f})"
+    return spread(cpu, ".5f")
 
 
 def split(mixer, master, audio: dict[str, np.ndarray], rounds: int) -> None:

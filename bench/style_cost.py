@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from conditions import Conditions
+from conditions import Conditions, spread
 
 from radio.config import ASSETS, Settings
 from radio.generator.anchors import load_anchors
@@ -54,7 +54,7 @@ def rounds(label: str, model, anchors, args) -> None:
         print(f"  round {r + 1}: " + ", ".join(f"{k} {v[-1]:.5f}" for k, v in figures.items()), flush=True)
     print(f"model+composer CPU s per audio s, median of {args.rounds} (spread):")
     for name, v in figures.items():
-        print(f"  {name:<22}{statistics.median(v):.5f} ({min(v):.5f}–{max(v):.5f})")
+        print(f"  {name:<22}{spread(v, '.5f')}")
     base, styled = (statistics.median(v) for v in figures.values())
     print(f"  ratio {styled / base:.2f}", flush=True)
 

@@ -28,7 +28,7 @@ import sys
 import time
 
 import numpy as np
-from conditions import Conditions
+from conditions import Conditions, spread
 
 from radio.model import tf_engine as model_lib
 from radio.offline import precision as precision_lib
@@ -153,10 +153,10 @@ def main() -> None:
                 print(f"  speed-up: {slows[-1] / fasts[-1]:.1f}× (medians)")
         print(f"over {args.rounds} rounds (median, spread of the rounds' medians):")
         if slows:
-            print(f"  magenta graph {_spread(slows)} s/step")
-        print(f"  our graph     {_spread(fasts)} s/step")
+            print(f"  magenta graph {spread(slows)} s/step")
+        print(f"  our graph     {spread(fasts)} s/step")
         if slows:
-            print(f"  speed-up      {_spread([s / f for s, f in zip(slows, fasts)], '.2f')}×")
+            print(f"  speed-up      {spread([s / f for s, f in zip(slows, fasts)])}×")
 
 
 @contextlib.contextmanager
@@ -169,10 +169,6 @@ def busy(n: int):
         for p in procs:
             p.kill()
             p.wait()
-
-
-def _spread(values: list[float], fmt: str = ".2f") -> str:
-    return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
 
 if __name__ == "__main__":
     main()
