@@ -166,7 +166,8 @@ def run(args) -> None:
         model = load_model(folder, engine="numpy", batch_size=4, config="hierdec-trio_16bar", data=folder, seed=1)
         cache = Path(args.walk_cache) if args.walk_cache else None
         calls = walk_calls(model, args.calls, args.temperature, cache)
-        report("full-size hierdec-trio_16bar (random weights)", [measure(model, calls) for _ in range(args.rounds)])
+        weights = f"weights of {args.full_checkpoint}" if args.full_checkpoint else "random weights"
+        report(f"full-size hierdec-trio_16bar ({weights})", [measure(model, calls) for _ in range(args.rounds)])
 
 
 if __name__ == "__main__":
