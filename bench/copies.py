@@ -20,11 +20,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from likeness import import_seeds, usable
+from likeness import import_seeds, station_run, usable
 
-from radio.config import Settings
 from radio.contracts import STEPS_PER_BAR
-from radio.generator.pipeline import Pipeline
 from radio.model import load_model
 from radio.music import seeds as seedlib
 from radio.offline import likeness
@@ -34,7 +32,8 @@ PITCHED = ("lead", "bass")
 
 
 def onsets(window: likeness.Parts) -> frozenset:
-    """(role, step, pitch) of the lead's and bass's onsets in one window."""
+    """(role, step, pitch) of the lead's and bass's onsets in one window (a window with fewer
+    than likeness.MIN_ONSETS of them is left out, where likeness counts the drums too)."""
     return frozenset((role, s, p) for role in PITCHED for s, _, p in window.get(role, ()) if s >= 0)
 
 
@@ -45,25 +44,20 @@ def song_windows(folder: Path, converter) -> list[frozenset]:
         if seg.transpose:
             continue
         parts = likeness.parts_from_segments([types.SimpleNamespace(sequence=seg.sequence, qpm=120.0, bars=16)])
-        for bar in range(16 - likeness.WINDOW_BARS + 1):
-            shifted = {r: [(s - bar * STEPS_PER_BAR, e - bar * STEPS_PER_BAR, p) for s, e, p in notes]
-                       for r, notes in parts.items()}
-            window = {r: [n for n in notes if 0 <= n[0] < WINDOW] for r, notes in shifted.items()}
-            if len(found := onsets(window)) >= likeness.MIN_ONSETS:
+        notes = onsets(parts)
+        for start in range(0, (16 - likeness.WINDOW_BARS + 1) * STEPS_PER_BAR, STEPS_PER_BAR):
+            found = frozenset((r, s - start, p) for r, s, p in notes if start <= s < start + WINDOW)
+            if len(found) >= likeness.MIN_ONSETS:
                 out.append(found)
     return out
 
 
 def station_windows(data: Path, mix: dict, runs: int, bars: int, model: str | None) -> list[frozenset]:
+    """The onsets of every 4-bar window of `runs` station runs (seeds 1..runs), as bench/likeness.py plays them."""
     out = []
     for k in range(1, runs + 1):
-        p = Pipeline(Settings(data=str(data), seed=k, mix=mix, humanize=False, **({"model": model} if model else {})))
-        segments, made = [], 0
-        while made < bars:
-            segments.append(p.next_segment())
-            made += segments[-1].bars
-        out += [found for w in likeness.cut(likeness.parts_from_segments(segments))
-                if len(found := onsets(w)) >= likeness.MIN_ONSETS]
+        parts = likeness.parts_from_segments(station_run(data, mix, k, bars, False, model))
+        out += [found for w in likeness.cut(parts) if len(found := onsets(w)) >= likeness.MIN_ONSETS]
     return out
 
 

@@ -113,20 +113,26 @@ def learn(data: Path, set_name: str, model: str | None, extra: list[str]) -> str
     return str(data / "models" / set_name)
 
 
+def station_run(data: Path, mix: dict, seed: int, bars: int, humanize: bool, model: str | None) -> list:
+    """One station run (its seed) of at least `bars` bars: the segments, in order."""
+    from radio.config import Settings
+    from radio.generator.pipeline import Pipeline
+    p = Pipeline(Settings(data=str(data), seed=seed, mix=mix, humanize=humanize,
+                          **({"model": model} if model else {})))
+    segments, made = [], 0
+    while made < bars:
+        segments.append(p.next_segment())
+        made += segments[-1].bars
+    return segments
+
+
 def station(data: Path, mix: dict, runs: int, bars: int, humanize: bool, model: str | None,
             joined: list | None = None) -> Blocks:
     """`runs` station runs (seeds 1..runs) of at least `bars` bars each, as window rows per run;
     each run as one NoteSequence appended to `joined` (for musicstats.band_stats)."""
-    from radio.config import Settings
-    from radio.generator.pipeline import Pipeline
     out = {}
     for k in range(1, runs + 1):
-        p = Pipeline(Settings(data=str(data), seed=k, mix=mix, humanize=humanize,
-                              **({"model": model} if model else {})))
-        segments, made = [], 0
-        while made < bars:
-            segments.append(p.next_segment())
-            made += segments[-1].bars
+        segments = station_run(data, mix, k, bars, humanize, model)
         out[f"run {k}"] = likeness.window_rows(likeness.parts_from_segments(segments))
         if joined is not None:
             joined.append(musicstats.joined(segments))

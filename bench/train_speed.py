@@ -170,5 +170,6 @@ def busy(n: int):
             p.kill()
             p.wait()
 
+
 if __name__ == "__main__":
     main()
