@@ -22,6 +22,8 @@ sound) and prints
 `--case freedoom2`: freedoom2's usable songs sorted by name; the odd ones (1st, 3rd, ...)
 become a seed set `fd2` in a temporary data folder, the even ones are the held-out reference.
 The station plays `{"sets": {"fd2": 1}}`; the band class is all of freedoom2's usable songs.
+`--case openmsx` is the same with OpenTTD's OpenMSX songs (set `omsx`; in no corpus either):
+a second band, to see whether what a learn does for freedoom2 holds for another.
 `--case default`: the default mix against freedoom2 + freedink pooled (freedink has no drums,
 so its windows' drum figures are NaN; the AUC against freedoom2 alone is printed too).
 `--with-set freedoom1:W` adds a real band's songs as a set named after it, played at weight W
@@ -37,7 +39,7 @@ Real files not 4/4, empty, or whose onsets miss their tempo map's grid (MUS conv
 skipped. Station output is not humanized unless `--humanize` (swing would move 16ths by up to
 half a step); TensorFlow-free numpy engine, but sampling varies run to run.
 
-    TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2 [--form song]
+    TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case freedoom2|openmsx [--form song]
         [--runs 6] [--bars 64] [--humanize] [--model DIR]
         [--source station|anchors|seeds] [--temperature T] [--style S] [--learn [--learn-args "..."]]
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/likeness.py --case default [--with-set freedoom1:10]
@@ -62,6 +64,7 @@ from radio.offline import bandfiles, likeness, musicstats, songstats
 
 MIN_ON_GRID = 0.6            # real files sit ≥ 0.87 on their grid; a wrong grid gives ~0.3
 BANDS = tuple(s.name for s in bandfiles.SOURCES if not s.held_out)   # may be sets; never the reference
+BAND_CASES = {"freedoom2": "fd2", "openmsx": "omsx"}   # a band case's source → its seed set's name
 ISSUE = ("bass_notes_per_bar", "bass_silence", "bass_interval", "lead_range", "lead_length_variety")
 
 
@@ -268,7 +271,7 @@ def own_goals(name: str, reference: list, runs: list, goals: dict | None) -> Non
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--case", choices=("freedoom2", "default"), default="freedoom2")
+    ap.add_argument("--case", choices=(*BAND_CASES, "default"), default="freedoom2")
     ap.add_argument("--form", choices=("morph", "song"), default="morph", help="the station's form")
     ap.add_argument("--runs", type=int, default=6, help="station runs, seeds 1..N")
     ap.add_argument("--blocks", type=int, default=1,
@@ -280,7 +283,7 @@ def main() -> None:
     ap.add_argument("--model", help="a model folder to play (default: the shipped model)")
     ap.add_argument("--source", choices=("station", "anchors", "seeds"), default="station",
                     help="the station's walk, the seed sets' segments decoded from their own encodings "
-                         "(no walk), or the segments as imported (the ceiling); the seed sets are freedoom2's "
+                         "(no walk), or the segments as imported (the ceiling); the seed sets are the band's "
                          "odd half, or in the default case the shipped ten")
     ap.add_argument("--temperature", type=float, default=1.0,
                     help="decoding temperature: the station mix's, or with --source anchors the decoder's")
@@ -297,8 +300,8 @@ def main() -> None:
                     help="default case: also score against a broader reference, freedoom2 + freedink + OpenMSX "
                          "(unlike bands no model has heard; the issue's figures stay on freedoom2 + freedink)")
     ap.add_argument("--learn", action="store_true",
-                    help="freedoom2 case: first `radio learn fd2` (the seed set's own model, fine-tuned from "
-                         "--model or the shipped one, held-out fd2 files decide when it stops), then play it")
+                    help="band case: first `radio learn` the seed set (fd2 or omsx: its own model, fine-tuned from "
+                         "--model or the shipped one), then play it")
     ap.add_argument("--learn-args", default="", help="more flags for radio learn, e.g. \"--hparams '{...}'\"")
     args = ap.parse_args()
     if args.runs < 1 or args.blocks < 1:
@@ -325,13 +328,15 @@ def main() -> None:
     _, fd1, _ = usable("freedoom1")
     _, blupi, _ = usable("blupi")
     with tempfile.TemporaryDirectory() as tmp:
-        if args.case == "freedoom2":
-            names = sorted(fd2)
+        if args.case in BAND_CASES:
+            set_name = BAND_CASES[args.case]
+            band_data, band, band_skipped = usable(args.case)
+            names = sorted(band)
             seeds, held = names[0::2], names[1::2]
-            import_seeds({n: fd2_data[n] for n in seeds}, Path(tmp), "fd2")
-            mix = {"sets": {"fd2": 1}, "form": args.form, "temperature": args.temperature, "style": args.style}
+            import_seeds({n: band_data[n] for n in seeds}, Path(tmp), set_name)
+            mix = {"sets": {set_name: 1}, "form": args.form, "temperature": args.temperature, "style": args.style}
             if args.learn:
-                args.model = learn(Path(tmp), "fd2", args.model, shlex.split(args.learn_args))
+                args.model = learn(Path(tmp), set_name, args.model, shlex.split(args.learn_args))
         else:
             mix = {"form": args.form, "temperature": args.temperature, "style": args.style}
             if bands:
@@ -348,7 +353,7 @@ def main() -> None:
             runs = station(Path(tmp), mix, args.runs * args.blocks, args.bars, args.humanize, args.model, joined)
         else:
             from radio.config import ASSETS
-            folders = ([Path(tmp) / "seeds" / "fd2"] if args.case == "freedoom2"
+            folders = ([Path(tmp) / "seeds" / set_name] if args.case in BAND_CASES
                        else sorted(p for p in (ASSETS / "seeds").iterdir() if p.is_dir()))
             runs = anchors(folders, args.source, args.temperature, args.model)
             if args.case == "default":
@@ -357,21 +362,21 @@ def main() -> None:
     st_rows = rows(runs)
     played = (f"{args.runs} runs × {args.bars} bars" if args.source == "station" and not args.real
               else f"{len(runs)} {'files' if args.real else 'pseudo-runs of four 16-bar segments'}")
-    if args.case == "freedoom2":
-        ref = {n: fd2[n] for n in held}
-        print(f"# likeness --case freedoom2 --form {args.form}: {cpu_model()}; freedoom2 {len(fd2)} usable "
-              f"({fd2_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
+    if args.case in BAND_CASES:
+        ref, held_name = {n: band[n] for n in held}, f"held-out {set_name}"
+        print(f"# likeness --case {args.case} --form {args.form}: {cpu_model()}; {args.case} {len(band)} usable "
+              f"({band_skipped} skipped): seeds = odd {len(seeds)} files, reference = even {len(ref)} files, "
               f"{len(rows(ref)[0])} windows; station mix {mix}, {played}, "
               f"{len(st_rows[0])} windows, humanize {args.humanize}, model {args.model or 'shipped'}"
               + (f"; source {args.source}" + (f" at T {args.temperature}" if args.source == "anchors" else "")
                  if args.source != "station" else ""))
-        real, st = likeness_report("held-out fd2", ref, fd2, "freedoom2", runs)
+        real, st = likeness_report(held_name, ref, band, args.case, runs)
         block_report(rows(ref), runs, args.runs, args.blocks)
-        band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2}, runs)
-        print("(band class freedoom2 = all its usable songs, seed half and held-out half)")
-        issue_figures("held-out fd2", real, st)
+        band_report({"freedoom1": fd1, "blupi": blupi, "freedoom2": fd2, args.case: band}, runs)
+        print(f"(band class {args.case} = all its usable songs, seed half and held-out half)")
+        issue_figures(held_name, real, st)
         if joined:      # a mix of a band's set is judged against that band's own figures
-            own_goals("held-out fd2", trio_sequences({n: fd2_data[n] for n in held}), joined, None)
+            own_goals(held_name, trio_sequences({n: band_data[n] for n in held}), joined, None)
     else:
         dink_data, dink, dink_skipped = usable("freedink")
         ref = {**{f"fd2/{n}": p for n, p in fd2.items()}, **{f"dink/{n}": p for n, p in dink.items()}}
@@ -392,7 +397,7 @@ def main() -> None:
             pooled = {**{f"fd2_{n}": b for n, b in fd2_data.items()},
                       **{f"dink_{n}": b for n, b in dink_data.items()}}
             own_goals("fd2+freedink", trio_sequences(pooled), joined, musicstats.GOALS)
-    print(f"\n# times: reading real MIDI{' + seed import' if args.case == 'freedoom2' else ''} {t1 - t0:.0f} s, "
+    print(f"\n# times: reading real MIDI{' + seed import' if args.case in BAND_CASES else ''} {t1 - t0:.0f} s, "
           f"station {t2 - t1:.0f} s, classifiers {time.perf_counter() - t2:.0f} s")
 
 

@@ -69,7 +69,9 @@ def _orthogonal(z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (d / (np.linalg.norm(d) or 1.0) * np.linalg.norm(z)).astype(np.float32)
 
 
-def _turn(z: np.ndarray, angle: float, rng: np.random.Generator) -> np.ndarray:
+def turn(z: np.ndarray, angle: float, rng: np.random.Generator) -> np.ndarray:
+    """A point `angle` radians from z, of z's length, in a random direction (a section's
+    latent point; offline/echo.py decodes there too)."""
     return (np.cos(angle) * z + np.sin(angle) * _orthogonal(z, rng)).astype(np.float32)
 
 
@@ -205,8 +207,8 @@ class Songwriter:
         rng = np.random.default_rng(seed)
         form = resolve_form(self.form, rng)
         letters = form.letters
-        zs = {letter: step.z if k == 0 else _turn(step.z, SECTION_ANGLE, rng) for k, letter in enumerate(letters)}
-        variations = {letter: _turn(zs[letter], VARIATION_ANGLE, rng) for letter in letters}
+        zs = {letter: step.z if k == 0 else turn(step.z, SECTION_ANGLE, rng) for k, letter in enumerate(letters)}
+        variations = {letter: turn(zs[letter], VARIATION_ANGLE, rng) for letter in letters}
         decoded = self._decode([zs[x] for x in letters] + [variations[x] for x in letters])
         own = dict(zip(letters, decoded[:len(letters)]))
         var = dict(zip(letters, decoded[len(letters):]))
