@@ -359,17 +359,23 @@ def main(argv=None) -> int:
     p.add_argument("--patience", type=int, default=0,
                    help="stop after N evaluations without a better held-out loss and export the best step "
                         "(0: train to --steps)")
+    p.add_argument("--echo-cap", type=float,
+                   help="stop instead once the walk's echo of the training songs (of --stop-on's sets) has been "
+                        "over this for --patience evaluations, exporting the last step at or under it")
     p.set_defaults(func=cmd_train)
 
-    p = command(sub, "learn", training, help="fine-tune the station's model on one seed set (a band), stopping when "
-                                   "its own held-out songs stop improving")
+    p = command(sub, "learn", training, help="fine-tune the station's model on one seed set (a band), stopping "
+                                   "before it plays the set's own songs back")
     common(p)
     p.add_argument("set", help="the seed set to learn (see `radio seeds list`)")
-    p.add_argument("--steps", type=int, default=400, help="the most steps to train (early stopping ends sooner)")
+    p.add_argument("--steps", type=int, default=1000, help="the most steps to train (the echo ends it sooner)")
     p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--eval-every", type=int, default=10, help="steps between evaluations on the held-out songs")
-    p.add_argument("--patience", type=int, default=3, help="evaluations without a better one before it stops")
-    p.add_argument("--hparams", help="JSON object of hparam overrides (learning_rate 0.0001 unless given)")
+    p.add_argument("--eval-every", type=int, default=50, help="steps between judgements of what the walk plays")
+    p.add_argument("--patience", type=int, default=1, help="judgements over the echo cap before it stops")
+    p.add_argument("--echo-cap", type=float,
+                   help="how much of the set's songs the walk may echo (offline/echo.py; default 0.35)")
+    p.add_argument("--transpose", type=int, help="also learn the songs moved ±1…±K semitones (default 2; 0: none)")
+    p.add_argument("--hparams", help="JSON object of hparam overrides (learning_rate 0.0003 unless given)")
     p.set_defaults(func=cmd_learn)
 
     p = command(sub, "fetch-model", help="get an official MusicVAE trio checkpoint")

@@ -174,10 +174,11 @@ def test_plan_errors_name_the_set(tmp_path, sets, capsys):
     assert not (tmp_path / "m").exists()
 
 
-def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp_path, song_dir, capsys):
+def test_learn_fine_tunes_one_set_stops_on_its_echo_and_names_the_model(tmp_path, song_dir, capsys):
     """`radio learn SET`: from the station's model, a quarter of the set's songs held out
-    to stop on (a learning rate that wrecks the model: it stops at once and keeps the best
-    step), the model written to DATA/models/SET and named in the set's manifest, the work
+    and scored, stopping on the walk's echo of the training songs (a cap nothing meets: it
+    stops after --patience judgements over it and keeps the last step under it, the start),
+    the model written to DATA/models/SET and named in the set's manifest, the work
     folder gone; `generate` plays the set on it; `seeds list` tells a model older than the set's files; too small a set is
     refused; removing the set removes its model."""
     from radio.music.seedsets import read_manifest, unlearned
@@ -192,14 +193,18 @@ def test_learn_fine_tunes_one_set_stops_on_its_own_songs_and_names_the_model(tmp
     for f in songs:
         (band / f.name).write_bytes(f.read_bytes())
     learn = ["learn", "band", "--data", str(data), "--model", str(base), "--batch-size", "4",
-             "--eval-every", "1", "--patience", "2", "--steps", "60", "--hparams", '{"learning_rate": 5.0}']
+             "--eval-every", "1", "--patience", "2", "--steps", "60", "--echo-cap", "-1",
+             "--hparams", '{"learning_rate": 0.001}']
     assert cli.main(learn) == 0
     out = capsys.readouterr().out
-    assert "early stop on" in out and "stopped early" in out and "band learned" in out
+    assert "stops once the walk's echo" in out and "stopped early: the echo was over -1.0" in out
+    assert "band learned" in out and "by step, the walk's echo" in out
     model = data / "models" / "band"
     card = json.loads((model / "model.json").read_text())
-    assert card["steps"] < 60 and f"fine-tuned from {base}" in card["notes"]
-    assert card["hparams"]["learning_rate"] == 5.0 and len(card["metrics"]["held_out_curve"]) >= 3
+    assert card["steps"] == 0 and f"fine-tuned from {base}" in card["notes"] and "echo" in card["notes"]
+    curve = card["metrics"]["held_out_curve"]               # [step, echo, held-out loss]
+    assert card["hparams"]["learning_rate"] == 0.001 and [p[0] for p in curve] == [0, 1, 2]
+    assert all(0 <= p[1] <= 1 and p[2] > 0 for p in curve)
     # the set's playing style under its model is in the card, and the model plays in it
     assert set(card["style"]) == {"lead", "bass"} and any(v for part in card["style"].values() for v in part.values())
     assert "playing style, which its model now plays in" in out

@@ -45,6 +45,19 @@ def test_early_stop_counts_across_a_restart(tmp_path):
     assert trainplan.EarlyStop(tmp_path / "new", patience=0).done is False
 
 
+def test_echo_stop_keeps_the_last_step_under_the_cap_and_the_start_whatever_it_echoes(tmp_path):
+    stop = trainplan.EchoStop(tmp_path, patience=2, cap=0.35)
+    assert stop.update(0, 0.1, {"held_out_r_loss": 1800.0}) and stop.update(50, 0.3)     # under: each one later
+    assert not stop.update(100, 0.4) and not stop.done and stop.best_step == 50
+    assert stop.update(150, 0.35) and stop.best_step == 150 and stop.bad == 0            # back under: goes on
+    assert not stop.update(200, 0.5) and not stop.update(250, 0.6) and stop.done
+    assert stop.curve[0] == [0, 0.1, 1800.0] and stop.best_step == 150
+    again = trainplan.EchoStop(tmp_path, patience=2, cap=0.35)                           # resumed run
+    assert again.done and again.best_step == 150
+    over = trainplan.EchoStop(tmp_path / "over", patience=1, cap=0.35)
+    assert over.update(0, 0.9) and not over.update(50, 0.9) and over.done and over.best_step == 0
+
+
 def test_pairs_are_parsed_or_refused():
     assert trainplan.parse_pairs(["game=0.5", "rock=0.1"], "--weight") == {"game": 0.5, "rock": 0.1}
     assert trainplan.parse_pairs(["game=3"], "--transpose", int) == {"game": 3}

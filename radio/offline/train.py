@@ -27,7 +27,16 @@ from ..music import seeds
 from ..music.seeds import SeedSegment
 from ..music.seedsets import MAX_TRANSPOSE
 from . import precision as precision_lib
-from .trainplan import EarlyStop, check_sets, eval_indices, parse_pairs, sampling_probabilities, set_of, split_by_file
+from .trainplan import (
+    EarlyStop,
+    EchoStop,
+    check_sets,
+    eval_indices,
+    parse_pairs,
+    sampling_probabilities,
+    set_of,
+    split_by_file,
+)
 
 # The default model: hierdec-trio_16bar's layout, scaled to train on two CPU cores.
 DEFAULT_HPARAMS = {
@@ -112,7 +121,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
           held_out: list[SeedSegment] | None = None, init_from: str | None = None,
           eval_every: int = 100, save_every_s: float = 120.0, probabilities: np.ndarray | None = None,
           watched: list[SeedSegment] | None = None, patience: int = 0,
-          precision: str = "float32") -> TrainResult:
+          precision: str = "float32", judge=None, echo_cap: float = 0.35) -> TrainResult:
     """Trains (or resumes) in work_dir until global step `steps`.
 
     Resumes from the newest checkpoint in work_dir; otherwise starts from `init_from`'s
@@ -125,6 +134,9 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     held-out segments when None) decides: the best step is kept in work_dir/best, training
     stops after `patience` evaluations without a better one, and that best step is returned.
     `precision` "bfloat16" runs the matrix products in bfloat16 (offline/precision.py).
+    With `judge` (offline/echo.py's EchoJudge) the echo of the training songs decides instead:
+    the weights are judged on the numpy engine at each evaluation, and training stops once
+    the echo has been over `echo_cap` for `patience` evaluations (trainplan.EchoStop).
     """
     tf = model_lib._tf()
     from tqdm import tqdm
@@ -195,23 +207,31 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                         for k in eval_ops}
 
             watch = watched if watched else held_out
-            stopper = EarlyStop(work_dir / "best", patience) if patience and watch else None
+            if judge is not None:
+                stopper = EchoStop(work_dir / "best", max(patience, 1), cap=echo_cap)
+            else:
+                stopper = EarlyStop(work_dir / "best", patience) if patience and watch else None
             best_saver = tf.train.Saver(max_to_keep=1) if stopper else None
+            weights_now = _weights_now(tf, sess, work_dir, config_name, hparams or {})
 
-            def measure(at: int, judge: bool = True) -> dict:
+            def measure(at: int, decide: bool = True) -> dict:
                 out = evaluate(held_batches)
-                if stopper is not None and judge:
-                    seen = evaluate(watched_batches, "watched_") if watched else \
-                        {"watched_r_loss": out.get("held_out_r_loss")}
+                if stopper is not None and decide:
+                    if judge is not None:
+                        seen = {"echo": judge.judge(weights_now())}
+                    else:
+                        seen = evaluate(watched_batches, "watched_") if watched else \
+                            {"watched_r_loss": out.get("held_out_r_loss")}
                     out.update(seen)
-                    if seen.get("watched_r_loss") is not None and stopper.update(at, seen["watched_r_loss"], out):
+                    value = seen.get("echo", seen.get("watched_r_loss"))
+                    if value is not None and stopper.update(at, value, out):
                         _check_space(work_dir, ckpt_bytes + 16 * 2**20, "saving the best checkpoint")
                         best_saver.save(sess, str(work_dir / "best" / "model.ckpt"), global_step=model.global_step)
                 return out
 
             # also when there is nothing left to train: the card wants it; a resumed run's
             # first figures are not another evaluation for early stopping
-            metrics = measure(step, judge=not latest or stopper is None or stopper.best_step < 0)
+            metrics = measure(step, decide=not latest or stopper is None or stopper.best_step < 0)
             bar = tqdm(total=steps, initial=step, desc="train", unit="step", disable=not progress,
                        dynamic_ncols=True)
             rng = np.random.default_rng(step)
@@ -256,6 +276,21 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
                               "last_watched_r_loss": metrics.get("watched_r_loss"),
                               "last_train_loss": metrics.get("train_loss")}
     return result
+
+
+def _weights_now(tf, sess, work_dir: Path, config_name: str, hparams: dict):
+    """A function giving the session's weights as a numpy-engine model (no checkpoint is
+    written: the variables go straight to a weights file in the work folder)."""
+    from ..model import weights
+    from ..model.numpy_engine import NumpyTrioModel
+    variables = [v for v in tf.global_variables() if v.dtype.base_dtype == tf.float32
+                 and "/Adam" not in v.op.name and not v.op.name.startswith(("beta1_power", "beta2_power"))]
+
+    def model() -> NumpyTrioModel:
+        arrays = dict(zip((v.op.name for v in variables), sess.run(variables)))
+        path = weights.write(arrays, work_dir / "judged.npz", config_name, {"config": config_name, "hparams": hparams})
+        return NumpyTrioModel(weights_file=path, seed=0, threads=None)
+    return model
 
 
 class _CtrlC:
@@ -403,8 +438,15 @@ def command(args) -> int:
     if args.stop_on and not watched:
         raise TrainError(f"--stop-on {', '.join(args.stop_on)}: none of their files is held out; "
                          "these sets need two files or more")
+    echo_cap = getattr(args, "echo_cap", None)
+    judge = None
+    if echo_cap is not None:
+        from .echo import EchoJudge
+        judge = EchoJudge([s for s in train_set if not args.stop_on or set_of(s) in args.stop_on])
     print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file, per set)"
-          + (f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}" if watched else "")
+          + (f"; stops once the walk's echo of {len(judge.tensors)} training segments passes {echo_cap}"
+             if judge else f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}"
+             if watched else "")
           + (f"; batch shares {shares}" if shares else ""))
     work = Path(args.work) if args.work else Path(settings.data) / "train" / Path(args.out).name
     precision = precision_lib.resolve(args.precision)
@@ -413,8 +455,11 @@ def command(args) -> int:
         print(f"matrix products in {precision} ({unit}; --precision float32 turns it off)")
     result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
                    held_out=held_out, init_from=checkpoint, eval_every=args.eval_every,
-                   probabilities=probabilities, watched=watched, patience=args.patience, precision=precision)
+                   probabilities=probabilities, watched=watched, patience=args.patience, precision=precision,
+                   judge=judge, echo_cap=echo_cap if echo_cap is not None else 0.35)
     rate = result.steps_run / result.seconds if result.seconds else 0.0
+    rule = (f"the walk's echo of the training songs (the last step at or under {echo_cap})" if judge else
+            f"the held-out loss of {', '.join(args.stop_on or ['all sets'])}")
     epoch_s = len(train_set) / hparams.get("batch_size", config.hparams.batch_size) / rate if rate else 0.0
     card = ModelCard(
         config=config_name, hparams=hparams, steps=result.step if result.best_step is None else result.best_step,
@@ -425,15 +470,16 @@ def command(args) -> int:
         notes=f"{len(train_set)} training / {len(held_out)} held-out segments (split by file, per set)"
               + (f"; batch shares {shares}" if shares else "")
               + (f"; transposed {transpose}" if transpose else "")
-              + (f"; best step {result.best_step} by the held-out loss of {', '.join(args.stop_on or ['all sets'])}"
-                 f" (patience {args.patience} evaluations of {args.eval_every} steps)" if result.best_step is not None else "")
+              + (f"; best step {result.best_step} by {rule} (patience {args.patience} evaluations of "
+                 f"{args.eval_every} steps)" if result.best_step is not None else "")
               + (f"; fine-tuned from {args.from_model}" if args.from_model else "")
               + (f"; matrix products in {precision}" if precision != "float32" else ""))
     export(result.checkpoint, Path(args.out), card)
     disk = sum(f.stat().st_size for f in work.rglob("*") if f.is_file())
     kept = f"best step {result.best_step} of {result.step}" if result.best_step is not None else f"step {result.step}"
     if result.stopped_early:
-        kept += f", stopped early: no better held-out loss in {args.patience} evaluations"
+        kept += (f", stopped early: the echo was over {echo_cap} in {args.patience} evaluation(s)" if judge else
+                 f", stopped early: no better held-out loss in {args.patience} evaluations")
     print(f"exported {args.out} ({kept}; graph built in {result.build_seconds:.0f} s; "
           f"{result.steps_run} steps in {result.seconds:.0f} s, "
           f"{rate:.2f} steps/s, {epoch_s:.0f} s per epoch; checkpoints {disk / 2**20:.0f} MB in {work}); "

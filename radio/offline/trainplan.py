@@ -118,9 +118,11 @@ class EarlyStop:
     def update(self, step: int, loss: float, metrics: dict | None = None) -> bool:
         """Records an evaluation; True when it is the best so far (the caller saves it)."""
         self.curve.append([step, round(float(loss), 2)])
-        better = loss < self.best
+        return self._record(step, loss, loss < self.best, metrics)
+
+    def _record(self, step: int, value: float, better: bool, metrics: dict | None) -> bool:
         if better:
-            self.best, self.best_step, self.bad, self.metrics = loss, step, 0, dict(metrics or {})
+            self.best, self.best_step, self.bad, self.metrics = value, step, 0, dict(metrics or {})
         else:
             self.bad += 1
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -132,3 +134,19 @@ class EarlyStop:
     @property
     def done(self) -> bool:
         return self.patience > 0 and self.bad >= self.patience
+
+
+@dataclasses.dataclass
+class EchoStop(EarlyStop):
+    """Stops once the walk's echo of the training songs (offline/echo.py) has been over
+    `cap` for `patience` evaluations; the step kept is the last one at or under it, the
+    longest training that still plays new music. (Past the held-out loss's best step a set
+    plays more like its band, and more of its own songs: issue 28, docs/training.md.)
+    Its curve: [step, echo, held-out loss]."""
+    cap: float = 0.35
+
+    def update(self, step: int, echo: float, metrics: dict | None = None) -> bool:
+        """Records an evaluation; True when it is at or under the cap (the caller saves it).
+        The first one always counts: the start is what the station played before."""
+        self.curve.append([step, round(float(echo), 3), (metrics or {}).get("held_out_r_loss")])
+        return self._record(step, echo, echo <= self.cap or self.best_step < 0, metrics)
