@@ -240,7 +240,7 @@ PATHS = {
                 "responses": {"200": _json({"type": "object", "required": ["job"], "properties": {"job": LEARN_JOB}})}},
         "post": _admin({
             "summary": "learn a seed set: the station's model fine-tuned on it at the lowest CPU priority, "
-                       "stopping when its held-out songs stop improving; one job at a time (409), and 409 "
+                       "stopping before it plays the set's songs back; one job at a time (409), and 409 "
                        "without the train extra, naming the command that adds it; application/json only",
             "requestBody": _body({"type": "object", "required": ["set"], "additionalProperties": False,
                                   "properties": {"set": STR, "steps": {"type": "integer", "minimum": 1, "maximum": 10000},
