@@ -360,7 +360,7 @@ def main(argv=None) -> int:
                    help="stop after N evaluations without a better held-out loss and export the best step "
                         "(0: train to --steps)")
     p.add_argument("--echo-cap", type=float,
-                   help="stop instead once the walk's echo of the training songs (of --stop-on's sets) has been "
+                   help="with --stop-on: stop instead once the walk's echo of those sets' songs has been "
                         "over this for --patience evaluations, exporting the last step at or under it")
     p.set_defaults(func=cmd_train)
 

@@ -168,7 +168,8 @@ def test_plan_errors_name_the_set(tmp_path, sets, capsys):
                         (["--weight", "one"], "write SET=VALUE"),
                         (["--weight", "one=0.7", "--weight", "two=0.6"], "sum to ≤ 1"),
                         (["--stop-on", "punk"], "--stop-on punk: no such set"),
-                        (["--transpose", "one=9"], "use 0…6 semitones")):
+                        (["--transpose", "one=9"], "use 0…6 semitones"),
+                        (["--echo-cap", "0.35"], "--echo-cap judges the songs of the sets named by --stop-on")):
         assert cli.main(base + extra) != 0
         assert said in capsys.readouterr().err
     assert not (tmp_path / "m").exists()

@@ -441,8 +441,10 @@ def command(args) -> int:
     echo_cap = getattr(args, "echo_cap", None)
     judge = None
     if echo_cap is not None:
+        if not args.stop_on:     # a corpus' 15,000 segments in 13 keys would be millions of windows
+            raise TrainError("--echo-cap judges the songs of the sets named by --stop-on (a band's, not a corpus')")
         from .echo import EchoJudge
-        judge = EchoJudge([s for s in train_set if not args.stop_on or set_of(s) in args.stop_on])
+        judge = EchoJudge([s for s in train_set if set_of(s) in args.stop_on])
     print(f"{len(train_set)} training / {len(held_out)} held-out segments (held out by file, per set)"
           + (f"; stops once the walk's echo of {len(judge.tensors)} training segments passes {echo_cap}"
              if judge else f"; early stop on {len(watched)} held-out segments of {', '.join(args.stop_on)}"
