@@ -43,10 +43,12 @@ async def health(http, base: str) -> dict:
         return await r.json()
 
 
-async def run(base: str, listeners: int, limit: float, server_pid: int) -> None:
+async def run(base: str, listeners: int, limit: float, server_pid: int, steps: int | None = None) -> None:
     import aiohttp
     import psutil
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+    # no total timeout: aiohttp's default (5 minutes) ended every listener of a longer job
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
+                                     timeout=aiohttp.ClientTimeout(total=None, sock_read=60)) as http:
         for _ in range(300):                 # until music plays
             try:
                 if (await health(http, base))["status"] == "ok":
@@ -59,7 +61,8 @@ async def run(base: str, listeners: int, limit: float, server_pid: int) -> None:
                  for _ in range(listeners)]
         await asyncio.sleep(5)
         h0, bytes0, t0 = await health(http, base), got[0], time.monotonic()
-        async with http.post(base + "/api/learn", json={"set": "fd2"}, headers=ADMIN) as r:
+        body = {"set": "fd2", **({"steps": steps} if steps else {})}
+        async with http.post(base + "/api/learn", json=body, headers=ADMIN) as r:
             job = (await r.json())["job"]
             assert r.status == 202, job
         learner = psutil.Process(job["pid"])
@@ -75,7 +78,8 @@ async def run(base: str, listeners: int, limit: float, server_pid: int) -> None:
                 pass
             line = f"step {job['step']}/{job['steps']}, {job['seconds_left']} s left"
             if line != last and job["step"] is not None and job["step"] % 10 == 0:
-                print(f"  {time.monotonic() - t0:5.0f} s: {line}; underrun {h['underrun_seconds']} s", flush=True)
+                print(f"  {time.monotonic() - t0:5.0f} s: {line}; underrun {h['underrun_seconds']} s; "
+                      f"listeners {h['listeners'].get('mp3')}", flush=True)
                 last = line
             if job["state"] != "running":
                 break
@@ -112,6 +116,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listeners", type=int, default=20)
     ap.add_argument("--limit", type=float, default=1200.0, help="seconds to wait for the job at most")
+    ap.add_argument("--steps", type=int, help="the job's step bound (default: radio learn's)")
     args = ap.parse_args()
     with Conditions(), tempfile.TemporaryDirectory() as data:
         fd2_data, fd2, _ = usable("freedoom2")
@@ -119,7 +124,7 @@ def main() -> None:
         import_seeds({n: fd2_data[n] for n in names[0::2]}, Path(data), "fd2")
         print(f"# set fd2: freedoom2's {len(names[0::2])} odd usable songs; {args.listeners} listeners", flush=True)
         with served(data, {"RADIO_ADMIN_TOKEN": TOKEN}) as (base, proc):
-            asyncio.run(run(base, args.listeners, args.limit, proc.pid))
+            asyncio.run(run(base, args.listeners, args.limit, proc.pid, args.steps))
 
 if __name__ == "__main__":
     main()
