@@ -6,8 +6,9 @@ odd usable files are the set (`fd2`, `omsx`), the even ones never reach any mode
 4-bar window the station plays (song form, seeded runs) is set against every 4-bar window
 of the set's own songs as imported (16-bar segments, each start bar), by the Jaccard index
 of their lead and bass onsets (step in the window, pitch): 1 is a note-for-note copy; then
-again with the songs' windows in every key (radio/offline/echo.py, what `radio learn` judges). The even files, imported the same way, show how much one song
-of the band shares with the band's other songs.
+again with the songs' windows in every key (radio/offline/echo.py, what `radio learn`
+judges). The even files, imported the same way, show how much one song of the band shares
+with the band's other songs.
 
     TF_USE_LEGACY_KERAS=1 .venv/bin/python bench/copies.py [--case openmsx] [--model M] [--runs 12] [--temperature T]
 """

@@ -330,7 +330,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.case in BAND_CASES:
             set_name = BAND_CASES[args.case]
-            band_data, band, band_skipped = usable(args.case)
+            band_data, band, band_skipped = (fd2_data, fd2, fd2_skipped) if args.case == "freedoom2" \
+                else usable(args.case)
             names = sorted(band)
             seeds, held = names[0::2], names[1::2]
             import_seeds({n: band_data[n] for n in seeds}, Path(tmp), set_name)

@@ -49,9 +49,10 @@ class NumpyTrioModel:
     def __init__(self, path: Path | str | None = None, batch_size: int = 4,
                  config: str | None = None, hparams: dict | None = None,
                  seed: int | None = None, data: Path | str | None = None,
-                 weights_file: Path | str | None = None, threads: int | None = 1):
-        try:
-            w = weights.load_npz(weights_file) if weights_file else weights.load(path, config, data)
+                 weights_file: Path | str | None = None, threads: int | None = 1,
+                 loaded: weights.Weights | None = None):
+        try:        # `loaded`: weights already in memory (training judges its session's)
+            w = loaded or (weights.load_npz(weights_file) if weights_file else weights.load(path, config, data))
         except ModelError as e:          # the model's own, or its weights' (WeightsError)
             raise EngineError(str(e)) from None
         self.weights = w

@@ -175,6 +175,12 @@ class TrioModel:
             return self._model.sample(n=n, length=self.steps, temperature=temperature)
 
 
+def is_weight(name: str) -> bool:
+    """A variable inference needs: not an optimizer slot, not Adam's step powers (the float
+    ones; the step counter is an int)."""
+    return "/Adam" not in name and not name.startswith(("beta1_power", "beta2_power"))
+
+
 def read_checkpoint(source: Path | str) -> dict[str, np.ndarray]:
     """Every float variable of a checkpoint (a prefix, or a tarball, unpacked once) as
     float32 arrays by magenta's names, without optimizer slots; for weights.convert."""
@@ -191,7 +197,7 @@ def read_checkpoint(source: Path | str) -> dict[str, np.ndarray]:
     arrays = {}
     for name in sorted(reader.get_variable_to_shape_map()):
         # optimizer slots and the step counter are not needed for inference
-        if dtypes[name] != tf.float32 or "/Adam" in name or name.startswith(("beta1_power", "beta2_power")):
+        if dtypes[name] != tf.float32 or not is_weight(name):
             continue
         arrays[name] = np.ascontiguousarray(reader.get_tensor(name), np.float32)
     return arrays

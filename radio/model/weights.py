@@ -116,14 +116,7 @@ def convert(source: Path, out: Path, config: str, card: dict | None = None,
         arrays = read_checkpoint(source)
     except ModelError as e:
         raise WeightsError(str(e)) from None
-    return write(arrays, out, config, card, identity(Path(source)), compress)
-
-
-def write(arrays: dict[str, np.ndarray], out: Path, config: str, card: dict | None = None,
-          source: str = "", compress: bool = False) -> Path:
-    """Arrays by the checkpoint's variable names → a weights .npz (also how training hands
-    its current weights to the numpy engine without a checkpoint)."""
-    meta = {"format": FORMAT, "config": config, "source": source,
+    meta = {"format": FORMAT, "config": config, "source": identity(Path(source)),
             "card": card or {}, "hparams": (card or {}).get("hparams", {})}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

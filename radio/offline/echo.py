@@ -27,6 +27,7 @@ import numpy as np
 from ..contracts import STEPS_PER_BAR
 from ..model import trio
 from ..music.composer import slerp
+from ..music.segment import MODEL_QPM
 from ..music.songwriter import SECTION_ANGLE, turn
 from . import likeness
 
@@ -44,8 +45,8 @@ def onsets(window: likeness.Parts) -> Onsets:
 
 
 def _parts(sequence) -> likeness.Parts:
-    """A 16-bar sequence at the converter's 120 qpm as parts on the 16th grid."""
-    return likeness.parts_from_segments([types.SimpleNamespace(sequence=sequence, qpm=120.0, bars=16)])
+    """A 16-bar sequence at the converter's tempo as parts on the 16th grid."""
+    return likeness.parts_from_segments([types.SimpleNamespace(sequence=sequence, qpm=MODEL_QPM, bars=16)])
 
 
 def song_windows(sequences: Iterable) -> list[Onsets]:

@@ -121,7 +121,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
           held_out: list[SeedSegment] | None = None, init_from: str | None = None,
           eval_every: int = 100, save_every_s: float = 120.0, probabilities: np.ndarray | None = None,
           watched: list[SeedSegment] | None = None, patience: int = 0,
-          precision: str = "float32", judge=None, echo_cap: float = 0.35) -> TrainResult:
+          precision: str = "float32", judge=None, echo_cap: float | None = None) -> TrainResult:
     """Trains (or resumes) in work_dir until global step `steps`.
 
     Resumes from the newest checkpoint in work_dir; otherwise starts from `init_from`'s
@@ -212,7 +212,7 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
             else:
                 stopper = EarlyStop(work_dir / "best", patience) if patience and watch else None
             best_saver = tf.train.Saver(max_to_keep=1) if stopper else None
-            weights_now = _weights_now(tf, sess, work_dir, config_name, hparams or {})
+            weights_now = _weights_now(tf, sess, config_name, hparams or {}) if judge is not None else None
 
             def measure(at: int, decide: bool = True) -> dict:
                 out = evaluate(held_batches)
@@ -278,18 +278,18 @@ def train(segments: list[SeedSegment], work_dir: Path, config_name: str = "hierd
     return result
 
 
-def _weights_now(tf, sess, work_dir: Path, config_name: str, hparams: dict):
-    """A function giving the session's weights as a numpy-engine model (no checkpoint is
-    written: the variables go straight to a weights file in the work folder)."""
-    from ..model import weights
+def _weights_now(tf, sess, config_name: str, hparams: dict):
+    """A function giving the session's weights as a numpy-engine model, the variables a
+    checkpoint's conversion would keep, straight from memory (nothing is written)."""
     from ..model.numpy_engine import NumpyTrioModel
-    variables = [v for v in tf.global_variables() if v.dtype.base_dtype == tf.float32
-                 and "/Adam" not in v.op.name and not v.op.name.startswith(("beta1_power", "beta2_power"))]
+    from ..model.weights import Weights
+    variables = [v for v in tf.global_variables()
+                 if v.dtype.base_dtype == tf.float32 and model_lib.is_weight(v.op.name)]
+    card = {"config": config_name, "hparams": hparams}
 
     def model() -> NumpyTrioModel:
         arrays = dict(zip((v.op.name for v in variables), sess.run(variables)))
-        path = weights.write(arrays, work_dir / "judged.npz", config_name, {"config": config_name, "hparams": hparams})
-        return NumpyTrioModel(weights_file=path, seed=0, threads=None)
+        return NumpyTrioModel(loaded=Weights(config_name, hparams, arrays, card, Path()), seed=0, threads=None)
     return model
 
 
@@ -438,7 +438,7 @@ def command(args) -> int:
     if args.stop_on and not watched:
         raise TrainError(f"--stop-on {', '.join(args.stop_on)}: none of their files is held out; "
                          "these sets need two files or more")
-    echo_cap = getattr(args, "echo_cap", None)
+    echo_cap = args.echo_cap
     judge = None
     if echo_cap is not None:
         if not args.stop_on:     # a corpus' 15,000 segments in 13 keys would be millions of windows
@@ -458,7 +458,7 @@ def command(args) -> int:
     result = train(train_set, work, config_name, hparams, steps=args.steps, keep=args.keep,
                    held_out=held_out, init_from=checkpoint, eval_every=args.eval_every,
                    probabilities=probabilities, watched=watched, patience=args.patience, precision=precision,
-                   judge=judge, echo_cap=echo_cap if echo_cap is not None else 0.35)
+                   judge=judge, echo_cap=echo_cap)
     rate = result.steps_run / result.seconds if result.seconds else 0.0
     rule = (f"the walk's echo of the training songs (the last step at or under {echo_cap})" if judge else
             f"the held-out loss of {', '.join(args.stop_on or ['all sets'])}")

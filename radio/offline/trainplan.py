@@ -143,7 +143,7 @@ class EchoStop(EarlyStop):
     longest training that still plays new music. (Past the held-out loss's best step a set
     plays more like its band, and more of its own songs: issue 28, docs/training.md.)
     Its curve: [step, echo, held-out loss]."""
-    cap: float = 0.35
+    cap: float = dataclasses.field(kw_only=True)
 
     def update(self, step: int, echo: float, metrics: dict | None = None) -> bool:
         """Records an evaluation; True when it is at or under the cap (the caller saves it).
